@@ -1,0 +1,333 @@
+"""Settings: the config file and the environment, read once, checked once, frozen.
+
+Everything downstream takes a ``Settings`` (or the one value it needs), never a raw dict. Every
+problem names the file, line and key. Secrets are never in the file: it names the environment
+variables that hold them (``api_key_env``, ``webhook_url_env``...), and ``secret()`` reads them late.
+
+Environment variables override the file, for Code Engine, where config comes from secrets and
+config maps: ``NETWARDEN_BASELINE``, ``NETWARDEN_STATE``, ``NETWARDEN_REGIONS`` and ``NETWARDEN_VPCS``
+(comma lists), ``NETWARDEN_VPC_URL``, ``NETWARDEN_IAM_URL``, ``NETWARDEN_REMEDIATION_MODE``,
+``NETWARDEN_MAX_CHANGES``. ``NETWARDEN_CONFIG`` names the file. Relative paths in the file
+(``baseline``, a ``file://`` state) are taken from the file's own directory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from netwarden.adapters import yaml_io
+from netwarden.core.errors import ConfigError, Location
+
+DEFAULT_VPC_URL = "https://{region}.iaas.cloud.ibm.com/v1"
+DEFAULT_IAM_URL = "https://iam.cloud.ibm.com"
+DEFAULT_CONFIG = "netwarden.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class IbmCloudSettings:
+    regions: tuple[str, ...] = ("us-south",)
+    vpcs: tuple[str, ...] | None = None
+    resource_group: str | None = None
+    api_key_env: str = "IBMCLOUD_API_KEY"
+    vpc_url: str = DEFAULT_VPC_URL
+    iam_url: str = DEFAULT_IAM_URL
+    resource_manager_url: str | None = None
+
+    def url_for(self, region: str) -> str:
+        return self.vpc_url.replace("{region}", region)
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSettings:
+    name: str
+    server: str | None = None
+    kubeconfig: str | None = None
+    context: str | None = None
+    token_env: str | None = None
+    in_cluster: bool = False
+    namespaces: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    code: str
+    resource: str
+    reason: str
+    expires: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NotifySettings:
+    """Each channel's block as given (validated by the notifier that reads it), and the reminder period."""
+
+    channels: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    remind_after_seconds: int = 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class RemediationSettings:
+    mode: str = "alert"
+    auto: tuple[str, ...] = ("subnet-allow-all", "subnet-acl-changed", "acl-rule-missing")
+    max_changes: int = 10
+    restore_namespace_labels: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    baseline: Path = Path("baseline")
+    ibmcloud: IbmCloudSettings | None = None
+    clusters: tuple[ClusterSettings, ...] = ()
+    state: str = "file://.netwarden/state"
+    notify: NotifySettings = field(default_factory=NotifySettings)
+    remediation: RemediationSettings = field(default_factory=RemediationSettings)
+    suppressions: tuple[Suppression, ...] = ()
+    source: str = "<defaults>"
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read ``path`` (or ``$NETWARDEN_CONFIG``, or ``./netwarden.yaml``), then apply the environment."""
+        env = os.environ if environ is None else environ
+        explicit = path is not None or "NETWARDEN_CONFIG" in env
+        file = Path(path if path is not None else env.get("NETWARDEN_CONFIG", DEFAULT_CONFIG))
+        if file.exists():
+            settings = parse(yaml_io.load(file, error=ConfigError), base=file.parent)
+        elif explicit:
+            raise ConfigError("config file not found", location=Location(str(file)))
+        else:
+            settings = cls()
+        return settings.with_environment(env)
+
+    def with_environment(self, env: Mapping[str, str]) -> Settings:
+        s = self
+        if env.get("NETWARDEN_BASELINE"):
+            s = replace(s, baseline=Path(env["NETWARDEN_BASELINE"]))
+        if env.get("NETWARDEN_STATE"):
+            s = replace(s, state=env["NETWARDEN_STATE"])
+        regions, vpcs = _csv(env.get("NETWARDEN_REGIONS")), _csv(env.get("NETWARDEN_VPCS"))
+        vpc_url, iam_url = env.get("NETWARDEN_VPC_URL"), env.get("NETWARDEN_IAM_URL")
+        if regions or vpcs or vpc_url or iam_url:
+            ibm = s.ibmcloud or IbmCloudSettings()
+            s = replace(s, ibmcloud=replace(
+                ibm,
+                regions=regions or ibm.regions,
+                vpcs=vpcs or ibm.vpcs,
+                vpc_url=vpc_url or ibm.vpc_url,
+                iam_url=iam_url or ibm.iam_url,
+            ))
+        rem = s.remediation
+        if env.get("NETWARDEN_REMEDIATION_MODE"):
+            rem = replace(rem, mode=_mode(env["NETWARDEN_REMEDIATION_MODE"], Location("NETWARDEN_REMEDIATION_MODE")))
+        if env.get("NETWARDEN_MAX_CHANGES"):
+            rem = replace(rem, max_changes=_int(env["NETWARDEN_MAX_CHANGES"], Location("NETWARDEN_MAX_CHANGES")))
+        return replace(s, remediation=rem)
+
+
+def secret(env_name: str | None, environ: Mapping[str, str] | None = None) -> str | None:
+    """The value of the environment variable a config key names; None when unset or empty."""
+    if not env_name:
+        return None
+    return (os.environ if environ is None else environ).get(env_name) or None
+
+
+# --- parsing -------------------------------------------------------------------------------------
+
+_TOP = {"baseline", "ibmcloud", "kubernetes", "state", "notify", "remediation", "suppressions"}
+_IBM = {"regions", "vpcs", "resource_group", "api_key_env", "vpc_url", "iam_url", "resource_manager_url"}
+_CLUSTER = {"name", "server", "kubeconfig", "context", "token_env", "in_cluster", "namespaces"}
+_NOTIFY_CHANNELS = {"slack", "email", "event_notifications", "webhook"}
+_REMEDIATION = {"mode", "auto", "max_changes", "restore_namespace_labels"}
+_SUPPRESSION = {"code", "resource", "reason", "expires"}
+_DURATION = re.compile(r"^(\d+)\s*([smhd])$")
+
+
+def parse(doc: yaml_io.YamlDoc, *, base: Path = Path(".")) -> Settings:
+    data = doc.data if doc.data is not None else {}
+    _mapping(doc, (), data, _TOP)
+    settings = Settings(source=doc.file)
+    if "baseline" in data:
+        settings = replace(settings, baseline=base / _str(doc, ("baseline",), data["baseline"]))
+    if "state" in data:
+        state = _str(doc, ("state",), data["state"])
+        if state.startswith("file://") and not state.startswith("file:///"):
+            state = f"file://{base / state[len('file://'):]}"
+        settings = replace(settings, state=state)
+    if data.get("ibmcloud") is not None:
+        settings = replace(settings, ibmcloud=_ibmcloud(doc, data["ibmcloud"]))
+    if data.get("kubernetes") is not None:
+        settings = replace(settings, clusters=_clusters(doc, data["kubernetes"]))
+    if data.get("notify") is not None:
+        settings = replace(settings, notify=_notify(doc, data["notify"]))
+    if data.get("remediation") is not None:
+        settings = replace(settings, remediation=_remediation(doc, data["remediation"]))
+    if data.get("suppressions") is not None:
+        settings = replace(settings, suppressions=_suppressions(doc, data["suppressions"]))
+    return settings
+
+
+def _ibmcloud(doc: yaml_io.YamlDoc, raw: Any) -> IbmCloudSettings:
+    p = ("ibmcloud",)
+    _mapping(doc, p, raw, _IBM)
+    s = IbmCloudSettings()
+    if "regions" in raw:
+        s = replace(s, regions=_str_list(doc, (*p, "regions"), raw["regions"], non_empty=True))
+    if raw.get("vpcs") is not None:
+        s = replace(s, vpcs=_str_list(doc, (*p, "vpcs"), raw["vpcs"]))
+    text = {key: _str(doc, (*p, key), raw[key]) for key in
+            ("resource_group", "api_key_env", "vpc_url", "iam_url", "resource_manager_url") if raw.get(key) is not None}
+    return replace(
+        s,
+        resource_group=text.get("resource_group", s.resource_group),
+        api_key_env=text.get("api_key_env", s.api_key_env),
+        vpc_url=text.get("vpc_url", s.vpc_url),
+        iam_url=text.get("iam_url", s.iam_url),
+        resource_manager_url=text.get("resource_manager_url", s.resource_manager_url),
+    )
+
+
+def _clusters(doc: yaml_io.YamlDoc, raw: Any) -> tuple[ClusterSettings, ...]:
+    _mapping(doc, ("kubernetes",), raw, {"clusters"})
+    items = raw.get("clusters") or []
+    p: yaml_io.PathKey = ("kubernetes", "clusters")
+    if not isinstance(items, list):
+        raise ConfigError("expected a list of clusters", location=doc.where(p))
+    out: list[ClusterSettings] = []
+    for i, item in enumerate(items):
+        q = (*p, i)
+        _mapping(doc, q, item, _CLUSTER)
+        if "name" not in item:
+            raise ConfigError("a cluster needs a name", location=doc.where(q, f"{yaml_io.dotted(q)}.name"))
+        text = {key: _str(doc, (*q, key), item[key]) for key in ("server", "kubeconfig", "context", "token_env")
+                if item.get(key) is not None}
+        c = ClusterSettings(name=_str(doc, (*q, "name"), item["name"]), server=text.get("server"),
+                            kubeconfig=text.get("kubeconfig"), context=text.get("context"),
+                            token_env=text.get("token_env"))
+        if item.get("in_cluster") is not None:
+            c = replace(c, in_cluster=_bool(doc, (*q, "in_cluster"), item["in_cluster"]))
+        if item.get("namespaces") is not None:
+            c = replace(c, namespaces=_str_list(doc, (*q, "namespaces"), item["namespaces"]))
+        if not (c.server or c.kubeconfig or c.in_cluster):
+            raise ConfigError("a cluster needs server, kubeconfig or in_cluster: true", location=doc.where(q))
+        out.append(c)
+    names = [c.name for c in out]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise ConfigError(f"duplicate cluster name {name!r}", location=doc.where((*p, i, "name")))
+    return tuple(out)
+
+
+def _notify(doc: yaml_io.YamlDoc, raw: Any) -> NotifySettings:
+    p = ("notify",)
+    _mapping(doc, p, raw, _NOTIFY_CHANNELS | {"remind_after"})
+    channels: dict[str, Mapping[str, Any]] = {}
+    for name in sorted(_NOTIFY_CHANNELS & set(raw)):
+        block = raw[name]
+        if block is None:
+            continue
+        if not isinstance(block, dict):
+            raise ConfigError("expected a mapping", location=doc.where((*p, name)))
+        channels[name] = block
+    remind = NotifySettings().remind_after_seconds
+    if raw.get("remind_after") is not None:
+        remind = parse_duration(str(raw["remind_after"]), doc.where((*p, "remind_after")))
+    return NotifySettings(channels=channels, remind_after_seconds=remind)
+
+
+def _remediation(doc: yaml_io.YamlDoc, raw: Any) -> RemediationSettings:
+    p = ("remediation",)
+    _mapping(doc, p, raw, _REMEDIATION)
+    r = RemediationSettings()
+    if "mode" in raw:
+        r = replace(r, mode=_mode(raw["mode"], doc.where((*p, "mode"))))
+    if "auto" in raw:
+        r = replace(r, auto=_str_list(doc, (*p, "auto"), raw["auto"] or []))
+    if "max_changes" in raw:
+        value = raw["max_changes"]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ConfigError("expected a whole number >= 0", location=doc.where((*p, "max_changes")))
+        r = replace(r, max_changes=value)
+    if "restore_namespace_labels" in raw:
+        r = replace(r, restore_namespace_labels=_bool(doc, (*p, "restore_namespace_labels"),
+                                                      raw["restore_namespace_labels"]))
+    return r
+
+
+def _suppressions(doc: yaml_io.YamlDoc, raw: Any) -> tuple[Suppression, ...]:
+    p: yaml_io.PathKey = ("suppressions",)
+    if not isinstance(raw, list):
+        raise ConfigError("expected a list", location=doc.where(p))
+    out = []
+    for i, item in enumerate(raw):
+        q = (*p, i)
+        _mapping(doc, q, item, _SUPPRESSION)
+        for key in ("code", "resource", "reason"):
+            if not item.get(key):
+                raise ConfigError(f"a suppression needs {key}", location=doc.where(q, f"{yaml_io.dotted(q)}.{key}"))
+        expires = item.get("expires")
+        if expires is not None and not isinstance(expires, date):
+            try:
+                expires = date.fromisoformat(str(expires))
+            except ValueError as e:
+                raise ConfigError("expected a date YYYY-MM-DD", location=doc.where((*q, "expires"))) from e
+        out.append(Suppression(str(item["code"]), str(item["resource"]), str(item["reason"]), expires))
+    return tuple(out)
+
+
+def parse_duration(text: str, where: Location) -> int:
+    """``90s``, ``15m``, ``24h``, ``2d`` -> seconds."""
+    m = _DURATION.match(text.strip())
+    if not m:
+        raise ConfigError(f"{text!r} is not a duration such as 15m, 24h or 2d", location=where)
+    return int(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+
+
+def _mapping(doc: yaml_io.YamlDoc, path: yaml_io.PathKey, raw: Any, allowed: set[str]) -> None:
+    if not isinstance(raw, dict):
+        raise ConfigError("expected a mapping", location=doc.where(path, yaml_io.dotted(path) or "(top level)"))
+    for key in raw:
+        if key not in allowed:
+            raise ConfigError(f"unknown key (expected one of: {', '.join(sorted(allowed))})",
+                              location=doc.where((*path, key)))
+
+
+def _str(doc: yaml_io.YamlDoc, path: yaml_io.PathKey, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError("expected a non-empty string", location=doc.where(path))
+    return value
+
+
+def _bool(doc: yaml_io.YamlDoc, path: yaml_io.PathKey, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError("expected true or false", location=doc.where(path))
+    return value
+
+
+def _str_list(doc: yaml_io.YamlDoc, path: yaml_io.PathKey, value: Any, *, non_empty: bool = False) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError("expected a list of strings", location=doc.where(path))
+    if non_empty and not value:
+        raise ConfigError("expected at least one entry", location=doc.where(path))
+    return tuple(value)
+
+
+def _mode(value: Any, where: Location) -> str:
+    if value not in ("alert", "auto"):
+        raise ConfigError(f"{value!r} is not 'alert' or 'auto'", location=where)
+    return str(value)
+
+
+def _int(value: str, where: Location) -> int:
+    if not value.isdigit():
+        raise ConfigError(f"{value!r} is not a whole number", location=where)
+    return int(value)
+
+
+def _csv(value: str | None) -> tuple[str, ...] | None:
+    if not value:
+        return None
+    return tuple(v.strip() for v in value.split(",") if v.strip())

@@ -1,0 +1,165 @@
+"""The one error tree of netwarden.
+
+Every failure a user can cause or meet is one of these; adapters translate SDK and I/O errors into
+them at the edge (``raise ... from e``) and entrypoints turn them into one line on stderr and an
+exit code. Nothing from an SDK crosses into ``app`` or ``core``.
+
+Our exception hierarchy::
+
+    NetwardenError
+      x ConfigError              the config file or environment is wrong       (exit 1)
+      x BaselineError            a baseline file is unreadable or invalid      (exit 1)
+      x SnapshotFormatError      a snapshot file is not a netwarden snapshot   (exit 1)
+      x ProviderError            an API (IBM Cloud, Kubernetes, a sink) failed
+        - ProviderAuthError        401/403, or IAM refused the key
+        - ProviderNotFound         404
+        - ProviderConflict         409 (stale resourceVersion, resource in use)
+        - ProviderInvalid          400/422: the API refused the request
+        - ProviderThrottled        429
+        - ProviderUnavailable      5xx, retries exhausted, connection refused
+      x StateError               the state store cannot be read or written
+        - LockHeld                 another run holds the remediation lock
+      x RemediationError         a plan could not be made or applied
+        - PlanRefused              bigger than max_changes, incomplete snapshot, unsafe protocol
+        - TemporaryRemediationError   worth retrying (throttled, 5xx, conflict)
+        - PermanentRemediationError   not worth retrying (forbidden, invalid, gone)
+      x NotifyError              a notifier could not deliver
+
+``Location`` pins a user error to file, line and field, so the message can name them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where in a file a problem is: ``baseline/vpc/.../acl-a.yaml:12: rules[3].source``."""
+
+    file: str
+    line: int | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.field}" if self.field else where
+
+
+class NetwardenError(Exception):
+    """Base of every error netwarden raises on purpose."""
+
+    def __init__(self, message: str, *, location: Location | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+
+class ConfigError(NetwardenError):
+    """The config file or the environment is wrong."""
+
+
+class BaselineError(NetwardenError):
+    """A baseline file is unreadable or invalid."""
+
+
+class SnapshotFormatError(NetwardenError):
+    """A snapshot file is not a netwarden snapshot of a known version."""
+
+
+class ProviderError(NetwardenError):
+    """An API call failed; ``endpoint`` names what was called, ``status`` the HTTP status if any."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.endpoint = endpoint
+        self.status = status
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        prefix = f"{self.endpoint}: " if self.endpoint else ""
+        code = f" (HTTP {self.status})" if self.status else ""
+        return f"{prefix}{self.message}{code}"
+
+
+class ProviderAuthError(ProviderError):
+    """Credentials were refused (401/403, or IAM refused the API key)."""
+
+
+class ProviderNotFound(ProviderError):
+    """The resource does not exist (404)."""
+
+
+class ProviderConflict(ProviderError):
+    """The request conflicts with the current state (409)."""
+
+
+class ProviderInvalid(ProviderError):
+    """The API refused the request as invalid (400/422)."""
+
+
+class ProviderThrottled(ProviderError):
+    """Too many requests (429)."""
+
+
+class ProviderUnavailable(ProviderError):
+    """The API is down, unreachable, or kept failing after retries."""
+
+
+class StateError(NetwardenError):
+    """The state store cannot be read or written."""
+
+
+class LockHeld(StateError):
+    """Another run holds the remediation lock of this scope."""
+
+
+class RemediationError(NetwardenError):
+    """A remediation plan could not be made or applied."""
+
+
+class PlanRefused(RemediationError):
+    """The plan was refused whole by a safeguard; nothing was written."""
+
+
+class TemporaryRemediationError(RemediationError):
+    """A write failed in a way worth retrying after ``delay`` seconds."""
+
+    def __init__(self, message: str, *, delay: float = 1.0) -> None:
+        super().__init__(message)
+        self.delay = delay
+
+
+class PermanentRemediationError(RemediationError):
+    """A write failed in a way retries will not fix."""
+
+
+class NotifyError(NetwardenError):
+    """A notifier could not deliver an alert."""
+
+
+def provider_error_for_status(status: int | None) -> type[ProviderError]:
+    """The most specific ProviderError class for an HTTP status (kopf's table, K5)."""
+    if status in (401, 403):
+        return ProviderAuthError
+    if status == 404:
+        return ProviderNotFound
+    if status == 409:
+        return ProviderConflict
+    if status in (400, 422):
+        return ProviderInvalid
+    if status == 429:
+        return ProviderThrottled
+    if status is None or status >= 500:
+        return ProviderUnavailable
+    return ProviderError

@@ -1,0 +1,92 @@
+"""The ports the use-cases in ``app`` call, and the adapters implement.
+
+``app`` sees only these Protocols and the core model, so a use-case can be run against the real
+IBM Cloud, the emulators, or a tiny hand-written double, and never learns which. Adapters convert
+SDK objects into the model once, at the boundary, and raise only ``core.errors``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from netwarden.core.model import AclRule, Cluster, Namespace, NetworkPolicy, Unreadable, Vpc
+
+
+@dataclass(frozen=True, slots=True)
+class VpcRead:
+    """What a VPC read returned: the VPCs it could read, and the scopes it could not."""
+
+    vpcs: tuple[Vpc, ...]
+    unreadable: tuple[Unreadable, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class KubeRead:
+    clusters: tuple[Cluster, ...]
+    unreadable: tuple[Unreadable, ...] = ()
+
+
+class VpcReader(Protocol):
+    def read_vpcs(self) -> VpcRead:
+        """Every VPC in scope, with its ACLs (rules in order), subnets and default ACL."""
+        ...
+
+
+class VpcWriter(Protocol):
+    """The writes remediation makes. ``region``/``vpc`` name the scope; ACLs and subnets are by name,
+    rules by id (the live rule's id from the snapshot)."""
+
+    def create_rule(self, region: str, vpc: str, acl: str, rule: AclRule, before_id: str | None) -> str: ...
+
+    def update_rule(self, region: str, vpc: str, acl: str, rule_id: str, patch: dict[str, Any]) -> None: ...
+
+    def delete_rule(self, region: str, vpc: str, acl: str, rule_id: str) -> None: ...
+
+    def move_rule(self, region: str, vpc: str, acl: str, rule_id: str, before_id: str | None) -> None: ...
+
+    def replace_subnet_acl(self, region: str, vpc: str, subnet: str, acl: str) -> None: ...
+
+    def set_subnet_gateway(self, region: str, vpc: str, subnet: str, gateway: str) -> None: ...
+
+    def unset_subnet_gateway(self, region: str, vpc: str, subnet: str) -> None: ...
+
+
+class KubeReader(Protocol):
+    def read_clusters(self) -> KubeRead:
+        """Every cluster in scope, with managed namespaces (and labels), NetworkPolicies and pods."""
+        ...
+
+
+class KubeWriter(Protocol):
+    def apply_policy(self, cluster: str, policy: NetworkPolicy) -> None: ...
+
+    def delete_policy(self, cluster: str, namespace: str, name: str) -> None: ...
+
+    def set_namespace_labels(self, cluster: str, namespace: Namespace) -> None: ...
+
+
+class StateStore(Protocol):
+    """Keys are relative paths such as ``findings.json`` or ``audit/2026-11-27T10:00:00Z.json``."""
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def put(self, key: str, data: bytes) -> None: ...
+
+    def append(self, key: str, line: bytes) -> None: ...
+
+    def keys(self, prefix: str) -> Iterator[str]: ...
+
+    def lock(self, name: str, owner: str) -> AbstractContextManager[None]:
+        """Hold ``name`` for ``owner`` or raise ``errors.LockHeld``."""
+        ...
+
+
+class Notifier(Protocol):
+    """One channel (slack, email, event_notifications, webhook). ``send`` raises ``NotifyError``."""
+
+    name: str
+
+    def send(self, alerts: Sequence[Any], context: dict[str, Any]) -> None: ...

@@ -1,0 +1,136 @@
+"""The ``netwarden`` command: parse arguments, load Settings, build adapters, run one use-case.
+
+Thin by design: every command is a few lines that hand over to ``app`` through ``wiring``. There is
+one ``except NetwardenError`` (one clear line on stderr, exit 1) and, unless ``--debug``, one last
+guard that turns an unexpected exception into a single line too; never a traceback for a user error.
+Exit codes follow DESIGN.md: 0 ok / in sync, 1 error, 2 drift, 3 incomplete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from netwarden.core.errors import NetwardenError
+
+EXIT_OK, EXIT_ERROR, EXIT_DRIFT, EXIT_INCOMPLETE = 0, 1, 2, 3
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _common(parser: argparse.ArgumentParser, *, baseline: bool = False) -> None:
+    parser.add_argument("--config", help="config file (default ./netwarden.yaml or $NETWARDEN_CONFIG)")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    if baseline:
+        parser.add_argument("--baseline", metavar="DIR", help="baseline directory (overrides the config)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from netwarden.entrypoints import commands as c
+
+    parser = argparse.ArgumentParser(
+        prog="netwarden",
+        description="Keep IBM Cloud VPC ACLs, subnet attachments and Kubernetes NetworkPolicies "
+        "where the baseline in git puts them.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("snapshot", help="live state -> canonical snapshot JSON")
+    _common(p)
+    p.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+    p.set_defaults(run=c.snapshot)
+
+    p = sub.add_parser("check", help="baseline vs live state (or a snapshot file)")
+    _common(p, baseline=True)
+    p.add_argument("--snapshot", metavar="FILE", help="check this snapshot file instead of the live state")
+    p.add_argument("--format", default="text", choices=["text", "json", "markdown", "sarif", "junit"])
+    p.add_argument("--out", metavar="FILE", help="write the report here instead of stdout")
+    p.set_defaults(run=c.check)
+
+    p = sub.add_parser("remediate", help="plan (and with --apply, execute and verify) the way back to the baseline")
+    _common(p, baseline=True)
+    p.add_argument("--apply", action="store_true", help="execute the plan (default: dry run)")
+    p.add_argument("--max-changes", type=int, metavar="N", help="refuse a plan of more than N steps")
+    p.add_argument("--only", nargs="+", metavar="CODE", help="remediate only these finding codes")
+    p.add_argument("--format", default="text", choices=["text", "json"])
+    p.set_defaults(run=c.remediate)
+
+    p = sub.add_parser("scan", help="the scheduled job: snapshot, check, alert, remediate, persist")
+    _common(p, baseline=True)
+    p.set_defaults(run=c.scan)
+
+    p = sub.add_parser("event", help="one Activity Tracker event -> targeted check -> alert")
+    _common(p, baseline=True)
+    p.add_argument("--payload", metavar="FILE", help="the event JSON, or - for stdin (default: $CE_DATA)")
+    p.set_defaults(run=c.event)
+
+    p = sub.add_parser("job", help="the Code Engine job command (dispatches on CE_TYPE)")
+    _common(p, baseline=True)
+    p.set_defaults(run=c.job)
+
+    p = sub.add_parser("baseline", help="capture or lint a baseline")
+    bsub = p.add_subparsers(dest="baseline_command", required=True, metavar="SUBCOMMAND")
+    q = bsub.add_parser("capture", help="live state -> baseline files")
+    _common(q)
+    q.add_argument("--out", metavar="DIR", help="baseline directory to write (default: the config's)")
+    q.set_defaults(run=c.baseline_capture)
+    q = bsub.add_parser("lint", help="schema and recipe checks of a baseline directory")
+    _common(q)
+    q.add_argument("dir", nargs="?", help="baseline directory (default: the config's)")
+    q.add_argument("--format", default="text", choices=["text", "json"])
+    q.set_defaults(run=c.baseline_lint)
+
+    p = sub.add_parser("fake", help="run the embedded IBM Cloud and Kubernetes emulators")
+    fsub = p.add_subparsers(dest="fake_command", required=True, metavar="SUBCOMMAND")
+    q = fsub.add_parser("serve", help="serve the emulators until stopped")
+    q.add_argument("--host", default="127.0.0.1")
+    q.add_argument("--port", type=int, default=0)
+    q.add_argument("--scenario", default="recipe", help="recipe | none | large:N")
+    q.add_argument("--write-config", metavar="FILE", help="once listening, write a netwarden.yaml here")
+    q.add_argument("--debug", action="store_true")
+    q.set_defaults(run=c.fake_serve)
+
+    p = sub.add_parser("demo", help="the recipe cluster end to end on the embedded emulators")
+    p.add_argument("--workdir", metavar="DIR", help="write here (default: a temporary directory)")
+    p.add_argument("--debug", action="store_true")
+    p.set_defaults(run=c.demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    debug = bool(getattr(args, "debug", False))
+    run: Command = args.run
+    try:
+        return run(args)
+    except NetwardenError as e:
+        if debug:
+            raise
+        print(f"netwarden: error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("netwarden: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:
+        if debug:
+            raise
+        print(f"netwarden: internal error: {e.__class__.__name__}: {e} (run with --debug for a traceback)",
+              file=sys.stderr)
+        return EXIT_ERROR
+
+
+def write_output(text: str, out: str | None) -> None:
+    """Write ``text`` to ``out`` (atomically) or to stdout."""
+    if out is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    from netwarden.adapters.files import write_atomic
+
+    write_atomic(Path(out), text.encode("utf-8"))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""One function per CLI command: Settings in, one use-case, exit code out.
+
+Kept apart from ``cli`` (the argument parser) so the job and function entrypoints can call the same
+commands without parsing a command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from pathlib import Path
+
+from netwarden.config import Settings
+from netwarden.core.errors import NetwardenError
+from netwarden.entrypoints import wiring
+from netwarden.entrypoints.cli import EXIT_INCOMPLETE, EXIT_OK, write_output
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    settings = Settings.load(getattr(args, "config", None))
+    if getattr(args, "baseline", None):
+        settings = replace(settings, baseline=Path(args.baseline))
+    return settings
+
+
+def snapshot(args: argparse.Namespace) -> int:
+    from netwarden.core import snapshot_io
+
+    snap = wiring.live_snapshot(settings_from(args))
+    write_output(snapshot_io.dumps(snap), args.out)
+    return EXIT_INCOMPLETE if snap.unreadable else EXIT_OK
+
+
+def check(args: argparse.Namespace) -> int:
+    raise NetwardenError("check is not available in this build yet")
+
+
+def remediate(args: argparse.Namespace) -> int:
+    raise NetwardenError("remediate is not available in this build yet")
+
+
+def scan(args: argparse.Namespace) -> int:
+    raise NetwardenError("scan is not available in this build yet")
+
+
+def event(args: argparse.Namespace) -> int:
+    raise NetwardenError("event is not available in this build yet")
+
+
+def job(args: argparse.Namespace) -> int:
+    raise NetwardenError("job is not available in this build yet")
+
+
+def baseline_capture(args: argparse.Namespace) -> int:
+    raise NetwardenError("baseline capture is not available in this build yet")
+
+
+def baseline_lint(args: argparse.Namespace) -> int:
+    raise NetwardenError("baseline lint is not available in this build yet")
+
+
+def fake_serve(args: argparse.Namespace) -> int:
+    raise NetwardenError("fake serve is not available in this build yet")
+
+
+def demo(args: argparse.Namespace) -> int:
+    raise NetwardenError("demo is not available in this build yet")

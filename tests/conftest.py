@@ -1,0 +1,47 @@
+"""Shared fixtures: a clean environment for every test, and the emulators on port 0.
+
+The server is session-scoped (starting it costs a thread and a socket); each test that uses it gets
+it reset first, so tests never see each other's state.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from netwarden.fakes.server import FakeServer
+
+#: Variables that would let a developer's real credentials or config leak into a test.
+ENVIRONMENT_VARIABLES = {
+    "IBMCLOUD_API_KEY", "IC_API_KEY", "KUBECONFIG", "NETWARDEN_CONFIG", "NETWARDEN_BASELINE",
+    "NETWARDEN_STATE", "NETWARDEN_REGIONS", "NETWARDEN_VPCS", "NETWARDEN_VPC_URL", "NETWARDEN_IAM_URL",
+    "NETWARDEN_REMEDIATION_MODE", "NETWARDEN_MAX_CHANGES", "NETWARDEN_FUNCTION_TOKEN", "SLACK_WEBHOOK_URL",
+    "SMTP_PASSWORD", "DRIFT_WEBHOOK_URL", "CE_TYPE", "CE_DATA", "JOB_INDEX", "JOB_ARRAY_SIZE",
+    "VPC_URL", "VPC_APIKEY", "VPC_AUTH_URL", "IBM_CREDENTIALS_FILE",
+}
+
+
+@pytest.fixture(autouse=True)
+def clean_environ() -> Iterator[None]:
+    """Keep os.environ clean for every test without mocking it."""
+    original = os.environ.copy()
+    for key in ENVIRONMENT_VARIABLES:
+        os.environ.pop(key, None)
+    yield
+    os.environ.clear()
+    os.environ.update(original)
+
+
+@pytest.fixture(scope="session")
+def fake_server() -> Iterator[FakeServer]:
+    with FakeServer() as server:
+        yield server
+
+
+@pytest.fixture
+def fake(fake_server: FakeServer) -> FakeServer:
+    """The emulators, reset: empty VPC API, no clusters, no faults, empty logs."""
+    fake_server.cloud.reset()
+    return fake_server
