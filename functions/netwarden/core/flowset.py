@@ -1,0 +1,277 @@
+"""Exact sets of IPv4 flows: the algebra the ACL evaluation and the exposure diff are computed in.
+
+A flow is a 5-tuple ``(protocol, source, destination, a, b)``: the IP protocol number (0-255), the
+source and destination IPv4 addresses as integers, and two protocol-dependent fields:
+
+* tcp (6) and udp (17): ``a`` is the source port and ``b`` the destination port, both 1-65535
+  (an ACL rule cannot name port 0, so the port domain starts at 1);
+* icmp (1): ``a`` is the ICMP type and ``b`` the ICMP code, both 0-255;
+* every other protocol: ``a`` and ``b`` are always 0.
+
+A set of flows is stored in canonical form as nested interval lists, one level per dimension: a
+level is a sorted tuple of disjoint ``(lo, hi, child)`` triples, where ``child`` is the set of the
+remaining dimensions for every value in ``lo..hi`` (``True`` below the last dimension). Adjacent
+intervals with equal children are merged and empty children dropped, so two sets are equal exactly
+when their trees are equal. There is no sampling anywhere: union, intersection and difference are
+exact, and so is everything derived from them (exposure, shadowing, reachability).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+# A level of the tree: ((lo, hi, child), ...); the child of the last level is True.
+Tree = tuple[tuple[int, int, Any], ...]
+Interval = tuple[int, int]
+Box = tuple[Interval, Interval, Interval, Interval, Interval]
+
+ICMP, TCP, UDP = 1, 6, 17
+DEPTH = 5
+PROTOCOLS: Interval = (0, 255)
+ADDRESSES: Interval = (0, 2**32 - 1)
+PORTS: Interval = (1, 65535)
+ICMP_FIELD: Interval = (0, 255)
+NO_FIELD: Interval = (0, 0)
+
+#: IBM VPC protocol names (API versions from 2025-12-09) and their IP protocol numbers.
+PROTOCOL_NUMBERS = {
+    "icmp": ICMP,
+    "tcp": TCP,
+    "udp": UDP,
+    "ip_in_ip": 4,
+    "rsvp": 46,
+    "gre": 47,
+    "esp": 50,
+    "ah": 51,
+    "vrrp": 112,
+    "l2tp": 115,
+    "sctp": 132,
+}
+PROTOCOL_NAMES = {n: name for name, n in PROTOCOL_NUMBERS.items()}
+
+Op = Literal["or", "and", "sub"]
+
+
+def field_domains(protocol: int) -> tuple[Interval, Interval]:
+    """The domains of ``a`` and ``b`` for one protocol number."""
+    if protocol in (TCP, UDP):
+        return PORTS, PORTS
+    if protocol == ICMP:
+        return ICMP_FIELD, ICMP_FIELD
+    return NO_FIELD, NO_FIELD
+
+
+def protocol_class(protocol: int) -> int:
+    """Protocols with the same field domains share a class: icmp, tcp, udp, or -1 for the others."""
+    return protocol if protocol in (ICMP, TCP, UDP) else -1
+
+
+def cidr_interval(cidr: str) -> Interval | None:
+    """``10.0.0.0/24`` -> (first, last) as integers; None for IPv6 (IBM ACLs are IPv4 only)."""
+    net = ipaddress.ip_network(cidr, strict=False)
+    if net.version != 4:
+        return None
+    return int(net.network_address), int(net.broadcast_address)
+
+
+def interval_cidrs(lo: int, hi: int) -> list[str]:
+    """The fewest CIDRs that cover exactly ``lo..hi``."""
+    first, last = ipaddress.IPv4Address(lo), ipaddress.IPv4Address(hi)
+    return [str(n) for n in ipaddress.summarize_address_range(first, last)]
+
+
+def interval_text(lo: int, hi: int) -> str:
+    """An address range as one CIDR when it is one, else ``a.b.c.d-e.f.g.h``."""
+    cidrs = interval_cidrs(lo, hi)
+    if len(cidrs) == 1:
+        return cidrs[0]
+    return f"{ipaddress.IPv4Address(lo)}-{ipaddress.IPv4Address(hi)}"
+
+
+# --- the tree algebra -----------------------------------------------------------------------------
+
+
+def _append(out: list[tuple[int, int, Any]], lo: int, hi: int, child: Any) -> None:
+    """Append ``lo..hi -> child`` keeping the level canonical (merge with an equal neighbour)."""
+    if out:
+        plo, phi, pchild = out[-1]
+        if phi == lo - 1 and (pchild is child or pchild == child):
+            out[-1] = (plo, hi, pchild)
+            return
+    out.append((lo, hi, child))
+
+
+def _combine(a: Any, b: Any, op: Op) -> Any:
+    """Children (or None for 'absent') combined by ``op``; returns None when the result is empty."""
+    if op == "or":
+        if a is None or a is b:
+            return b if a is None else a
+        if b is None:
+            return a
+    elif op == "and":
+        if a is None or b is None:
+            return None
+        if a is b:
+            return a
+    else:
+        if a is None or b is None:
+            return a
+        if a is b:
+            return None
+    if a is True:  # the last level: both present
+        return True if op != "sub" else None
+    return merge(a, b, op) or None
+
+
+def merge(a: Tree, b: Tree, op: Op) -> Tree:
+    """Union, intersection or difference of two levels of equal depth, in canonical form."""
+    if not a:
+        return b if op == "or" else ()
+    if not b:
+        return () if op == "and" else a
+    cuts = sorted({p for lo, hi, _ in a for p in (lo, hi + 1)} | {p for lo, hi, _ in b for p in (lo, hi + 1)})
+    out: list[tuple[int, int, Any]] = []
+    i = j = 0
+    for k in range(len(cuts) - 1):
+        start, end = cuts[k], cuts[k + 1] - 1
+        while i < len(a) and a[i][1] < start:
+            i += 1
+        while j < len(b) and b[j][1] < start:
+            j += 1
+        ca = a[i][2] if i < len(a) and a[i][0] <= start else None
+        cb = b[j][2] if j < len(b) and b[j][0] <= start else None
+        if ca is None and cb is None:
+            continue
+        child = _combine(ca, cb, op)
+        if child is not None:
+            _append(out, start, end, child)
+    return tuple(out)
+
+
+def box_tree(intervals: Sequence[Interval]) -> Tree:
+    """The tree of one box (one interval per remaining dimension)."""
+    child: Any = True
+    for lo, hi in reversed(intervals):
+        child = ((lo, hi, child),)
+    result: Tree = child
+    return result
+
+
+def boxes(tree: Tree) -> Iterator[tuple[Interval, ...]]:
+    """The disjoint boxes a tree is made of, in order."""
+    for lo, hi, child in tree:
+        if child is True:
+            yield ((lo, hi),)
+        else:
+            for rest in boxes(child):
+                yield ((lo, hi), *rest)
+
+
+def _count(tree: Tree) -> int:
+    total = 0
+    for lo, hi, child in tree:
+        total += (hi - lo + 1) * (1 if child is True else _count(child))
+    return total
+
+
+@dataclass(frozen=True, slots=True)
+class FlowSet:
+    """An exact, canonical set of IPv4 flows. Equal sets compare equal; ``-``, ``|``, ``&`` are exact."""
+
+    tree: Tree = ()
+
+    @staticmethod
+    def box(protocols: Interval, source: Interval, destination: Interval,
+            a: Interval | None = None, b: Interval | None = None) -> FlowSet:
+        """All flows in one box; ``a``/``b`` default to, and are clipped to, each protocol's domain."""
+        parts: list[FlowSet] = []
+        plo, phi = protocols
+        for lo, hi in _class_ranges(plo, phi):
+            da, db = field_domains(lo)
+            ia = _clip(a or da, da)
+            ib = _clip(b or db, db)
+            if ia is None or ib is None:
+                continue
+            parts.append(FlowSet(box_tree([(lo, hi), source, destination, ia, ib])))
+        return union_all(parts)
+
+    @staticmethod
+    def everything(protocols: Interval = PROTOCOLS) -> FlowSet:
+        return FlowSet.box(protocols, ADDRESSES, ADDRESSES)
+
+    def __or__(self, other: FlowSet) -> FlowSet:
+        return FlowSet(merge(self.tree, other.tree, "or"))
+
+    def __and__(self, other: FlowSet) -> FlowSet:
+        return FlowSet(merge(self.tree, other.tree, "and"))
+
+    def __sub__(self, other: FlowSet) -> FlowSet:
+        return FlowSet(merge(self.tree, other.tree, "sub"))
+
+    def __bool__(self) -> bool:
+        return bool(self.tree)
+
+    def issubset(self, other: FlowSet) -> bool:
+        return not (self - other)
+
+    def boxes(self) -> Iterator[Box]:
+        """Disjoint boxes ``(protocols, source, destination, a, b)``; a protocol range never mixes classes."""
+        for box in boxes(self.tree):
+            (plo, phi), rest = box[0], box[1:]
+            for lo, hi in _class_ranges(plo, phi):
+                yield ((lo, hi), rest[0], rest[1], rest[2], rest[3])
+
+    def size(self) -> int:
+        """The number of distinct flows (for tests and summaries; can be astronomically large)."""
+        return _count(self.tree)
+
+    def restrict(self, *, source: Interval | None = None, destination: Interval | None = None,
+                 protocols: Interval | None = None) -> FlowSet:
+        """The flows of this set within the given source, destination or protocol ranges."""
+        window = FlowSet.box(protocols or PROTOCOLS, source or ADDRESSES, destination or ADDRESSES)
+        return self & window
+
+    def swap_endpoints(self) -> FlowSet:
+        """The replies: source and destination swapped, and for tcp/udp the ports swapped too.
+        ICMP replies are not mirrored by type (an echo reply is another type), so icmp keeps a/b."""
+        parts: list[FlowSet] = []
+        for (plo, phi), src, dst, a, b in self.boxes():
+            if plo in (TCP, UDP):
+                parts.append(FlowSet(box_tree([(plo, phi), dst, src, b, a])))
+            else:
+                parts.append(FlowSet(box_tree([(plo, phi), dst, src, a, b])))
+        return union_all(parts)
+
+
+def union_all(sets: Sequence[FlowSet]) -> FlowSet:
+    """The union of many sets, by balanced pairing (keeps intermediate trees small)."""
+    items = [s for s in sets if s]
+    if not items:
+        return FlowSet()
+    while len(items) > 1:
+        paired = [items[i] | items[i + 1] for i in range(0, len(items) - 1, 2)]
+        if len(items) % 2:
+            paired.append(items[-1])
+        items = paired
+    return items[0]
+
+
+def _clip(value: Interval, domain: Interval) -> Interval | None:
+    lo, hi = max(value[0], domain[0]), min(value[1], domain[1])
+    return (lo, hi) if lo <= hi else None
+
+
+def _class_ranges(lo: int, hi: int) -> Iterator[Interval]:
+    """Split a protocol range where the field domains change (at icmp, tcp and udp)."""
+    start = lo
+    for special in (ICMP, TCP, UDP):
+        if start <= special <= hi:
+            if start < special:
+                yield (start, special - 1)
+            yield (special, special)
+            start = special + 1
+    if start <= hi:
+        yield (start, hi)

@@ -1,0 +1,134 @@
+"""First-match ACL evaluation: allows_all, shadowed rules, and the flow sets behind them."""
+
+from __future__ import annotations
+
+import pytest
+
+from netwarden.core import acl_eval
+from netwarden.core.flowset import FlowSet, cidr_interval
+from netwarden.core.model import AclRule, PortRange
+from netwarden.core.normalize import NormalizeError
+
+
+def rule(name: str, action: str, direction: str, protocol: str = "icmp_tcp_udp", source: str = "0.0.0.0/0",
+         destination: str = "0.0.0.0/0", dport: tuple[int, int] | None = None,
+         sport: tuple[int, int] | None = None, icmp: tuple[int | None, int | None] = (None, None)) -> AclRule:
+    ports = protocol in ("tcp", "udp")
+    return AclRule(
+        name=name, action=action, direction=direction, protocol=protocol, source=source, destination=destination,
+        destination_port=PortRange(*dport) if dport else (PortRange(1, 65535) if ports else None),
+        source_port=PortRange(*sport) if sport else (PortRange(1, 65535) if ports else None),
+        icmp_type=icmp[0], icmp_code=icmp[1],
+    )
+
+
+ALLOW_IN = rule("allow-inbound", "allow", "inbound")
+ALLOW_OUT = rule("allow-outbound", "allow", "outbound")
+DENY_IN = rule("deny-all-inbound", "deny", "inbound", "any")
+DENY_OUT = rule("deny-all-outbound", "deny", "outbound", "any")
+SSH_IN = rule("ssh", "allow", "inbound", "tcp", dport=(22, 22))
+
+RECIPE = [
+    rule("allow-workers-inbound", "allow", "inbound", source="10.240.64.0/24"),
+    rule("allow-workers-outbound", "allow", "outbound", destination="10.240.64.0/24"),
+    rule("allow-ibm-private-network2-inbound", "allow", "inbound", source="161.26.0.0/16"),
+    rule("allow-ibm-private-network2-outbound", "allow", "outbound", destination="161.26.0.0/16"),
+    rule("allow-ibm-private-network-inbound", "allow", "inbound", source="166.8.0.0/14"),
+    rule("allow-ibm-private-network-outbound", "allow", "outbound", destination="166.8.0.0/14"),
+    DENY_OUT,
+    DENY_IN,
+]
+
+
+@pytest.mark.parametrize(
+    ("rules", "direction", "destination", "expected"),
+    [
+        pytest.param([ALLOW_IN, ALLOW_OUT], "inbound", None, True, id="vpc-default"),
+        pytest.param([ALLOW_IN, ALLOW_OUT], "outbound", "10.240.0.0/24", True, id="default-outbound"),
+        pytest.param([rule("any", "allow", "inbound", "any")], "inbound", None, True, id="any-protocol"),
+        pytest.param([], "inbound", None, False, id="no-rules-deny"),
+        pytest.param([ALLOW_OUT], "inbound", None, False, id="other-direction-ignored"),
+        pytest.param([DENY_IN, ALLOW_IN], "inbound", None, False, id="deny-first"),
+        pytest.param([ALLOW_IN, DENY_IN], "inbound", None, True, id="allow-first"),
+        pytest.param(RECIPE, "inbound", "10.240.0.0/24", False, id="recipe"),
+        pytest.param([rule("tcp", "allow", "inbound", "tcp"), rule("udp", "allow", "inbound", "udp")],
+                     "inbound", None, False, id="no-icmp"),
+        pytest.param([rule("tcp", "allow", "inbound", "tcp"), rule("udp", "allow", "inbound", "udp"),
+                      rule("icmp", "allow", "inbound", "icmp")], "inbound", None, True, id="three-rules"),
+        pytest.param([rule("tcp", "allow", "inbound", "tcp", dport=(1, 65534)), rule("udp", "allow", "inbound", "udp"),
+                      rule("icmp", "allow", "inbound", "icmp")], "inbound", None, False, id="one-port-short"),
+        pytest.param([rule("deny-22", "deny", "inbound", "tcp", dport=(22, 22)), ALLOW_IN], "inbound", None, False,
+                     id="one-port-denied"),
+        pytest.param([rule("deny-echo", "deny", "inbound", "icmp", icmp=(8, 0)), ALLOW_IN], "inbound", None, False,
+                     id="one-icmp-denied"),
+        pytest.param([rule("deny-gre", "deny", "inbound", "gre"), ALLOW_IN], "inbound", None, True,
+                     id="gre-is-not-all"),
+        pytest.param([rule("half", "allow", "inbound", source="0.0.0.0/1"), rule("other-half", "allow", "inbound",
+                      source="128.0.0.0/1")], "inbound", None, True, id="halves"),
+        pytest.param([rule("deny-one-host", "deny", "inbound", source="203.0.113.7/32"), ALLOW_IN], "inbound", None,
+                     False, id="one-source-denied"),
+        pytest.param([rule("deny-elsewhere", "deny", "inbound", destination="10.0.0.0/8"), ALLOW_IN], "inbound",
+                     "192.168.0.0/24", True, id="deny-elsewhere"),
+        pytest.param([rule("deny-elsewhere", "deny", "inbound", destination="10.0.0.0/8"), ALLOW_IN], "inbound",
+                     "10.1.0.0/24", False, id="deny-here"),
+        pytest.param([rule("to-subnet", "allow", "inbound", destination="10.240.0.0/24")], "inbound",
+                     "10.240.0.0/24", True, id="subnet-only"),
+        pytest.param([rule("sport", "allow", "inbound", "tcp", sport=(1024, 65535)),
+                      rule("u", "allow", "inbound", "udp"), rule("i", "allow", "inbound", "icmp")],
+                     "inbound", None, False, id="source-ports-short"),
+    ],
+)
+def test_allows_all(rules: list[AclRule], direction: str, destination: str | None, expected: bool) -> None:
+    assert acl_eval.allows_all(rules, direction, destination) is expected
+
+
+@pytest.mark.parametrize(
+    ("rules", "expected"),
+    [
+        pytest.param(RECIPE, [], id="recipe-clean"),
+        pytest.param([ALLOW_IN, SSH_IN], [(1, 0)], id="single-cover"),
+        pytest.param([DENY_IN, ALLOW_IN, ALLOW_OUT], [(1, 0)], id="deny-all-first"),
+        pytest.param([rule("h1", "allow", "inbound", source="0.0.0.0/1"), rule("h2", "deny", "inbound",
+                      source="128.0.0.0/1"), SSH_IN], [(2, None)], id="union-cover"),
+        pytest.param([SSH_IN, ALLOW_IN], [], id="narrow-first"),
+        pytest.param([ALLOW_OUT, SSH_IN], [], id="other-direction"),
+        pytest.param([rule("a", "allow", "inbound", "tcp", dport=(1, 100)), rule("b", "allow", "inbound", "tcp",
+                      dport=(50, 60))], [(1, 0)], id="port-range"),
+        pytest.param([rule("a", "allow", "inbound", "tcp", dport=(1, 100)), rule("b", "allow", "inbound", "tcp",
+                      dport=(50, 160))], [], id="port-partial"),
+        pytest.param([rule("icmp", "allow", "inbound", "icmp"), rule("echo", "deny", "inbound", "icmp",
+                      icmp=(8, None))], [(1, 0)], id="icmp-type"),
+        pytest.param([rule("echo", "deny", "inbound", "icmp", icmp=(8, None)), rule("icmp", "allow", "inbound",
+                      "icmp")], [], id="icmp-type-first"),
+        pytest.param([ALLOW_IN, rule("gre", "allow", "inbound", "gre")], [], id="gre-not-in-all"),
+        pytest.param([rule("any", "deny", "inbound", "any"), rule("gre", "allow", "inbound", "gre")], [(1, 0)],
+                     id="gre-in-any"),
+        pytest.param([rule("n47", "deny", "inbound", "number_47"), rule("gre", "allow", "inbound", "gre")],
+                     [(1, 0)], id="number-n"),
+    ],
+)
+def test_shadowed(rules: list[AclRule], expected: list[tuple[int, int | None]]) -> None:
+    assert acl_eval.shadowed(rules) == expected
+
+
+def test_unknown_protocol_names_the_field() -> None:
+    with pytest.raises(NormalizeError) as e:
+        acl_eval.rule_flows(rule("x", "allow", "inbound", "carrier-pigeon"))
+    assert e.value.field == "protocol"
+
+
+def test_first_match_decides_per_rule() -> None:
+    rules = [SSH_IN, rule("deny-tcp", "deny", "inbound", "tcp"), ALLOW_IN]
+    ev = acl_eval.evaluate(rules, "inbound")
+    decided = dict(ev.decided)
+    assert decided[0] == acl_eval.rule_flows(SSH_IN)
+    assert decided[1] == acl_eval.rule_flows(rules[1]) - acl_eval.rule_flows(SSH_IN)
+    anywhere = cidr_interval("0.0.0.0/0")
+    assert anywhere is not None
+    assert ev.allowed == (acl_eval.rule_flows(SSH_IN) | FlowSet.box((1, 1), anywhere, anywhere)
+                          | FlowSet.box((17, 17), anywhere, anywhere))
+
+
+def test_evaluate_rejects_bad_direction() -> None:
+    with pytest.raises(ValueError, match="direction"):
+        acl_eval.evaluate([], "sideways")
