@@ -24,6 +24,7 @@ Our exception hierarchy::
         - TemporaryRemediationError   worth retrying (throttled, 5xx, conflict)
         - PermanentRemediationError   not worth retrying (forbidden, invalid, gone)
       x NotifyError              a notifier could not deliver
+      x EventFormatError         an Activity Tracker event or a function request is malformed  (exit 1)
 
 ``Location`` pins a user error to file, line and field, so the message can name them.
 """
@@ -146,6 +147,15 @@ class PermanentRemediationError(RemediationError):
 
 class NotifyError(NetwardenError):
     """A notifier could not deliver an alert."""
+
+
+class EventFormatError(NetwardenError):
+    """An Activity Tracker event (or a request to the function) is not what it must be; ``field``
+    names the part that is wrong (``target.id``, ``action``...)."""
+
+    def __init__(self, message: str, *, field: str | None = None, source: str = "event") -> None:
+        super().__init__(message, location=Location(source, field=field))
+        self.field = field
 
 
 def provider_error_for_status(status: int | None) -> type[ProviderError]:
