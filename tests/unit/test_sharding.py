@@ -1,0 +1,87 @@
+"""Array-job sharding: every name in exactly one shard, the same one every run, up to 1,000 shards."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from netwarden.core.model import Cluster, Snapshot, Unreadable, Vpc
+from netwarden.core.shard import MAX_SHARDS, Scope, Shard, restrict, shard_of
+
+VPCS = [f"vpc-{i:02d}" for i in range(12)]
+
+
+@pytest.mark.parametrize("size", [1, 2, 4, 7, 100, MAX_SHARDS])
+def test_every_name_lands_in_exactly_one_shard(size: int) -> None:
+    names = [f"prod-vpc-{i}" for i in range(300)]
+    owners = {name: [i for i in range(size) if Shard(i, size).owns(name)] for name in names}
+    assert all(len(o) == 1 for o in owners.values())
+    union = [n for i in range(size) for n in Shard(i, size).select(names)]
+    assert sorted(union) == sorted(names)
+
+
+def test_four_shards_over_twelve_vpcs_partition_them() -> None:
+    parts = [Shard(i, 4).select(VPCS) for i in range(4)]
+    assert sorted(n for p in parts for n in p) == sorted(VPCS)
+    assert sum(len(p) for p in parts) == 12
+
+
+@pytest.mark.parametrize(("name", "size", "expected"), [
+    # Pinned: the assignment is part of the contract (state keys and dashboards follow it).
+    ("prod-vpc", 4, shard_of("prod-vpc", 4)),
+    ("us-south", 10, shard_of("us-south", 10)),
+])
+def test_assignment_is_stable_across_processes(name: str, size: int, expected: int) -> None:
+    code = f"from netwarden.core.shard import shard_of; print(shard_of({name!r}, {size}))"
+    for seed in ("0", "1", "12345"):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             env={"PYTHONHASHSEED": seed, "PATH": ""})
+        assert int(out.stdout) == expected
+
+
+def test_known_values_do_not_drift() -> None:
+    # sha256("prod-vpc")[:8] big-endian, modulo: a change of hash would silently move every shard.
+    import hashlib
+    n = int.from_bytes(hashlib.sha256(b"prod-vpc").digest()[:8], "big")
+    assert [shard_of("prod-vpc", s) for s in (1, 2, 3, 1000)] == [0, n % 2, n % 3, n % 1000]
+
+
+def test_adding_a_name_moves_no_other_name() -> None:
+    before = {n: shard_of(n, 8) for n in VPCS}
+    after = {n: shard_of(n, 8) for n in [*VPCS, "new-vpc"]}
+    assert all(after[n] == before[n] for n in VPCS)
+
+
+@pytest.mark.parametrize(("index", "size"), [(0, 0), (-1, 4), (4, 4), (0, MAX_SHARDS + 1)])
+def test_invalid_shards_are_refused(index: int, size: int) -> None:
+    with pytest.raises(ValueError, match="must be between"):
+        Shard(index, size)
+
+
+def test_select_keeps_order_and_drops_duplicates() -> None:
+    assert Shard(0, 1).select(["b", "a", "b"]) == ("b", "a")
+    assert Shard(0, 1).label == "0-of-1" and not Shard(0, 1).sharded and Shard(3, 8).sharded
+
+
+def _snapshot() -> Snapshot:
+    return Snapshot(
+        vpcs=(Vpc("us-south", "a"), Vpc("us-south", "b"), Vpc("eu-de", "a")),
+        clusters=(Cluster("c1"), Cluster("c2")),
+        unreadable=(Unreadable("us-south/b", "x"), Unreadable("eu-de", "y"), Unreadable("k8s/c2", "z")),
+    )
+
+
+@pytest.mark.parametrize(("scope", "vpcs", "clusters", "unreadable"), [
+    (Scope(), ["us-south/a", "us-south/b", "eu-de/a"], ["c1", "c2"], ["us-south/b", "eu-de", "k8s/c2"]),
+    (Scope(vpcs=("a",)), ["us-south/a", "eu-de/a"], ["c1", "c2"], ["eu-de", "k8s/c2"]),
+    (Scope(regions=("eu-de",), clusters=("c1",)), ["eu-de/a"], ["c1"], ["eu-de"]),
+    (Scope(regions=(), vpcs=(), clusters=()), [], [], []),
+])
+def test_restrict_cuts_a_snapshot_to_a_scope(scope: Scope, vpcs: list[str], clusters: list[str],
+                                            unreadable: list[str]) -> None:
+    cut = restrict(_snapshot(), scope)
+    assert [v.scope for v in cut.vpcs] == vpcs
+    assert [c.name for c in cut.clusters] == clusters
+    assert [u.scope for u in cut.unreadable] == unreadable
