@@ -19,7 +19,8 @@ A live ACL that allows those from anywhere is "allow-all" whether or not it also
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import islice
 
 from netwarden.core.flowset import (
     ADDRESSES,
@@ -27,9 +28,12 @@ from netwarden.core.flowset import (
     PROTOCOL_NUMBERS,
     TCP,
     UDP,
+    Box,
     FlowSet,
     Interval,
+    box_tree,
     cidr_interval,
+    flow_text,
 )
 from netwarden.core.model import ICMP_TCP_UDP, AclRule
 from netwarden.core.normalize import NormalizeError
@@ -151,3 +155,142 @@ def shadowed(rules: Sequence[AclRule]) -> list[tuple[int, int | None]]:
             earlier.append((index, flows))
             covered = covered | flows
     return sorted(out)
+
+
+# --- per ACL, per subnet, and the exposure diff ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AclFlows:
+    """What an ACL allows, both directions. Compute it once per ACL and reuse it for every subnet."""
+
+    inbound: FlowSet
+    outbound: FlowSet
+
+    @staticmethod
+    def of(rules: Sequence[AclRule]) -> AclFlows:
+        return AclFlows(allowed_flows(rules, "inbound"), allowed_flows(rules, "outbound"))
+
+    def for_subnet(self, cidr: str | None) -> AclFlows:
+        """The flows the ACL lets into (inbound) or out of (outbound) the subnet ``cidr``, as its rules
+        say (None: the ACL as a whole)."""
+        if cidr is None:
+            return self
+        local = cidr_interval(cidr)
+        if local is None:
+            return AclFlows(FlowSet(), FlowSet())
+        return AclFlows(self.inbound.restrict(destination=local), self.outbound.restrict(source=local))
+
+    def effective(self, cidr: str | None) -> AclFlows:
+        """What really passes at the subnet ``cidr``: ``for_subnet``, plus the traffic between two
+        addresses of the subnet, which never crosses its ACL whatever the rules say."""
+        if cidr is None:
+            return self
+        local = cidr_interval(cidr)
+        if local is None:
+            return AclFlows(FlowSet(), FlowSet())
+        inside = FlowSet.everything().restrict(source=local, destination=local)
+        own = self.for_subnet(cidr)
+        return AclFlows(own.inbound | inside, own.outbound | inside)
+
+    def all(self) -> FlowSet:
+        return self.inbound | self.outbound
+
+
+#: Ports whose exposure a reader wants to see first in examples.
+SENSITIVE_PORTS = (22, 3389, 23, 445, 6443, 10250, 2379)
+EXAMPLES = 5
+#: How many boxes are ranked for examples at most (the ranking needs no more to find the worst).
+RANKED = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """The exposure diff: flows the live side allows and the baseline does not (``opened``), and the
+    reverse (``closed``). Widened when anything opened (even if more closed): an opening is what an
+    attacker uses, a closing what an operator notices. ``before``/``after`` are the two allowed sets,
+    kept so that examples can name the whole range now open ("from 0.0.0.0/0"), not only the slivers
+    that were closed before."""
+
+    opened: FlowSet
+    closed: FlowSet
+    before: FlowSet = field(default_factory=FlowSet)
+    after: FlowSet = field(default_factory=FlowSet)
+
+    @staticmethod
+    def between(baseline: FlowSet, live: FlowSet) -> Exposure:
+        return Exposure(live - baseline, baseline - live, baseline, live)
+
+    @staticmethod
+    def of_acls(baseline: AclFlows, live: AclFlows) -> Exposure:
+        return Exposure((live.inbound - baseline.inbound) | (live.outbound - baseline.outbound),
+                        (baseline.inbound - live.inbound) | (baseline.outbound - live.outbound),
+                        baseline.all(), live.all())
+
+    @property
+    def state(self) -> str:
+        if self.opened:
+            return "widened"
+        return "narrowed" if self.closed else "unchanged"
+
+    def examples(self, limit: int = EXAMPLES) -> tuple[str, ...]:
+        """Concrete flows opened (or, when nothing opened, closed), worst first."""
+        if self.opened:
+            return examples(self.opened, limit, within=self.after)
+        return examples(self.closed, limit, within=self.before)
+
+    def summary(self) -> str:
+        if not self.opened and not self.closed:
+            return "the allowed traffic is the same"
+        parts = []
+        if self.opened:
+            parts.append(f"opens {_count(self.opened)}")
+        if self.closed:
+            closed = examples(self.closed, 1, within=self.before)
+            parts.append(f"closes {_count(self.closed)}" + (f" (e.g. {closed[0]})" if self.opened else ""))
+        return "; ".join(parts)
+
+
+def examples(flows: FlowSet, limit: int = EXAMPLES, *, within: FlowSet | None = None) -> tuple[str, ...]:
+    """Up to ``limit`` boxes of ``flows`` as text, worst first: widest source, sensitive ports, tcp.
+    With ``within`` (a superset of ``flows``), a box is shown with its source, then its destination,
+    widened to 0.0.0.0/0 when ``within`` holds the wider box: "tcp 22 from 0.0.0.0/0", not the
+    four ranges between the ones allowed before."""
+    ranked = sorted((_widen(b, within) for b in islice(flows.boxes(), RANKED)), key=_badness)
+    out: list[str] = []
+    for box in ranked:
+        text = flow_text(box)
+        if text not in out:
+            out.append(text)
+        if len(out) == limit:
+            break
+    return tuple(out)
+
+
+def _widen(box: Box, within: FlowSet | None) -> Box:
+    if within is None:
+        return box
+    protocols, source, destination, a, b = box
+    if source != ADDRESSES and FlowSet(box_tree([protocols, ADDRESSES, destination, a, b])).issubset(within):
+        source = ADDRESSES
+    if destination != ADDRESSES and FlowSet(box_tree([protocols, source, ADDRESSES, a, b])).issubset(within):
+        destination = ADDRESSES
+    return (protocols, source, destination, a, b)
+
+
+def _badness(box: Box) -> tuple[int, int, int, Box]:
+    protocols, source, _, _, b = box
+    sensitive = protocols[0] == protocols[1] == TCP and any(b[0] <= p <= b[1] for p in SENSITIVE_PORTS)
+    order = {TCP: 0, UDP: 1, ICMP: 2}.get(protocols[0], 3)
+    return (-(source[1] - source[0]), 0 if sensitive else 1, order, box)
+
+
+def _count(flows: FlowSet) -> str:
+    n = sum(1 for _ in islice(flows.boxes(), RANKED))
+    more = "+" if n >= RANKED else ""
+    return f"{n}{more} flow range{'s' if n != 1 else ''}"
+
+
+def lost(baseline: AclFlows, live: AclFlows, need: FlowSet) -> FlowSet:
+    """The part of ``need`` (flows a cluster cannot do without) the baseline allowed and live does not."""
+    return (need & baseline.all()) - live.all()

@@ -189,7 +189,7 @@ class FlowSet:
         """All flows in one box; ``a``/``b`` default to, and are clipped to, each protocol's domain."""
         parts: list[FlowSet] = []
         plo, phi = protocols
-        for lo, hi in _class_ranges(plo, phi):
+        for lo, hi in class_ranges(plo, phi):
             da, db = field_domains(lo)
             ia = _clip(a or da, da)
             ib = _clip(b or db, db)
@@ -221,7 +221,7 @@ class FlowSet:
         """Disjoint boxes ``(protocols, source, destination, a, b)``; a protocol range never mixes classes."""
         for box in boxes(self.tree):
             (plo, phi), rest = box[0], box[1:]
-            for lo, hi in _class_ranges(plo, phi):
+            for lo, hi in class_ranges(plo, phi):
                 yield ((lo, hi), rest[0], rest[1], rest[2], rest[3])
 
     def size(self) -> int:
@@ -248,15 +248,60 @@ class FlowSet:
 
 def union_all(sets: Sequence[FlowSet]) -> FlowSet:
     """The union of many sets, by balanced pairing (keeps intermediate trees small)."""
-    items = [s for s in sets if s]
+    return FlowSet(union_trees([s.tree for s in sets]))
+
+
+def union_trees(trees: Sequence[Tree]) -> Tree:
+    """The union of many trees of equal depth, by balanced pairing."""
+    items = [t for t in trees if t]
     if not items:
-        return FlowSet()
+        return ()
     while len(items) > 1:
-        paired = [items[i] | items[i + 1] for i in range(0, len(items) - 1, 2)]
+        paired = [merge(items[i], items[i + 1], "or") for i in range(0, len(items) - 1, 2)]
         if len(items) % 2:
             paired.append(items[-1])
         items = paired
     return items[0]
+
+
+def permuted(tree: Tree, order: Sequence[int]) -> Tree:
+    """The same set with its dimensions in another ``order`` (indices of the current dimensions)."""
+    return union_trees([box_tree([box[i] for i in order]) for box in boxes(tree)])
+
+
+def protocol_text(lo: int, hi: int) -> str:
+    """``tcp``, ``gre``, ``protocol 18``, ``protocols 18-46`` (a range of one class)."""
+    if lo == hi:
+        return PROTOCOL_NAMES.get(lo, f"protocol {lo}")
+    return f"protocols {lo}-{hi}"
+
+
+def range_text(lo: int, hi: int) -> str:
+    return str(lo) if lo == hi else f"{lo}-{hi}"
+
+
+def connection_text(protocols: Interval, a: Interval, b: Interval) -> str:
+    """What one box allows, without addresses: ``tcp 22``, ``udp 53 (source ports 53)``,
+    ``icmp type 8 code 0``, ``icmp``, ``gre``."""
+    plo, phi = protocols
+    text = protocol_text(plo, phi)
+    if plo == phi and plo in (TCP, UDP):
+        text += f" {range_text(*b)}"
+        if a != PORTS:
+            text += f" (source ports {range_text(*a)})"
+    elif plo == phi == ICMP and (a, b) != (ICMP_FIELD, ICMP_FIELD):
+        if a != ICMP_FIELD:
+            text += f" type {range_text(*a)}"
+        if b != ICMP_FIELD:
+            text += f" code {range_text(*b)}"
+    return text
+
+
+def flow_text(box: Box) -> str:
+    """One box as a concrete flow description: ``tcp 22 from 0.0.0.0/0 to 10.240.0.0/24``."""
+    protocols, source, destination, a, b = box
+    return (f"{connection_text(protocols, a, b)} from {interval_text(*source)} "
+            f"to {interval_text(*destination)}")
 
 
 def _clip(value: Interval, domain: Interval) -> Interval | None:
@@ -264,7 +309,7 @@ def _clip(value: Interval, domain: Interval) -> Interval | None:
     return (lo, hi) if lo <= hi else None
 
 
-def _class_ranges(lo: int, hi: int) -> Iterator[Interval]:
+def class_ranges(lo: int, hi: int) -> Iterator[Interval]:
     """Split a protocol range where the field domains change (at icmp, tcp and udp)."""
     start = lo
     for special in (ICMP, TCP, UDP):
