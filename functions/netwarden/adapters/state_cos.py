@@ -86,7 +86,8 @@ class CosStateStore:
             client = ibm_boto3.client("s3", aws_access_key_id=access, aws_secret_access_key=secret,
                                       endpoint_url=where.endpoint, config=Config(signature_version="s3v4", **timeouts))
         elif api_key:
-            client = ibm_boto3.client("s3", ibm_api_key_id=api_key, ibm_service_instance_id=environ.get("COS_INSTANCE_CRN"),
+            client = ibm_boto3.client("s3", ibm_api_key_id=api_key,
+                                      ibm_service_instance_id=environ.get("COS_INSTANCE_CRN"),
                                       ibm_auth_endpoint=f"{iam_url.rstrip('/')}/identity/token",
                                       endpoint_url=where.endpoint, config=Config(signature_version="oauth", **timeouts))
         else:
