@@ -1,0 +1,144 @@
+"""Build what gets deployed: the Code Engine function bundle and the job image's build context.
+
+    python infra/package.py [--out dist] [--config netwarden.yaml] [--baseline DIR] [--no-wheel]
+
+Writes
+  dist/function/       __main__.py (Code Engine's Python function shape), the netwarden package,
+                       requirements.txt, netwarden.yaml and baseline/ ; Code Engine builds it and
+                       installs requirements.txt (infra/codeengine/function.sh)
+  dist/function.zip    the same, zipped
+  dist/image/          Containerfile, requirements.txt, wheels/netwarden-*.whl, deploy/netwarden.yaml
+                       and deploy/baseline/ (infra/codeengine/image.sh)
+
+requirements.txt pins the whole runtime dependency closure of netwarden at the versions installed
+in the environment that runs this script (the tested ones), so the function and the image install
+exactly what the tests ran against. Run it with the project's virtual environment (``make package``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_SOURCE = ROOT / "functions" / "netwarden"
+IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".mypy_cache")
+
+FUNCTION_MAIN = '''\
+"""Code Engine function entry point: ``main(params)`` of netwarden's remediation function.
+
+Code Engine runs this file with the bundle's directory as the working directory and the packages of
+requirements.txt installed. The config and baseline shipped in the bundle are the defaults; the
+function's environment (config map, secrets) can override both.
+"""
+
+import os
+import sys
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+os.environ.setdefault("NETWARDEN_CONFIG", os.path.join(_HERE, "netwarden.yaml"))
+os.environ.setdefault("NETWARDEN_BASELINE", os.path.join(_HERE, "baseline"))
+
+from netwarden.entrypoints.function import main  # noqa: E402
+
+__all__ = ["main"]
+'''
+
+MINIMAL_CONFIG = """\
+# Written by `make package` because no netwarden.yaml was given: everything else comes from the
+# environment (NETWARDEN_REGIONS, NETWARDEN_VPCS, NETWARDEN_STATE... set by the Code Engine config map).
+baseline: baseline/
+"""
+
+
+def runtime_closure(root: str = "netwarden") -> list[str]:
+    """``name==version`` for every distribution netwarden needs at run time, sorted; no extras."""
+    pins: dict[str, str] = {}
+    todo = [Requirement(r) for r in metadata.requires(root) or []]
+    while todo:
+        req = todo.pop()
+        if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+            continue
+        key = canonicalize_name(req.name)
+        if key in pins:
+            continue
+        try:
+            dist = metadata.distribution(req.name)
+        except metadata.PackageNotFoundError as e:
+            raise SystemExit(f"package: {req.name} (needed by netwarden) is not installed: run make install") from e
+        pins[key] = f"{dist.metadata['Name']}=={dist.version}"
+        todo.extend(Requirement(r) for r in dist.requires or [])
+    return sorted(pins.values(), key=str.lower)
+
+
+def copy_deploy_files(dest: Path, config: Path | None, baseline: Path | None) -> None:
+    """``netwarden.yaml`` and ``baseline/`` of the deployment, into ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    if config is not None and config.is_file():
+        shutil.copy2(config, dest / "netwarden.yaml")
+    else:
+        (dest / "netwarden.yaml").write_text(MINIMAL_CONFIG, encoding="utf-8")
+        print(f"package: no config file {config}: wrote a minimal netwarden.yaml", file=sys.stderr)
+    if baseline is not None and baseline.is_dir():
+        shutil.copytree(baseline, dest / "baseline", ignore=IGNORE)
+    else:
+        (dest / "baseline").mkdir()
+        print(f"package: no baseline directory {baseline}: the bundle's baseline/ is empty", file=sys.stderr)
+
+
+def build_function(out: Path, requirements: str, config: Path | None, baseline: Path | None) -> Path:
+    bundle = out / "function"
+    shutil.copytree(PACKAGE_SOURCE, bundle / "netwarden", ignore=IGNORE)
+    (bundle / "__main__.py").write_text(FUNCTION_MAIN, encoding="utf-8")
+    (bundle / "requirements.txt").write_text(requirements, encoding="utf-8")
+    copy_deploy_files(bundle, config, baseline)
+    shutil.make_archive(str(out / "function"), "zip", root_dir=bundle)
+    return bundle
+
+
+def build_image_context(out: Path, requirements: str, config: Path | None, baseline: Path | None,
+                        *, wheel: bool) -> Path:
+    context = out / "image"
+    context.mkdir(parents=True)
+    shutil.copy2(ROOT / "infra" / "Containerfile", context / "Containerfile")
+    (context / "requirements.txt").write_text(requirements, encoding="utf-8")
+    (context / "wheels").mkdir()
+    if wheel:
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir",
+                        str(context / "wheels"), str(ROOT)], check=True)
+    copy_deploy_files(context / "deploy", config, baseline)
+    return context
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "dist")
+    parser.add_argument("--config", type=Path, default=ROOT / "netwarden.yaml")
+    parser.add_argument("--baseline", type=Path, default=ROOT / "baseline")
+    parser.add_argument("--no-wheel", action="store_true", help="skip building the netwarden wheel (tests)")
+    args = parser.parse_args(argv)
+    out: Path = args.out
+    for stale in (out / "function", out / "image"):
+        shutil.rmtree(stale, ignore_errors=True)
+    (out / "function.zip").unlink(missing_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    pins = runtime_closure()
+    requirements = "# netwarden's runtime dependencies, pinned by `make package`\n" + "\n".join(pins) + "\n"
+    bundle = build_function(out, requirements, args.config, args.baseline)
+    context = build_image_context(out, requirements, args.config, args.baseline, wheel=not args.no_wheel)
+    print(f"package: function bundle {bundle} ({len(pins)} pinned requirements), {out / 'function.zip'}")
+    print(f"package: image context {context}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
