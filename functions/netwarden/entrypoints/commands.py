@@ -13,7 +13,7 @@ from pathlib import Path
 from netwarden.config import Settings
 from netwarden.core.errors import NetwardenError
 from netwarden.entrypoints import wiring
-from netwarden.entrypoints.cli import EXIT_INCOMPLETE, EXIT_OK, write_output
+from netwarden.entrypoints.cli import EXIT_DRIFT, EXIT_INCOMPLETE, EXIT_OK, write_output
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -32,7 +32,17 @@ def snapshot(args: argparse.Namespace) -> int:
 
 
 def check(args: argparse.Namespace) -> int:
-    raise NetwardenError("check is not available in this build yet")
+    """Baseline vs live (or ``--snapshot FILE``); a snapshot file may also serve as ``--baseline``."""
+    from netwarden.app import check as check_app
+    from netwarden.core.report import render
+
+    settings = settings_from(args)
+    base = settings.baseline
+    baseline = wiring.read_snapshot(base) if base.is_file() else wiring.read_baseline(base)
+    live = wiring.read_snapshot(Path(args.snapshot)) if args.snapshot else wiring.live_snapshot(settings)
+    report = check_app.run(baseline, live, suppressions=settings.suppressions, generated_at=wiring.now_rfc3339())
+    write_output(render(report, args.format, baseline_dir=wiring.repo_path(base)), args.out)
+    return {"in_sync": EXIT_OK, "drift": EXIT_DRIFT}.get(report.status, EXIT_INCOMPLETE)
 
 
 def remediate(args: argparse.Namespace) -> int:

@@ -44,3 +44,24 @@ def read_baseline(path: Path) -> Snapshot:
     from netwarden.adapters.baseline_fs import read_baseline as read
 
     return read(path)
+
+
+def read_snapshot(path: Path) -> Snapshot:
+    """A snapshot file (``core.snapshot_io``); an unreadable file is a SnapshotFormatError naming it."""
+    from netwarden.core import snapshot_io
+    from netwarden.core.errors import Location, SnapshotFormatError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise SnapshotFormatError(f"cannot read the snapshot file: {reason}", location=Location(str(path))) from e
+    return snapshot_io.loads(text, source=str(path))
+
+
+def repo_path(path: Path) -> str:
+    """``path`` as a report names it: relative to the working directory when it lies below it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix() if path.is_absolute() else path.as_posix()
+    except ValueError:
+        return path.as_posix()

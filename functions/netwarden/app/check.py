@@ -1,0 +1,78 @@
+"""Use-case: check a live snapshot against the baseline, and decide what the outcome is.
+
+The diff (``core.diff``) says what differs; this use-case adds what it means and what to do with it:
+the impact of each finding (``core.impact``, when that analysis is present), which findings a
+suppression from the config covers (``core.lifecycle.match_suppression``: code plus resource path,
+a trailing ``*`` matches a prefix, active through its ``expires`` day), and the status:
+
+* ``incomplete`` when any scope of the live side could not be read (whatever else was found);
+* ``drift`` when a finding no active suppression covers remains;
+* ``in_sync`` otherwise.
+
+A suppressed finding stays in the report, marked, and does not fail the check; an expired
+suppression is reported as expired and suppresses nothing. Decisions are logged here, nowhere else.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+from netwarden.core.diff import diff
+from netwarden.core.findings import Finding
+from netwarden.core.lifecycle import SuppressionRule, match_suppression
+from netwarden.core.model import Snapshot
+from netwarden.core.report import CheckReport, SuppressionMark, sorted_findings
+
+log = logging.getLogger(__name__)
+
+
+def run(
+    baseline: Snapshot,
+    live: Snapshot,
+    *,
+    suppressions: Sequence[SuppressionRule] = (),
+    today: date | None = None,
+    generated_at: str | None = None,
+) -> CheckReport:
+    """Diff ``live`` against ``baseline`` and return the report. ``today`` decides which suppressions
+    have expired, ``generated_at`` stamps the report (both default to now, in UTC)."""
+    now = datetime.now(UTC)
+    today = today or now.date()
+    generated_at = generated_at or now.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    findings = _annotate(diff(baseline, live), baseline, live)
+    marks: dict[str, SuppressionMark] = {}
+    for finding in findings:
+        rule, expired = match_suppression(finding, suppressions, today)
+        if rule is None:
+            continue
+        expires = rule.expires.isoformat() if rule.expires else None
+        marks[finding.fingerprint] = SuppressionMark(reason=rule.reason, expires=expires, expired=expired)
+        if expired:
+            log.warning("suppression expired on %s, finding counts again: %s %s (%s)", expires, finding.code,
+                        finding.resource.path, rule.reason)
+        else:
+            log.info("finding suppressed: %s %s (%s)", finding.code, finding.resource.path, rule.reason)
+    suppressed = sum(1 for mark in marks.values() if not mark.expired)
+    status = "incomplete" if live.unreadable else ("drift" if len(findings) > suppressed else "in_sync")
+    for u in live.unreadable:
+        log.warning("not checked, could not be read: %s (%s)", u.scope, u.reason)
+    log.info("check %s: %d finding(s), %d suppressed, %d scope(s) unreadable", status, len(findings), suppressed,
+             len(live.unreadable))
+    return CheckReport(status=status, findings=sorted_findings(findings), unreadable=live.unreadable,
+                       generated_at=generated_at, suppressions=marks)
+
+
+def _annotate(findings: list[Finding], baseline: Snapshot, live: Snapshot) -> list[Finding]:
+    """Fill in impact (and so severity) with ``core.impact`` when that analysis is installed."""
+    try:
+        impact = importlib.import_module("netwarden.core.impact")
+    except ModuleNotFoundError as e:
+        if e.name != "netwarden.core.impact":
+            raise
+        log.debug("impact analysis not available: findings keep an unknown impact")
+        return findings
+    annotated: list[Finding] = list(impact.annotate(findings, baseline, live))
+    return annotated
