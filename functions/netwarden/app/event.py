@@ -1,0 +1,157 @@
+"""Use-case: one Activity Tracker event -> a targeted check of the one resource it names.
+
+A full scan reads everything; an event says what changed, so this re-reads only that: the network ACL
+a rule or ACL event names (one ACL read, its rules included), or the subnet a subnet event names and
+the ACL now attached to it (two reads). Never more than three VPC API calls per event. The resource is
+compared with its part of the baseline by the same diff a scan uses (``core.diff``), so an event and
+the next scan report the same finding with the same fingerprint.
+
+An event about something outside the configured scope (another region, a VPC not in
+``ibmcloud.vpcs``, an ACL or subnet the baseline does not name), an event netwarden does not watch,
+and a change that failed are acknowledged and logged, never errors. What happens to the findings
+(lifecycle, alerts, remediation) is the caller's: the same path a scan's findings take, limited to
+this resource. An event only opens or updates findings: resolving is left to the next full scan,
+which sees everything.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+from netwarden.core.at_event import ChangeEvent
+from netwarden.core.diff import diff
+from netwarden.core.errors import ProviderNotFound
+from netwarden.core.findings import Finding
+from netwarden.core.model import Snapshot, Vpc
+
+log = logging.getLogger(__name__)
+
+#: The most VPC API calls one event may cost (issue: "with at most 3 VPC API calls").
+MAX_CALLS = 3
+
+
+class TargetedVpcReader(Protocol):
+    """Targeted reads (``adapters.ibm_vpc`` implements them). Each returns the resource's VPC holding
+    only what was read; both raise ``ProviderNotFound`` when the resource does not exist."""
+
+    def read_acl(self, region: str, acl_id: str) -> Vpc:
+        """The VPC of ACL ``acl_id`` with just that ACL, rules in order (one call)."""
+        ...
+
+    def read_subnet(self, region: str, subnet_id: str) -> Vpc:
+        """The VPC of subnet ``subnet_id`` with just that subnet and the ACL attached to it (two calls)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The configured scope: regions, and VPC names (None: every VPC of the regions)."""
+
+    regions: tuple[str, ...]
+    vpcs: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventOutcome:
+    """What an event led to. ``status``: ``checked`` (findings may be empty: in sync), ``ignored``
+    (not a change netwarden acts on, or out of scope). ``scope`` names the resource checked
+    (``us-south/prod-vpc/acl-a``), ``checked_scopes`` the lifecycle scopes it covers."""
+
+    event: ChangeEvent
+    status: str
+    reason: str
+    findings: tuple[Finding, ...] = ()
+    scope: str | None = None
+    vpc: str | None = None
+    checked: tuple[str, ...] = field(default=())
+
+    @property
+    def acted(self) -> bool:
+        return self.status == "checked"
+
+
+def check(event: ChangeEvent, baseline: Snapshot, reader: TargetedVpcReader, scope: Scope) -> EventOutcome:
+    """Re-read the resource ``event`` names and diff it against its part of ``baseline``."""
+    if event.check is None:
+        return _ignored(event, event.ignored or "not a change netwarden watches")
+    assert event.region is not None and event.resource_id is not None  # parse() guarantees both with a check
+    if event.region not in scope.regions:
+        return _ignored(event, f"region {event.region} is not in scope ({', '.join(scope.regions)})")
+    try:
+        live_vpc = (reader.read_acl if event.check == "acl" else reader.read_subnet)(event.region, event.resource_id)
+    except ProviderNotFound:
+        return _gone(event, baseline, scope)
+    if scope.vpcs is not None and live_vpc.name not in scope.vpcs:
+        return _ignored(event, f"VPC {live_vpc.name} is not in scope")
+    base_vpc = baseline.vpc(live_vpc.region, live_vpc.name)
+    if base_vpc is None:
+        return _ignored(event, f"the baseline has no VPC {live_vpc.scope}")
+    if event.check == "acl":
+        return _check_acl(event, base_vpc, live_vpc)
+    return _check_subnet(event, base_vpc, live_vpc)
+
+
+def _check_acl(event: ChangeEvent, base_vpc: Vpc, live_vpc: Vpc) -> EventOutcome:
+    live_acl = live_vpc.acls[0]
+    base_acl = base_vpc.acl(live_acl.name)
+    if base_acl is None:
+        return _ignored(event, f"the baseline has no ACL {live_acl.name} in {live_vpc.scope}")
+    base_part = Vpc(base_vpc.region, base_vpc.name, acls=(base_acl,))
+    live_part = replace(live_vpc, subnets=())
+    findings = _diff_part(base_part, live_part)
+    return _checked(event, f"{live_vpc.scope}/{live_acl.name}", live_vpc.name, findings)
+
+
+def _check_subnet(event: ChangeEvent, base_vpc: Vpc, live_vpc: Vpc) -> EventOutcome:
+    live_subnet = live_vpc.subnets[0]
+    base_subnet = base_vpc.subnet(live_subnet.name)
+    if base_subnet is None:
+        return _ignored(event, f"the baseline has no subnet {live_subnet.name} in {live_vpc.scope}")
+    # The baseline's ACLs come along so that "allow-all" is judged against what the subnet should have;
+    # only the subnet's own findings are kept (the attached ACL's rules are an ACL event's business).
+    base_part = Vpc(base_vpc.region, base_vpc.name, acls=base_vpc.acls, subnets=(base_subnet,))
+    findings = [f for f in _diff_part(base_part, live_vpc) if f.resource.kind == "subnet"]
+    return _checked(event, f"{live_vpc.scope}/{live_subnet.name}", live_vpc.name, findings)
+
+
+def _gone(event: ChangeEvent, baseline: Snapshot, scope: Scope) -> EventOutcome:
+    """The resource no longer exists: if the event's name matches one baseline resource of its
+    region, that is ``acl-missing`` / ``subnet-missing``; otherwise there is nothing to compare."""
+    name = event.target_name
+    matches: list[Vpc] = []
+    for vpc in baseline.vpcs:
+        if vpc.region != event.region or (scope.vpcs is not None and vpc.name not in scope.vpcs):
+            continue
+        found = vpc.acl(name) if event.check == "acl" and name else vpc.subnet(name) if name else None
+        if found is not None:
+            matches.append(vpc)
+    if len(matches) != 1 or name is None:
+        return _ignored(event, f"{event.check} {event.resource_id} no longer exists and the baseline names "
+                               f"{'no' if not matches else 'more than one'} resource {name!r} in {event.region}")
+    vpc = matches[0]
+    if event.check == "acl":
+        base_part = Vpc(vpc.region, vpc.name, acls=tuple(a for a in vpc.acls if a.name == name))
+    else:
+        base_part = Vpc(vpc.region, vpc.name, subnets=tuple(s for s in vpc.subnets if s.name == name))
+    findings = _diff_part(base_part, Vpc(vpc.region, vpc.name))
+    return _checked(event, f"{vpc.scope}/{name}", vpc.name, findings)
+
+
+def _diff_part(base: Vpc, live: Vpc) -> list[Finding]:
+    return diff(Snapshot(vpcs=(base,)), Snapshot(vpcs=(live,)))
+
+
+def _checked(event: ChangeEvent, scope: str, vpc: str, findings: Sequence[Finding]) -> EventOutcome:
+    found = tuple(findings)
+    log.info("event %s: checked %s: %d finding(s)%s", event.action, scope, len(found),
+             "".join(f"; {f.code} {f.resource.path}" for f in found[:5]))
+    region = scope.split("/", 1)[0]
+    return EventOutcome(event, "checked", "checked", found, scope=scope, vpc=vpc, checked=(f"{region}/{vpc}",))
+
+
+def _ignored(event: ChangeEvent, reason: str) -> EventOutcome:
+    log.info("event %s acknowledged, nothing to check: %s (%s)", event.action, reason, event.summary)
+    return EventOutcome(event, "ignored", reason)

@@ -1,0 +1,81 @@
+"""The event use-case on a hand-written reader: which resource is compared, what is only acknowledged."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from netwarden.app.event import Scope, check
+from netwarden.core.at_event import ChangeEvent
+from netwarden.core.errors import ProviderNotFound
+from netwarden.core.model import AclRule, NetworkAcl, Snapshot, Subnet, Vpc
+
+DENY_ALL = AclRule("deny-all-in", "deny", "inbound", "any", "0.0.0.0/0", "0.0.0.0/0")
+SSH = AclRule("allow-ssh", "allow", "inbound", "tcp", "10.0.0.0/8", "10.240.0.0/24")
+ALLOW_ALL = AclRule("allow-inbound", "allow", "inbound", "icmp_tcp_udp", "0.0.0.0/0", "0.0.0.0/0")
+ACL_A = NetworkAcl("acl-a", (SSH, DENY_ALL), id="acl-a-id")
+DEFAULT = NetworkAcl("default-acl", (ALLOW_ALL,), id="default-id")
+SUBNET = Subnet("subnet-1", "acl-a", None, cidr="10.240.0.0/24", id="subnet-1-id")
+BASE = Snapshot(vpcs=(Vpc("us-south", "prod-vpc", acls=(ACL_A, DEFAULT), subnets=(SUBNET,)),))
+
+
+class Reader:
+    """Serves resources of one live VPC by id and counts reads."""
+
+    def __init__(self, vpc: Vpc) -> None:
+        self.vpc, self.calls = vpc, 0
+
+    def read_acl(self, region: str, acl_id: str) -> Vpc:
+        self.calls += 1
+        acl = next((a for a in self.vpc.acls if a.id == acl_id), None)
+        if region != self.vpc.region or acl is None:
+            raise ProviderNotFound("not found", status=404)
+        return replace(self.vpc, acls=(acl,), subnets=())
+
+    def read_subnet(self, region: str, subnet_id: str) -> Vpc:
+        self.calls += 2
+        subnet = next((s for s in self.vpc.subnets if s.id == subnet_id), None)
+        if region != self.vpc.region or subnet is None:
+            raise ProviderNotFound("not found", status=404)
+        return replace(self.vpc, subnets=(subnet,), acls=tuple(a for a in self.vpc.acls if a.name == subnet.network_acl))
+
+
+def ev(check_kind: str | None, resource: str, *, region: str = "us-south", name: str | None = None,
+       action: str = "is.network-acl.rule.delete") -> ChangeEvent:
+    return ChangeEvent(action, "ev", None, "success", "alice", "crn", name, region, resource, None, check_kind,
+                       None if check_kind else "not watched")
+
+
+def live(acls: tuple[NetworkAcl, ...] = (ACL_A, DEFAULT), subnets: tuple[Subnet, ...] = (SUBNET,)) -> Vpc:
+    return Vpc("us-south", "prod-vpc", acls=acls, subnets=subnets)
+
+
+@pytest.mark.parametrize(("event", "vpc", "codes", "status"), [
+    (ev("acl", "acl-a-id"), live(), [], "checked"),
+    (ev("acl", "acl-a-id"), live(acls=(replace(ACL_A, rules=(DENY_ALL,)), DEFAULT)), ["acl-rule-missing"], "checked"),
+    (ev("subnet", "subnet-1-id", action="is.subnet.network-acl.update"),
+     live(subnets=(replace(SUBNET, network_acl="default-acl"),)), ["subnet-allow-all"], "checked"),
+    (ev("subnet", "subnet-1-id", action="is.subnet.public-gateway.attach"),
+     live(subnets=(replace(SUBNET, public_gateway="pgw-1"),)), ["gateway-attached"], "checked"),
+    (ev("acl", "acl-a-id", name="acl-a", action="is.network-acl.network-acl.delete"),
+     live(acls=(DEFAULT,)), ["acl-missing"], "checked"),
+    (ev("acl", "other-id"), live(acls=(ACL_A, DEFAULT, NetworkAcl("other", (), id="other-id"))), [], "ignored"),
+    (ev("acl", "acl-a-id", region="eu-de"), live(), [], "ignored"),
+    (ev(None, "x"), live(), [], "ignored"),
+])
+def test_event_checks(event: ChangeEvent, vpc: Vpc, codes: list[str], status: str) -> None:
+    reader = Reader(vpc)
+    outcome = check(event, BASE, reader, Scope(regions=("us-south",)))
+    assert (outcome.status, [f.code for f in outcome.findings]) == (status, codes)
+    assert reader.calls <= 3
+
+
+def test_vpcs_outside_the_configured_names_are_ignored() -> None:
+    outcome = check(ev("acl", "acl-a-id"), BASE, Reader(live()), Scope(regions=("us-south",), vpcs=("dev-vpc",)))
+    assert outcome.status == "ignored" and "not in scope" in outcome.reason
+
+
+def test_a_checked_event_names_its_resource_and_scope() -> None:
+    outcome = check(ev("acl", "acl-a-id"), BASE, Reader(live()), Scope(regions=("us-south",)))
+    assert (outcome.scope, outcome.checked, outcome.acted) == ("us-south/prod-vpc/acl-a", ("us-south/prod-vpc",), True)
