@@ -38,7 +38,8 @@ class Reader:
         subnet = next((s for s in self.vpc.subnets if s.id == subnet_id), None)
         if region != self.vpc.region or subnet is None:
             raise ProviderNotFound("not found", status=404)
-        return replace(self.vpc, subnets=(subnet,), acls=tuple(a for a in self.vpc.acls if a.name == subnet.network_acl))
+        attached = tuple(a for a in self.vpc.acls if a.name == subnet.network_acl)
+        return replace(self.vpc, subnets=(subnet,), acls=attached)
 
 
 def ev(check_kind: str | None, resource: str, *, region: str = "us-south", name: str | None = None,
