@@ -1,0 +1,194 @@
+"""Thin HTTP handlers of the Kubernetes emulator: read the path, query and body; call the cluster's
+state; write JSON. Errors raised by the models become ``Status`` bodies here, and only here.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import yaml
+
+from netwarden.fakes.kube import discovery
+from netwarden.fakes.kube.exceptions import BadRequest, KubeError, NoResource, UnsupportedMediaType
+from netwarden.fakes.kube.kinds import Kind, kind_for
+from netwarden.fakes.kube.models import PATCH_TYPES, Actor, ClusterState, KubeBackend, Page
+from netwarden.fakes.wire import Request, Response
+
+
+def status_response(error: KubeError) -> Response:
+    return Response.json(error.status(), error.code, error.headers)
+
+
+def _cluster(backend: KubeBackend, request: Request) -> ClusterState:
+    return backend.cluster(request.mount_args.get("cluster", "default"))
+
+
+def _respond(data: Any, actor: Actor | None = None, status: int = 200) -> Response:
+    headers = {}
+    if actor is not None and actor.warnings:
+        headers["Warning"] = ", ".join(f'299 - {json.dumps(w)}' for w in actor.warnings)
+    return Response.json(data, status, headers)
+
+
+# --- discovery and OpenAPI -----------------------------------------------------------------------
+
+
+def version(backend: KubeBackend, request: Request) -> Response:
+    return Response.json(discovery.VERSION)
+
+
+def core_versions(backend: KubeBackend, request: Request) -> Response:
+    host = request.base_url.split("/")[2] if "//" in request.base_url else "127.0.0.1"
+    return Response.json(discovery.api_versions(host))
+
+
+def groups(backend: KubeBackend, request: Request) -> Response:
+    return Response.json(discovery.api_groups())
+
+
+def group(backend: KubeBackend, request: Request) -> Response:
+    doc = discovery.api_group(request.params["group"])
+    if doc is None:
+        raise NoResource()
+    return Response.json(doc)
+
+
+def resources(backend: KubeBackend, request: Request) -> Response:
+    group_name = request.params.get("group")
+    version_name = request.params["version"]
+    doc = discovery.resource_list(f"{group_name}/{version_name}" if group_name else version_name)
+    if doc is None:
+        raise NoResource()
+    return Response.json(doc)
+
+
+def openapi_root(backend: KubeBackend, request: Request) -> Response:
+    prefix = "/" + request.base_url.split("/", 3)[3] if request.base_url.count("/") >= 3 else ""
+    return Response.json(discovery.openapi_root(prefix))
+
+
+def openapi_group_version(backend: KubeBackend, request: Request) -> Response:
+    doc = discovery.openapi_for_path(request.params["path"])
+    if doc is None:
+        raise NoResource()
+    return Response.json(doc)
+
+
+# --- objects -------------------------------------------------------------------------------------
+
+
+def _kind(request: Request, *, item: bool) -> tuple[Kind, str | None]:
+    p = request.params
+    kind = kind_for(p.get("group", ""), p["version"], p["resource"])
+    namespace = p.get("namespace")
+    if kind is None or (namespace is not None and not kind.namespaced):
+        raise NoResource()
+    if kind.namespaced and namespace is None and (item or request.method == "POST"):
+        raise NoResource()
+    return kind, namespace
+
+
+def _actor(request: Request) -> Actor:
+    dry_run = request.arg("dryRun")
+    if dry_run not in (None, "", "All"):
+        raise BadRequest(f'Invalid dry run value "{dry_run}": valid values are "All"')
+    return Actor(user_agent=request.header("User-Agent") or "", field_manager=request.arg("fieldManager"),
+                 dry_run=dry_run == "All", field_validation=request.arg("fieldValidation"))
+
+
+BODY_TYPES = ("application/json", "application/yaml")
+
+
+def _body(request: Request, *, yaml_ok: bool = True) -> Any:
+    content_type = (request.header("Content-Type") or "application/json").split(";")[0].strip().lower()
+    if request.method in ("POST", "PUT") and content_type not in BODY_TYPES:
+        raise UnsupportedMediaType(content_type, BODY_TYPES)
+    text = request.body.decode("utf-8", errors="replace")
+    if not text.strip():
+        raise BadRequest("the body of the request was empty")
+    try:
+        return json.loads(text)
+    except ValueError:
+        if not yaml_ok:
+            raise BadRequest("the body of the request is not JSON") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise BadRequest(f"error decoding YAML: {e}") from e
+
+
+def _list_body(kind: Kind, page: Page) -> dict[str, Any]:
+    meta: dict[str, Any] = {"resourceVersion": page.resource_version}
+    if page.continue_token:
+        meta["continue"] = page.continue_token
+        if page.remaining is not None:
+            meta["remainingItemCount"] = page.remaining
+    return {"kind": f"{kind.kind}List", "apiVersion": kind.api_version, "metadata": meta, "items": page.items}
+
+
+def list_objects(backend: KubeBackend, request: Request) -> Response:
+    kind, namespace = _kind(request, item=False)
+    if request.arg("watch") in ("true", "1"):
+        raise BadRequest("watch is not supported by this emulator")
+    limit = request.arg("limit")
+    if limit is not None and not limit.lstrip("-").isdigit():
+        raise BadRequest(f"limit: Invalid value: {limit!r}: must be an integer")
+    page = _cluster(backend, request).list(kind, namespace, labels=request.arg("labelSelector"),
+                                            fields=request.arg("fieldSelector"),
+                                            limit=int(limit) if limit else None, token=request.arg("continue"))
+    return Response.json(_list_body(kind, page))
+
+
+def create_object(backend: KubeBackend, request: Request) -> Response:
+    kind, namespace = _kind(request, item=False)
+    actor = _actor(request)
+    obj = _cluster(backend, request).create(kind, namespace or "", _body(request), actor)
+    return _respond(obj, actor, 201)
+
+
+def get_object(backend: KubeBackend, request: Request) -> Response:
+    kind, namespace = _kind(request, item=True)
+    return Response.json(_cluster(backend, request).get(kind, namespace or "", request.params["name"]))
+
+
+def replace_object(backend: KubeBackend, request: Request) -> Response:
+    kind, namespace = _kind(request, item=True)
+    actor = _actor(request)
+    obj = _cluster(backend, request).replace(kind, namespace or "", request.params["name"], _body(request), actor)
+    return _respond(obj, actor)
+
+
+def patch_object(backend: KubeBackend, request: Request) -> Response:
+    kind, namespace = _kind(request, item=True)
+    content_type = (request.header("Content-Type") or "").split(";")[0].strip().lower()
+    if content_type not in PATCH_TYPES:
+        raise UnsupportedMediaType(content_type, PATCH_TYPES)
+    force = request.arg("force")
+    if force not in (None, "true", "false", "True", "False"):
+        raise BadRequest(f"force: Invalid value: {force!r}")
+    actor = _actor(request)
+    body = _body(request, yaml_ok=content_type == "application/apply-patch+yaml")
+    cluster = _cluster(backend, request)
+    existed = (namespace or "", request.params["name"]) in cluster.store[kind.resource]
+    obj = cluster.patch(kind, namespace or "", request.params["name"], body, actor, content_type=content_type,
+                        force=None if force is None else force.lower() == "true")
+    return _respond(obj, actor, 200 if existed else 201)
+
+
+def delete_object(backend: KubeBackend, request: Request) -> Response:
+    kind, namespace = _kind(request, item=True)
+    actor = _actor(request)
+    options = _body(request, yaml_ok=False) if request.body.strip() else {}
+    if isinstance(options, dict) and options.get("dryRun") == ["All"]:
+        actor.dry_run = True
+    preconditions = options.get("preconditions") if isinstance(options, dict) else None
+    name = request.params["name"]
+    old = _cluster(backend, request).delete(kind, namespace or "", name, actor, preconditions)
+    if kind.resource in ("namespaces", "pods"):
+        return Response.json(old)
+    details: dict[str, Any] = {"name": name, "kind": kind.resource, "uid": old["metadata"].get("uid")}
+    if kind.group:
+        details["group"] = kind.group
+    return Response.json({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                          "details": details})
