@@ -1,0 +1,352 @@
+"""The baseline directory: read it into a Snapshot, write a Snapshot into it.
+
+The layout (DESIGN.md "Baseline layout", ``docs/baseline-format.md``)::
+
+    vpc/<region>/<vpc>/network-acls/<acl>.yaml     name + ordered rules (both directions, as evaluated)
+    vpc/<region>/<vpc>/subnets.yaml                subnet -> {network_acl, public_gateway, zone?, cidr?}
+    vpc/<region>/<vpc>/vpc.yaml                    optional: default_network_acl, public_gateways
+    kubernetes/<cluster>/namespaces.yaml           namespace -> labels
+    kubernetes/<cluster>/workloads.yaml            optional: namespace -> [{name, labels, ports}]
+    kubernetes/<cluster>/<namespace>/<policy>.yaml a plain NetworkPolicy manifest (kubectl apply -f works)
+
+Reading is all-or-nothing: the first problem stops it with one ``BaselineError`` naming file, line
+and field. Every YAML file must sit where the layout puts it (a misspelt directory is an error, not
+a silently ignored file); other files (``README.md``) and hidden ones (``.git``) are ignored. On top of
+each file's own checks (``baseline_schema``), what spans files: a subnet's ACL, the default ACL and
+each subnet's gateway must exist in the baseline, subnet CIDRs must not overlap, and every policy and
+workload namespace must be declared in ``namespaces.yaml``.
+
+Writing is deterministic (fixed key order, one object per file, each file replaced atomically) and
+round-trips: ``read_baseline(p)`` equals the snapshot written to ``p`` (what the layout does not hold
+is dropped: ids, pod addresses and nodes, worker subnets). ``vpc/`` and ``kubernetes/`` are owned by
+the writer: YAML files there that the snapshot no longer has are removed, so nothing stale survives;
+everything else in the directory is left alone. What would be written is read back in memory first,
+so a snapshot that would not make a readable baseline writes nothing.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from netwarden.adapters import baseline_schema as schema
+from netwarden.adapters import yaml_io
+from netwarden.adapters.files import write_atomic
+from netwarden.core import k8s_syntax, lint, normalize
+from netwarden.core.errors import BaselineError, Location
+from netwarden.core.model import (
+    ALL_PORTS,
+    AclRule,
+    Cluster,
+    Namespace,
+    NetworkAcl,
+    NetworkPolicy,
+    Pod,
+    Snapshot,
+    Subnet,
+    Vpc,
+)
+
+MANAGED = ("vpc", "kubernetes")
+YAML_SUFFIXES = (".yaml", ".yml")
+LAYOUT = ("vpc/<region>/<vpc>/network-acls/<acl>.yaml, vpc/<region>/<vpc>/subnets.yaml, vpc/<region>/<vpc>/vpc.yaml, "
+          "kubernetes/<cluster>/namespaces.yaml, kubernetes/<cluster>/workloads.yaml or "
+          "kubernetes/<cluster>/<namespace>/<policy>.yaml")
+
+
+def read_baseline(path: Path) -> Snapshot:
+    """The baseline directory ``path`` as a Snapshot; BaselineError (file:line: field) if it is not one."""
+    return read_baseline_with_sources(path)[0]
+
+
+def read_baseline_with_sources(path: Path) -> tuple[Snapshot, schema.Sources]:
+    """The Snapshot and, for lint, where each ACL, rule, subnet, namespace and policy selector is."""
+    if not path.is_dir():
+        raise BaselineError("baseline directory not found" if not path.exists() else "not a directory",
+                            location=Location(str(path)))
+    return parse_tree({rel: _Lazy(path / rel) for rel in _yaml_files(path)}, str(path))
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Lazy:
+    """A file to be read when its turn comes (so a huge baseline is never all in memory as text)."""
+
+    path: Path
+
+
+def _yaml_files(root: Path) -> list[str]:
+    """Relative POSIX paths of every YAML file under ``root``, hidden entries skipped, sorted."""
+    out = []
+    for directory, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in files:
+            if not name.startswith(".") and name.endswith(YAML_SUFFIXES):
+                out.append(Path(directory, name).relative_to(root).as_posix())
+    return sorted(out)
+
+
+@dataclass
+class _VpcParts:
+    acls: list[NetworkAcl] = field(default_factory=list)
+    subnets: list[Subnet] = field(default_factory=list)
+    subnets_doc: yaml_io.YamlDoc | None = None
+    meta_doc: yaml_io.YamlDoc | None = None
+    default_acl: str | None = None
+    gateways: tuple[str, ...] | None = None
+
+
+@dataclass
+class _ClusterParts:
+    namespaces: list[Namespace] | None = None
+    pods: list[Pod] = field(default_factory=list)
+    policies: list[NetworkPolicy] = field(default_factory=list)
+    policy_docs: dict[str, yaml_io.YamlDoc] = field(default_factory=dict)
+    workloads_doc: yaml_io.YamlDoc | None = None
+
+
+def parse_tree(files: Mapping[str, _Lazy | str], root: str) -> tuple[Snapshot, schema.Sources]:
+    """Parse a baseline given as relative path -> file (or text), in sorted path order."""
+    sources: schema.Sources = {}
+    vpcs: dict[tuple[str, str], _VpcParts] = {}
+    clusters: dict[str, _ClusterParts] = {}
+    cidr_cache: dict[str, str] = {}
+    for rel in sorted(files):
+        display = f"{root.rstrip('/')}/{rel}"
+        parts = rel.split("/")
+        kind = _classify(parts)
+        if kind is None:
+            raise BaselineError(f"not part of the baseline layout (expected {LAYOUT})", location=Location(display))
+        source = files[rel]
+        doc = (yaml_io.load(source.path, display=display) if isinstance(source, _Lazy)
+               else yaml_io.loads(source, file=display))
+        if kind in ("acl", "subnets", "vpc"):
+            scope = (parts[1], parts[2])
+            _name_part(display, parts[1], "region")
+            _name_part(display, parts[2], "VPC")
+            vpc = vpcs.setdefault(scope, _VpcParts())
+            if kind == "acl":
+                vpc.acls.append(schema.parse_acl(doc, scope, parts[4][:-5], sources, cidr_cache))
+            elif kind == "subnets":
+                vpc.subnets, vpc.subnets_doc = schema.parse_subnets(doc, parts[1], scope, sources), doc
+            else:
+                (vpc.default_acl, vpc.gateways), vpc.meta_doc = schema.parse_vpc_meta(doc), doc
+                sources[lint.vpc_subject(*scope)] = Location(display, 1)
+        else:
+            cluster = clusters.setdefault(parts[1], _ClusterParts())
+            if kind == "namespaces":
+                cluster.namespaces = schema.parse_namespaces(doc, parts[1], sources)
+            elif kind == "workloads":
+                cluster.pods, cluster.workloads_doc = schema.parse_workloads(doc, parts[1], sources), doc
+            else:
+                if k8s_syntax.dns1123_label(parts[2]):
+                    raise BaselineError(f"directory {parts[2]!r} is not a valid namespace name: "
+                                        f"{k8s_syntax.dns1123_label(parts[2])[0]}", location=Location(display))
+                policy = schema.parse_policy(doc, parts[1], parts[2], parts[3][:-5], sources)
+                cluster.policies.append(policy)
+                cluster.policy_docs[policy.key] = doc
+    snapshot = Snapshot(
+        vpcs=tuple(_vpc(region, name, parts) for (region, name), parts in sorted(vpcs.items())),
+        clusters=tuple(_cluster(name, parts, root) for name, parts in sorted(clusters.items())),
+    )
+    if not snapshot.vpcs and not snapshot.clusters:
+        raise BaselineError("no baseline files: expected vpc/<region>/<vpc>/... or kubernetes/<cluster>/...",
+                            location=Location(root))
+    return snapshot, sources
+
+
+def _classify(parts: list[str]) -> str | None:
+    if not parts[-1].endswith(".yaml"):
+        return None
+    if parts[0] == "vpc":
+        if len(parts) == 5 and parts[3] == "network-acls":
+            return "acl"
+        if len(parts) == 4 and parts[3] in ("subnets.yaml", "vpc.yaml"):
+            return parts[3][:-5]
+    elif parts[0] == "kubernetes":
+        if len(parts) == 3 and parts[2] in ("namespaces.yaml", "workloads.yaml"):
+            return parts[2][:-5]
+        if len(parts) == 4:
+            return "policy"
+    return None
+
+
+def _name_part(display: str, value: str, what: str) -> None:
+    if len(value) > 63 or not schema.IBM_NAME.fullmatch(value):
+        raise BaselineError(f"directory {value!r} is not a valid IBM Cloud {what} name", location=Location(display))
+
+
+def _vpc(region: str, name: str, parts: _VpcParts) -> Vpc:
+    acls = {a.name for a in parts.acls}
+    doc = parts.subnets_doc
+    for subnet in parts.subnets:
+        if subnet.network_acl not in acls and doc is not None:
+            raise schema.fail(doc, (subnet.name, "network_acl"), f"ACL {subnet.network_acl!r} is not in the baseline "
+                              f"(no vpc/{region}/{name}/network-acls/{subnet.network_acl}.yaml)")
+        if (parts.gateways is not None and subnet.public_gateway is not None
+                and subnet.public_gateway not in parts.gateways and doc is not None):
+            raise schema.fail(doc, (subnet.name, "public_gateway"), f"public gateway {subnet.public_gateway!r} is not "
+                              f"among the public_gateways of vpc/{region}/{name}/vpc.yaml")
+    if parts.default_acl is not None and parts.default_acl not in acls and parts.meta_doc is not None:
+        raise schema.fail(parts.meta_doc, ("default_network_acl",), f"ACL {parts.default_acl!r} is not in the "
+                          f"baseline (no vpc/{region}/{name}/network-acls/{parts.default_acl}.yaml)")
+    with_cidr = sorted((ipaddress.ip_network(s.cidr), s.name) for s in parts.subnets if s.cidr)
+    for (a, name_a), (b, name_b) in itertools.pairwise(with_cidr):
+        if a.overlaps(b) and doc is not None:
+            raise schema.fail(doc, (name_b, "cidr"), f"{b} overlaps subnet {name_a} ({a}): the subnets of a VPC "
+                              "are disjoint")
+    return Vpc(region=region, name=name, acls=normalize.sorted_by_name(parts.acls),
+               subnets=normalize.sorted_by_name(parts.subnets), default_acl=parts.default_acl,
+               public_gateways=parts.gateways or ())
+
+
+def _cluster(name: str, parts: _ClusterParts, root: str) -> Cluster:
+    declared = {n.name for n in parts.namespaces or []}
+    for policy in parts.policies:
+        if policy.namespace not in declared:
+            raise schema.fail(parts.policy_docs[policy.key], ("metadata", "namespace"),
+                              f"namespace {policy.namespace!r} is not in kubernetes/{name}/namespaces.yaml",
+                              "metadata.namespace")
+    for pod in parts.pods:
+        if pod.namespace not in declared and parts.workloads_doc is not None:
+            raise schema.fail(parts.workloads_doc, (pod.namespace,), f"namespace {pod.namespace!r} is not in "
+                              f"kubernetes/{name}/namespaces.yaml")
+    if parts.namespaces is None and not parts.pods and not parts.policies:
+        raise BaselineError("a cluster directory needs namespaces.yaml",
+                            location=Location(f"{root.rstrip('/')}/kubernetes/{name}/namespaces.yaml"))
+    return Cluster(name=name, namespaces=normalize.sorted_by_name(parts.namespaces or []),
+                   policies=tuple(sorted(parts.policies, key=lambda p: (p.namespace, p.name))),
+                   pods=tuple(sorted(parts.pods, key=lambda p: (p.namespace, p.name))))
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def render(snapshot: Snapshot) -> dict[str, str]:
+    """The baseline files of ``snapshot``: relative POSIX path -> YAML text."""
+    out: dict[str, str] = {}
+    for vpc in snapshot.vpcs:
+        base = f"vpc/{vpc.region}/{vpc.name}"
+        for acl in vpc.acls:
+            out[f"{base}/network-acls/{acl.name}.yaml"] = yaml_io.dumps(
+                {"name": acl.name, "rules": [rule_data(r) for r in acl.rules]})
+        out[f"{base}/subnets.yaml"] = yaml_io.dumps({s.name: subnet_data(s) for s in vpc.subnets})
+        meta: dict[str, Any] = {}
+        if vpc.default_acl is not None:
+            meta["default_network_acl"] = vpc.default_acl
+        if vpc.public_gateways:
+            meta["public_gateways"] = sorted(vpc.public_gateways)
+        if meta:
+            out[f"{base}/vpc.yaml"] = yaml_io.dumps(meta)
+    for cluster in snapshot.clusters:
+        base = f"kubernetes/{cluster.name}"
+        out[f"{base}/namespaces.yaml"] = yaml_io.dumps({n.name: dict(sorted(n.labels.items()))
+                                                        for n in cluster.namespaces})
+        if cluster.pods:
+            workloads: dict[str, list[dict[str, Any]]] = {}
+            for pod in cluster.pods:
+                workloads.setdefault(pod.namespace, []).append(workload_data(pod))
+            out[f"{base}/workloads.yaml"] = yaml_io.dumps(workloads)
+        for policy in cluster.policies:
+            out[f"{base}/{policy.namespace}/{policy.name}.yaml"] = yaml_io.dumps(policy_manifest(policy))
+    return out
+
+
+def rule_data(rule: AclRule) -> dict[str, Any]:
+    """A rule as a baseline spells it: ports left out when they are all ports, one port as a number."""
+    out: dict[str, Any] = {"name": rule.name, "action": rule.action, "direction": rule.direction,
+                           "protocol": rule.protocol, "source": rule.source, "destination": rule.destination}
+    for key, ports in (("destination_port", rule.destination_port), ("source_port", rule.source_port)):
+        if ports is not None and ports != ALL_PORTS:
+            out[key] = ports.min if ports.min == ports.max else str(ports)
+    if rule.icmp_type is not None:
+        out["type"] = rule.icmp_type
+    if rule.icmp_code is not None:
+        out["code"] = rule.icmp_code
+    return out
+
+
+def subnet_data(subnet: Subnet) -> dict[str, Any]:
+    out: dict[str, Any] = {"network_acl": subnet.network_acl, "public_gateway": subnet.public_gateway}
+    if subnet.zone is not None:
+        out["zone"] = subnet.zone
+    if subnet.cidr is not None:
+        out["cidr"] = subnet.cidr
+    return out
+
+
+def workload_data(pod: Pod) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": pod.name, "labels": dict(sorted(pod.labels.items()))}
+    if pod.ports:
+        out["ports"] = [{"port": p.port, "protocol": p.protocol, **({"name": p.name} if p.name else {})}
+                        for p in pod.ports]
+    return out
+
+
+def policy_manifest(policy: NetworkPolicy) -> dict[str, Any]:
+    """The manifest ``kubectl apply -f`` takes, with the canonical spec."""
+    metadata: dict[str, Any] = {"name": policy.name, "namespace": policy.namespace}
+    if policy.labels:
+        metadata["labels"] = dict(sorted(policy.labels.items()))
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": metadata,
+            "spec": _plain(policy.spec)}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def write_baseline(snapshot: Snapshot, path: Path) -> list[Path]:
+    """Make ``path`` hold exactly ``snapshot``: write each file that differs (atomically), remove the YAML
+    files of objects it no longer has under ``vpc/`` and ``kubernetes/``. Returns every baseline file."""
+    if snapshot.unreadable:
+        scopes = ", ".join(u.scope for u in snapshot.unreadable)
+        raise BaselineError(f"refusing to write a baseline from an incomplete snapshot (unreadable: {scopes})",
+                            location=Location(str(path)))
+    for vpc in snapshot.vpcs:
+        for subnet in vpc.subnets:
+            if subnet.network_acl is None:
+                raise BaselineError(f"subnet {vpc.scope}/{subnet.name} has no network ACL; a baseline needs one",
+                                    location=Location(str(path)))
+    texts = render(snapshot)
+    try:
+        parse_tree(texts, str(path))
+    except BaselineError as e:
+        raise BaselineError(f"the snapshot does not make a valid baseline: {e}", location=Location(str(path))) from e
+    if path.exists() and not path.is_dir():
+        raise BaselineError("not a directory", location=Location(str(path)))
+    written = []
+    for rel, text in sorted(texts.items()):
+        target = path / rel
+        data = text.encode("utf-8")
+        if not (target.is_file() and target.read_bytes() == data):
+            write_atomic(target, data)
+        written.append(target)
+    _remove_stale(path, set(texts))
+    return written
+
+
+def _remove_stale(root: Path, keep: Iterable[str]) -> None:
+    keep_set = set(keep)
+    for top in MANAGED:
+        base = root / top
+        if not base.is_dir():
+            continue
+        for directory, _dirs, files in os.walk(base, topdown=False):
+            for name in files:
+                rel = Path(directory, name).relative_to(root).as_posix()
+                if name.endswith(YAML_SUFFIXES) and rel not in keep_set:
+                    Path(directory, name).unlink()
+            if not any(Path(directory).iterdir()):
+                Path(directory).rmdir()
