@@ -62,11 +62,40 @@ def job(args: argparse.Namespace) -> int:
 
 
 def baseline_capture(args: argparse.Namespace) -> int:
-    raise NetwardenError("baseline capture is not available in this build yet")
+    """Live state -> baseline files in ``--out`` (or the config's baseline). An incomplete snapshot
+    writes nothing: a scope that could not be read must not become an empty baseline."""
+    import sys
+
+    settings = settings_from(args)
+    out = Path(args.out) if args.out else settings.baseline
+    snap = wiring.live_snapshot(settings)
+    if snap.unreadable:
+        for u in snap.unreadable:
+            print(f"netwarden: unreadable: {u.scope}: {u.reason}", file=sys.stderr)
+        print(f"netwarden: the snapshot is incomplete; nothing was written to {out}", file=sys.stderr)
+        return EXIT_INCOMPLETE
+    files = wiring.write_baseline(snap, out)
+    write_output(f"captured {len(snap.vpcs)} VPC(s) and {len(snap.clusters)} cluster(s) into {out} "
+                 f"({len(files)} files); review with git diff before committing", None)
+    return EXIT_OK
 
 
 def baseline_lint(args: argparse.Namespace) -> int:
-    raise NetwardenError("baseline lint is not available in this build yet")
+    """Schema and recipe checks: 0 clean, 2 findings (``file:line: rule: why``), 1 unreadable baseline."""
+    import json
+
+    directory = Path(args.dir) if args.dir else settings_from(args).baseline
+    findings = wiring.lint_baseline(directory)
+    if args.format == "json":
+        data = {"baseline": directory.as_posix(), "status": "findings" if findings else "clean",
+                "findings": [{"file": f.file, "line": f.line, "rule": f.rule, "message": f.message,
+                              "resource": f.resource} for f in findings]}
+        write_output(json.dumps(data, indent=2), None)
+    else:
+        lines = [str(f) for f in findings]
+        lines.append(f"{len(findings)} finding(s) in {directory}" if findings else f"{directory}: no findings")
+        write_output("\n".join(lines), None)
+    return EXIT_DRIFT if findings else EXIT_OK
 
 
 def fake_serve(args: argparse.Namespace) -> int:

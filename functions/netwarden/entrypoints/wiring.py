@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from netwarden.config import Settings
+from netwarden.core.lint import LintFinding
 from netwarden.core.model import Snapshot
 from netwarden.core.ports import KubeReader, VpcReader
 
@@ -44,6 +45,21 @@ def read_baseline(path: Path) -> Snapshot:
     from netwarden.adapters.baseline_fs import read_baseline as read
 
     return read(path)
+
+
+def lint_baseline(path: Path) -> list[LintFinding]:
+    """The recipe checks of ``core.lint`` over the baseline at ``path``, each placed at its file:line."""
+    from netwarden.adapters.baseline_fs import read_baseline_with_sources
+    from netwarden.core import lint
+
+    snapshot, sources = read_baseline_with_sources(path)
+    return lint.place(lint.lint(snapshot), sources)
+
+
+def write_baseline(snapshot: Snapshot, path: Path) -> list[Path]:
+    from netwarden.adapters.baseline_fs import write_baseline as write
+
+    return write(snapshot, path)
 
 
 def read_snapshot(path: Path) -> Snapshot:
