@@ -12,7 +12,7 @@ from pathlib import Path
 from netwarden.config import Settings
 from netwarden.core.lint import LintFinding
 from netwarden.core.model import Snapshot
-from netwarden.core.ports import KubeReader, VpcReader
+from netwarden.core.ports import KubeReader, VpcReader, VpcWriter
 
 
 def now_rfc3339() -> str:
@@ -25,6 +25,14 @@ def vpc_reader(settings: Settings) -> VpcReader | None:
     from netwarden.adapters.ibm_vpc import IbmVpcReader
 
     return IbmVpcReader.from_settings(settings.ibmcloud)
+
+
+def vpc_writer(settings: Settings) -> VpcWriter | None:
+    if settings.ibmcloud is None:
+        return None
+    from netwarden.adapters.ibm_vpc_writer import IbmVpcWriter
+
+    return IbmVpcWriter.from_settings(settings.ibmcloud)
 
 
 def kube_reader(settings: Settings) -> KubeReader | None:
