@@ -11,6 +11,9 @@ locals {
       NETWARDEN_REGIONS          = join(",", var.watched_regions)
       NETWARDEN_STATE            = local.state_url
       NETWARDEN_REMEDIATION_MODE = var.remediation_mode
+      # The state bucket: the direct endpoint stays on IBM's private network; the API key authenticates.
+      NETWARDEN_COS_ENDPOINT = "https://s3.direct.${var.region}.cloud-object-storage.appdomain.cloud"
+      COS_INSTANCE_CRN       = ibm_resource_instance.state.crn
     },
     length(var.watched_vpcs) > 0 ? { NETWARDEN_VPCS = join(",", var.watched_vpcs) } : {},
   )
