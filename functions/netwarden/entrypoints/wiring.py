@@ -12,7 +12,7 @@ from pathlib import Path
 from netwarden.config import Settings
 from netwarden.core.lint import LintFinding
 from netwarden.core.model import Snapshot
-from netwarden.core.ports import KubeReader, VpcReader, VpcWriter
+from netwarden.core.ports import KubeReader, KubeWriter, VpcReader, VpcWriter
 
 
 def now_rfc3339() -> str:
@@ -41,6 +41,14 @@ def kube_reader(settings: Settings) -> KubeReader | None:
     from netwarden.adapters.kube import KubeClusterReader
 
     return KubeClusterReader.from_settings(settings.clusters)
+
+
+def kube_writer(settings: Settings) -> KubeWriter | None:
+    if not settings.clusters:
+        return None
+    from netwarden.adapters.kube import KubeClusterWriter
+
+    return KubeClusterWriter.from_settings(settings.clusters)
 
 
 def live_snapshot(settings: Settings) -> Snapshot:

@@ -1,0 +1,245 @@
+"""The Kubernetes side of netwarden: read clusters into the model, and write NetworkPolicies and
+namespace labels back for remediation.
+
+Reading a cluster is four chunked lists and no per-object GET: the nodes (their
+``ibm-cloud.kubernetes.io/subnet-id`` labels link the cluster to the VPC subnets its workers run on),
+the namespaces with their labels (namespaceSelectors match on them), ONE list of NetworkPolicies
+across all namespaces, and the pods' labels and container ports (what the reachability analysis
+selects). Raw objects are plain dicts (``RawNetworkPolicy`` and friends), converted once here into
+``core.model`` values; NetworkPolicy specs go through ``core.normalize.netpol_spec``. Only the managed
+namespaces (the cluster's ``namespaces`` setting, else all) are kept.
+
+A cluster that cannot be read (refused connection, timeout, 5xx after retries, 401/403) becomes
+``Unreadable("k8s/<cluster>", reason)``, never an empty cluster, and the other clusters are still
+read. Writes raise ``TemporaryRemediationError`` (throttled, 5xx, conflict, unreachable) or
+``PermanentRemediationError`` (refused, invalid, gone) so that the job knows whether to retry.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, TypedDict
+
+from netwarden.adapters.kube_client import KubeConnection, call, connect, list_all, write
+from netwarden.config import ClusterSettings
+from netwarden.core import normalize
+from netwarden.core.errors import (
+    PermanentRemediationError,
+    ProviderConflict,
+    ProviderError,
+    ProviderNotFound,
+    ProviderThrottled,
+    ProviderUnavailable,
+    TemporaryRemediationError,
+)
+from netwarden.core.model import Cluster, ContainerPort, Namespace, NetworkPolicy, Pod, Unreadable
+from netwarden.core.ports import KubeRead
+
+#: Node labels naming the VPC subnet of an IKS/ROKS worker (the second is the older provider's).
+SUBNET_LABELS = ("ibm-cloud.kubernetes.io/subnet-id", "ibm-provider.kubernetes.io/subnet-id")
+
+
+class RawMetadata(TypedDict, total=False):
+    name: str
+    namespace: str
+    labels: dict[str, str]
+    resourceVersion: str
+
+
+class RawObject(TypedDict, total=False):
+    """A namespace, node, pod or NetworkPolicy as the API returns it (the fields read here)."""
+
+    metadata: RawMetadata
+    spec: dict[str, Any]
+    status: dict[str, Any]
+
+
+def _meta(raw: Mapping[str, Any]) -> Mapping[str, Any]:
+    meta = raw.get("metadata")
+    return meta if isinstance(meta, Mapping) else {}
+
+
+def worker_subnets(nodes: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+    """The distinct subnet ids the nodes' labels name, sorted."""
+    found = set()
+    for node in nodes:
+        labels = _meta(node).get("labels") or {}
+        subnet = next((labels[k] for k in SUBNET_LABELS if labels.get(k)), None)
+        if subnet:
+            found.add(str(subnet))
+    return tuple(sorted(found))
+
+
+def policy_from_api(raw: Mapping[str, Any]) -> NetworkPolicy:
+    meta = _meta(raw)
+    return NetworkPolicy(namespace=str(meta.get("namespace", "")), name=str(meta.get("name", "")),
+                         spec=normalize.netpol_spec(raw.get("spec") or {}), labels=normalize.labels(meta.get("labels")))
+
+
+def pod_from_api(raw: Mapping[str, Any]) -> Pod:
+    meta, spec, status = _meta(raw), raw.get("spec") or {}, raw.get("status") or {}
+    ports = []
+    for container in spec.get("containers") or []:
+        for port in (container or {}).get("ports") or []:
+            if isinstance(port, Mapping) and port.get("containerPort") is not None:
+                ports.append(ContainerPort(int(port["containerPort"]), str(port.get("protocol") or "TCP"),
+                                           port.get("name") or None))
+    ports.sort(key=lambda p: (p.port, p.protocol))
+    return Pod(namespace=str(meta.get("namespace", "")), name=str(meta.get("name", "")),
+               labels=normalize.labels(meta.get("labels")), ports=tuple(ports),
+               ip=status.get("podIP") or None, node=spec.get("nodeName") or None)
+
+
+class KubeClusterReader:
+    """``core.ports.KubeReader`` over the clusters of the settings."""
+
+    def __init__(self, clusters: Sequence[ClusterSettings],
+                 connector: Callable[[ClusterSettings], KubeConnection] = connect,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._clusters = tuple(clusters)
+        self._connector = connector
+        self._sleep = sleep
+
+    @classmethod
+    def from_settings(cls, clusters: Sequence[ClusterSettings]) -> KubeClusterReader:
+        return cls(clusters)
+
+    def read_clusters(self) -> KubeRead:
+        read: list[Cluster] = []
+        unreadable: list[Unreadable] = []
+        for settings in self._clusters:
+            connection = self._connector(settings)
+            try:
+                read.append(self.read_cluster(connection, settings.namespaces))
+            except ProviderError as e:
+                unreadable.append(Unreadable(scope=f"k8s/{settings.name}", reason=str(e)))
+        return KubeRead(clusters=tuple(read), unreadable=tuple(unreadable))
+
+    def read_cluster(self, conn: KubeConnection, managed: Sequence[str] | None) -> Cluster:
+        core, net = conn.core(), conn.networking()
+        nodes = list_all(core.list_node, f"{conn.endpoint}/api/v1/nodes", sleep=self._sleep)
+        namespaces = list_all(core.list_namespace, f"{conn.endpoint}/api/v1/namespaces", sleep=self._sleep)
+        policies = list_all(net.list_network_policy_for_all_namespaces,
+                            f"{conn.endpoint}/apis/networking.k8s.io/v1/networkpolicies", sleep=self._sleep)
+        pods = list_all(core.list_pod_for_all_namespaces, f"{conn.endpoint}/api/v1/pods", sleep=self._sleep)
+        keep = set(managed) if managed is not None else {str(_meta(n).get("name")) for n in namespaces}
+
+        def kept(raw: Mapping[str, Any]) -> bool:
+            return _meta(raw).get("namespace") in keep
+
+        return Cluster(
+            name=conn.name,
+            namespaces=normalize.sorted_by_name([Namespace(str(_meta(n).get("name")),
+                                                           normalize.labels(_meta(n).get("labels")))
+                                                 for n in namespaces if _meta(n).get("name") in keep]),
+            policies=tuple(sorted((policy_from_api(p) for p in policies if kept(p)), key=lambda p: p.key)),
+            pods=tuple(sorted((pod_from_api(p) for p in pods if kept(p)), key=lambda p: (p.namespace, p.name))),
+            worker_subnets=worker_subnets(nodes),
+        )
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _remediation_errors(what: str) -> Iterator[None]:
+    """Split provider errors into worth-retrying and not."""
+    try:
+        yield
+    except (ProviderThrottled, ProviderUnavailable, ProviderConflict) as e:
+        raise TemporaryRemediationError(f"{what}: {e}", delay=e.retry_after or 1.0) from e
+    except ProviderError as e:
+        raise PermanentRemediationError(f"{what}: {e}") from e
+
+
+def policy_manifest(policy: NetworkPolicy) -> dict[str, Any]:
+    """The NetworkPolicy object a remediation writes: the baseline's spec and labels."""
+    metadata: dict[str, Any] = {"name": policy.name, "namespace": policy.namespace}
+    if policy.labels:
+        metadata["labels"] = dict(policy.labels)
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": metadata,
+            "spec": dict(policy.spec)}
+
+
+class KubeClusterWriter:
+    """``core.ports.KubeWriter``: create-or-replace a policy, delete one, set a namespace's labels."""
+
+    def __init__(self, clusters: Sequence[ClusterSettings],
+                 connector: Callable[[ClusterSettings], KubeConnection] = connect,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._settings = {c.name: c for c in clusters}
+        self._connector = connector
+        self._sleep = sleep
+        self._connections: dict[str, KubeConnection] = {}
+
+    @classmethod
+    def from_settings(cls, clusters: Sequence[ClusterSettings]) -> KubeClusterWriter:
+        return cls(clusters)
+
+    def _conn(self, cluster: str) -> KubeConnection:
+        if cluster not in self._connections:
+            if cluster not in self._settings:
+                raise PermanentRemediationError(f"cluster {cluster!r} is not in the configuration")
+            self._connections[cluster] = self._connector(self._settings[cluster])
+        return self._connections[cluster]
+
+    def apply_policy(self, cluster: str, policy: NetworkPolicy) -> None:
+        conn = self._conn(cluster)
+        net = conn.networking()
+        endpoint = f"{conn.endpoint}/apis/networking.k8s.io/v1/namespaces/{policy.namespace}/networkpolicies"
+        body = policy_manifest(policy)
+        with _remediation_errors(f"apply NetworkPolicy {policy.key} in {cluster}"):
+            try:
+                live = call(lambda: net.read_namespaced_network_policy(policy.name, policy.namespace,
+                                                                       _preload_content=False),
+                            f"{endpoint}/{policy.name}", sleep=self._sleep)
+            except ProviderNotFound:
+                write(lambda: net.create_namespaced_network_policy(policy.namespace, body, _preload_content=False),
+                      endpoint)
+                return
+            current = _json(live)
+            meta = current.get("metadata") or {}
+            body["metadata"]["resourceVersion"] = meta.get("resourceVersion")
+            if meta.get("annotations"):
+                body["metadata"]["annotations"] = meta["annotations"]
+            write(lambda: net.replace_namespaced_network_policy(policy.name, policy.namespace, body,
+                                                                _preload_content=False), f"{endpoint}/{policy.name}")
+
+    def delete_policy(self, cluster: str, namespace: str, name: str) -> None:
+        conn = self._conn(cluster)
+        net = conn.networking()
+        endpoint = f"{conn.endpoint}/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies/{name}"
+        with _remediation_errors(f"delete NetworkPolicy {namespace}/{name} in {cluster}"):
+            try:
+                write(lambda: net.delete_namespaced_network_policy(name, namespace, _preload_content=False),
+                      endpoint)
+            except ProviderNotFound:
+                return  # already gone: what remediation wanted
+
+    def set_namespace_labels(self, cluster: str, namespace: Namespace) -> None:
+        """Make the namespace's labels exactly ``namespace.labels`` (the API server's own
+        ``kubernetes.io/metadata.name`` stays), with the live resourceVersion as a precondition."""
+        conn = self._conn(cluster)
+        core = conn.core()
+        endpoint = f"{conn.endpoint}/api/v1/namespaces/{namespace.name}"
+        with _remediation_errors(f"set labels of namespace {namespace.name} in {cluster}"):
+            live = _json(call(lambda: core.read_namespace(namespace.name, _preload_content=False), endpoint,
+                              sleep=self._sleep))
+            meta = live.get("metadata") or {}
+            current = meta.get("labels") or {}
+            labels: dict[str, Any] = {k: v for k, v in namespace.labels.items() if current.get(k) != v}
+            labels.update({k: None for k in current if k not in namespace.labels
+                           and k != "kubernetes.io/metadata.name"})
+            if not labels:
+                return
+            patch = {"metadata": {"labels": labels, "resourceVersion": meta.get("resourceVersion")}}
+            write(lambda: core.patch_namespace(namespace.name, patch, _content_type="application/merge-patch+json",
+                                               _preload_content=False), endpoint)
+
+
+def _json(response: Any) -> dict[str, Any]:
+    data = json.loads(response.data)
+    return data if isinstance(data, dict) else {}
