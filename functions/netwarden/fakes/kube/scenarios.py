@@ -91,16 +91,16 @@ class _ClusterBuilder:
             metadata: dict[str, Any] = {"name": policy.name}
             if policy.labels:
                 metadata["labels"] = dict(policy.labels)
-            self.net.create_namespaced_network_policy(policy.namespace, {
-                "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": metadata,
-                "spec": dict(policy.spec)})
+            body: Any = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": metadata,
+                         "spec": dict(policy.spec)}
+            self.net.create_namespaced_network_policy(policy.namespace, body)
 
     def namespace(self, name: str, labels: dict[str, str]) -> None:
         from kubernetes.client.exceptions import ApiException
 
+        body: Any = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
         try:
-            self.core.create_namespace({"apiVersion": "v1", "kind": "Namespace",
-                                        "metadata": {"name": name, "labels": labels}})
+            self.core.create_namespace(body)
         except ApiException as e:
             if e.status != 409:  # the namespaces every cluster has (default...) get the labels instead
                 raise
@@ -126,7 +126,7 @@ class _ClusterBuilder:
             KUBELET_VERSION.lstrip("v").replace("+IKS", "_1523"), ZONE_LABEL: zone,
             "kubernetes.io/arch": "amd64", "kubernetes.io/hostname": address, "kubernetes.io/os": "linux",
         }
-        self.core.create_node({
+        body: Any = {
             "apiVersion": "v1", "kind": "Node", "metadata": {"name": address, "labels": labels},
             "spec": {"providerID": f"ibm://recipe/{region}/{zone}/{worker}"},
             "status": {
@@ -138,7 +138,8 @@ class _ClusterBuilder:
                              "kernelVersion": "6.8.0-60-generic", "containerRuntimeVersion": "containerd://1.7.27",
                              "bootID": worker, "machineID": worker, "systemUUID": worker},
             },
-        })
+        }
+        self.core.create_node(body)
 
     def pod(self, pod: Pod) -> None:
         ports = [{"containerPort": p.port, "protocol": p.protocol, **({"name": p.name} if p.name else {})}
@@ -149,6 +150,6 @@ class _ClusterBuilder:
         }
         if ports:
             container["ports"] = ports
-        self.core.create_namespaced_pod(pod.namespace, {
-            "apiVersion": "v1", "kind": "Pod", "metadata": {"name": pod.name, "labels": dict(pod.labels)},
-            "spec": {"containers": [container]}})
+        body: Any = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": pod.name, "labels": dict(pod.labels)},
+                     "spec": {"containers": [container]}}
+        self.core.create_namespaced_pod(pod.namespace, body)
