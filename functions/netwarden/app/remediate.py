@@ -1,0 +1,432 @@
+"""Use-case: put the baseline back, with every safeguard an operator who grants write access expects.
+
+``remediate(plan, writers, dry_run=...)`` is the only function in netwarden that reads ``dry_run``.
+In order, it:
+
+1. refuses a plan made from an incomplete snapshot (status ``incomplete``; nothing is written);
+2. refuses, whole, a plan of more than ``max_changes`` steps, or one a writer is missing for;
+3. with ``dry_run`` (the default) stops here: the plan is the outcome;
+4. takes the state store's lock of every scope the plan writes to (``LockHeld`` if another run holds
+   one), re-reads the live state and re-plans under the lock, and refuses if the plan changed;
+5. before the first write, stores the pre-remediation snapshot and an audit record (what, when, which
+   run, the plan);
+6. executes the steps in order. A temporary error (throttled, 5xx, conflict) is retried with bounded
+   exponential backoff; a permanent one, or a temporary one that outlasts the retries, stops the run:
+   the audit record says which steps were applied and which failed;
+7. after the last write, takes a fresh snapshot and checks it: every finding a step remediated must be
+   gone, otherwise the outcome is ``drift`` with what remains. The audit record gets the verdict.
+
+``run`` wires it for the CLI and for scan's auto mode: live snapshot, check, plan, remediate.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from netwarden.app import check
+from netwarden.core import plan as planner
+from netwarden.core import snapshot_io
+from netwarden.core.errors import (
+    NetwardenError,
+    PermanentRemediationError,
+    PlanRefused,
+    ProviderConflict,
+    ProviderError,
+    ProviderThrottled,
+    ProviderUnavailable,
+    TemporaryRemediationError,
+)
+from netwarden.core.findings import Finding
+from netwarden.core.lifecycle import SuppressionRule
+from netwarden.core.model import Snapshot
+from netwarden.core.plan_steps import (
+    ApplyPolicy,
+    CreateRule,
+    DeletePolicy,
+    DeleteRule,
+    KubeOperation,
+    MoveRule,
+    Operation,
+    RemediationPlan,
+    ReplaceSubnetAcl,
+    RuleRef,
+    SetGateway,
+    SetNamespaceLabels,
+    Step,
+    UnsetGateway,
+    UpdateRule,
+)
+from netwarden.core.ports import KubeWriter, StateStore, VpcWriter
+from netwarden.core.report import CheckReport
+
+log = logging.getLogger(__name__)
+
+#: Outcomes. ``nothing-to-do`` and ``in_sync``: 0; ``planned`` and ``drift``: 2; ``incomplete``: 3;
+#: ``refused`` and ``failed``: 1 (see ``entrypoints.commands.remediate``).
+STATUSES = ("nothing-to-do", "planned", "refused", "incomplete", "failed", "in_sync", "drift")
+TEMPORARY = (TemporaryRemediationError, ProviderThrottled, ProviderUnavailable, ProviderConflict)
+
+
+@dataclass(frozen=True, slots=True)
+class Writers:
+    vpc: VpcWriter | None = None
+    kube: KubeWriter | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """``attempts`` per step in all; waits ``base_delay * 2**n`` (or what the API asked), at most ``max_delay``."""
+
+    attempts: int = 4
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+
+
+@dataclass(frozen=True, slots=True)
+class StepFailure:
+    step: int
+    error: str
+    temporary: bool
+    attempts: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"step": self.step, "error": self.error, "temporary": self.temporary, "attempts": self.attempts}
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """The fresh check after the writes: ``remaining`` are findings a step should have fixed and did not;
+    ``other`` is drift the plan did not cover (not selected, suppressed or no automatic fix)."""
+
+    status: str
+    remaining: tuple[Finding, ...] = ()
+    other: tuple[Finding, ...] = ()
+    unreadable: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "remaining": [f.to_dict() for f in self.remaining],
+                "other": [f.to_dict() for f in self.other], "unreadable": list(self.unreadable)}
+
+
+@dataclass(frozen=True, slots=True)
+class RemediationResult:
+    status: str
+    plan: RemediationPlan
+    dry_run: bool
+    run_id: str
+    applied: tuple[int, ...] = ()
+    failure: StepFailure | None = None
+    verification: Verification | None = None
+    audit_key: str | None = None
+    reason: str | None = None
+    max_changes: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema_version": 1, "status": self.status, "dry_run": self.dry_run, "run_id": self.run_id,
+                "reason": self.reason, "max_changes": self.max_changes, "plan": self.plan.to_dict(),
+                "applied": list(self.applied), "failed": self.failure.to_dict() if self.failure else None,
+                "verification": self.verification.to_dict() if self.verification else None,
+                "audit": self.audit_key}
+
+
+@dataclass(frozen=True, slots=True)
+class Refresh:
+    """What a re-read under the lock gives: the plan made again, and the snapshot it was made from."""
+
+    plan: RemediationPlan
+    snapshot: Snapshot
+
+
+#: Called after every applied step with its number (1-based) and the step: tests read the estate there.
+Observer = Callable[[int, Step], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What an applying run needs besides the plan and the writers."""
+
+    state: StateStore
+    run_id: str
+    clock: Callable[[], str]
+    refresh: Callable[[], Refresh]
+    verify: Callable[[], CheckReport]
+    initiator: str = "cli"
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    sleep: Callable[[float], None] = time.sleep
+    observer: Observer | None = None
+
+
+def remediate(plan: RemediationPlan, writers: Writers, *, dry_run: bool = True, max_changes: int = 10,
+              context: Context | None = None, run_id: str = "-") -> RemediationResult:
+    """Check the safeguards, and unless ``dry_run``, execute ``plan`` and verify it (module docstring)."""
+    run_id = context.run_id if context is not None else run_id
+    result = RemediationResult("planned", plan, dry_run, run_id, max_changes=max_changes)
+    if plan.unreadable:
+        scopes = ", ".join(u.scope for u in plan.unreadable)
+        log.warning("remediation refused: the live snapshot is incomplete (%s)", scopes)
+        return replace(result, status="incomplete", reason=f"the live state could not be read in full ({scopes}): "
+                       "nothing was changed")
+    if not plan.steps:
+        return replace(result, status="nothing-to-do")
+    refusal = _refusal(plan, writers, max_changes)
+    if refusal is not None:
+        log.warning("remediation refused: %s", refusal)
+        return replace(result, status="refused", reason=refusal)
+    if dry_run:
+        log.info("dry run: %d step(s) planned, nothing written", len(plan))
+        return result
+    if context is None:
+        raise PlanRefused("applying a plan needs a state store for the audit record")
+    return _apply(plan, writers, context, result)
+
+
+def _refusal(plan: RemediationPlan, writers: Writers, max_changes: int) -> str | None:
+    if len(plan) > max_changes:
+        return (f"the plan has {len(plan)} steps, more than max_changes ({max_changes}): nothing was changed "
+                "(raise --max-changes, or remediate part of it with --only CODE)")
+    for step in plan.steps:
+        if isinstance(step.op, KubeOperation) and writers.kube is None:
+            return f"no Kubernetes writer for {step.scope}: nothing was changed"
+        if not isinstance(step.op, KubeOperation) and writers.vpc is None:
+            return f"no VPC writer for {step.scope}: nothing was changed"
+    return None
+
+
+def _apply(plan: RemediationPlan, writers: Writers, ctx: Context, result: RemediationResult) -> RemediationResult:
+    with _locks(ctx.state, plan.scopes, ctx.run_id):
+        fresh = ctx.refresh()
+        if fresh.plan.unreadable:
+            return replace(result, status="incomplete", reason="the live state could not be read in full when "
+                           "re-read under the lock: nothing was changed")
+        if [s.call for s in fresh.plan.steps] != [s.call for s in plan.steps]:
+            log.warning("remediation refused: the live state changed between planning and the lock")
+            return replace(result, status="refused", reason="the live state changed since the plan was made: "
+                           "nothing was changed (run again to plan from the new state)")
+        audit = _Audit(ctx, plan)
+        audit.start(fresh.snapshot)
+        result = replace(result, audit_key=audit.key)
+        try:
+            applied, failure = _execute(plan.steps, writers, ctx)
+        except BaseException as e:
+            audit.finish("error", [], None, None, reason=f"{type(e).__name__}: {e}")
+            raise
+        result = replace(result, applied=applied, failure=failure)
+        if failure is not None:
+            audit.finish("failed", applied, failure, None)
+            return replace(result, status="failed", reason=f"step {failure.step} failed: {failure.error}")
+        verification = _verify(plan, ctx.verify())
+        audit.finish(verification.status, applied, None, verification)
+        if verification.status == "incomplete":
+            return replace(result, status="drift", verification=verification,
+                           reason="the fresh snapshot could not be read in full: the result is not verified")
+        return replace(result, status=verification.status, verification=verification)
+
+
+@contextmanager
+def _locks(state: StateStore, scopes: Sequence[str], owner: str) -> Iterator[None]:
+    """Hold ``remediate/<scope>`` for every scope, in sorted order (two runs never wait on each other)."""
+    with ExitStack() as stack:
+        for scope in sorted(scopes):
+            stack.enter_context(state.lock(f"remediate/{scope}", owner))
+        yield
+
+
+def _execute(steps: Sequence[Step], writers: Writers, ctx: Context) -> tuple[tuple[int, ...], StepFailure | None]:
+    created: dict[tuple[str, str, str, str], str] = {}
+    applied: list[int] = []
+    for n, step in enumerate(steps, 1):
+        failure = _attempt(n, step, writers, created, ctx)
+        if failure is not None:
+            log.error("remediation stopped at step %d of %d (%s): %s; applied: %s", n, len(steps), step.description,
+                      failure.error, ", ".join(map(str, applied)) or "none")
+            return tuple(applied), failure
+        applied.append(n)
+        log.info("step %d/%d applied: %s", n, len(steps), step.description)
+        if ctx.observer is not None:
+            ctx.observer(n, step)
+    return tuple(applied), None
+
+
+def _attempt(n: int, step: Step, writers: Writers, created: dict[tuple[str, str, str, str], str],
+             ctx: Context) -> StepFailure | None:
+    policy = ctx.retry
+    for attempt in range(1, policy.attempts + 1):
+        try:
+            apply_step(step.op, writers, created)
+            return None
+        except TEMPORARY as e:
+            if attempt == policy.attempts:
+                return StepFailure(n, f"{e} (still failing after {attempt} attempts)", True, attempt)
+            delay = min(policy.max_delay, _asked_delay(e) or policy.base_delay * 2 ** (attempt - 1))
+            log.warning("step %d: temporary error, retry %d/%d in %.1fs: %s", n, attempt, policy.attempts - 1,
+                        delay, e)
+            ctx.sleep(delay)
+        except NetwardenError as e:
+            return StepFailure(n, str(e), False, attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _asked_delay(e: NetwardenError) -> float | None:
+    if isinstance(e, TemporaryRemediationError):
+        return e.delay
+    if isinstance(e, ProviderError):
+        return e.retry_after
+    return None
+
+
+def apply_step(op: Operation, writers: Writers, created: dict[tuple[str, str, str, str], str]) -> None:
+    """Make the one write ``op`` stands for; ``created`` maps rules this run created to their ids."""
+    if isinstance(op, KubeOperation):
+        _apply_kube(op, writers.kube)
+        return
+    vpc = writers.vpc
+    if vpc is None:
+        raise PermanentRemediationError("no VPC writer")
+    match op:
+        case CreateRule(target=t, rule=rule, before=before):
+            new_id = vpc.create_rule(t.region, t.vpc, t.acl, rule, _resolve(before, t.region, t.vpc, t.acl, created))
+            created[(t.region, t.vpc, t.acl, rule.name)] = new_id
+        case UpdateRule(target=t, rule_id=rid, patch=patch):
+            vpc.update_rule(t.region, t.vpc, t.acl, rid, dict(patch))
+        case MoveRule(target=t, rule_id=rid, before=before):
+            vpc.move_rule(t.region, t.vpc, t.acl, rid, _resolve(before, t.region, t.vpc, t.acl, created))
+        case DeleteRule(target=t, rule_id=rid):
+            vpc.delete_rule(t.region, t.vpc, t.acl, rid)
+        case ReplaceSubnetAcl(region=r, vpc=v, subnet=s, acl=acl):
+            vpc.replace_subnet_acl(r, v, s, acl)
+        case SetGateway(region=r, vpc=v, subnet=s, gateway=gw):
+            vpc.set_subnet_gateway(r, v, s, gw)
+        case UnsetGateway(region=r, vpc=v, subnet=s):
+            vpc.unset_subnet_gateway(r, v, s)
+
+
+def _apply_kube(op: KubeOperation, kube: KubeWriter | None) -> None:
+    if kube is None:
+        raise PermanentRemediationError("no Kubernetes writer")
+    match op:
+        case ApplyPolicy(cluster=c, policy=p):
+            kube.apply_policy(c, p)
+        case DeletePolicy(cluster=c, namespace=ns, name=name):
+            kube.delete_policy(c, ns, name)
+        case SetNamespaceLabels(cluster=c, namespace=ns):
+            kube.set_namespace_labels(c, ns)
+
+
+def _resolve(ref: RuleRef | None, region: str, vpc: str, acl: str,
+             created: dict[tuple[str, str, str, str], str]) -> str | None:
+    if ref is None:
+        return None
+    if ref.id is not None:
+        return ref.id
+    found = created.get((region, vpc, acl, ref.name))
+    if found is None:
+        raise PermanentRemediationError(f"rule {ref.name} was to be created earlier in this run, and was not")
+    return found
+
+
+def _verify(plan: RemediationPlan, report: CheckReport) -> Verification:
+    fixed = plan.fixes
+    active = report.active
+    remaining = tuple(f for f in active if f.fingerprint in fixed)
+    other = tuple(f for f in active if f.fingerprint not in fixed)
+    status = "incomplete" if report.status == "incomplete" else "in_sync" if not active else "drift"
+    for f in remaining:
+        log.error("still there after remediation: %s %s", f.code, f.resource.path)
+    log.info("verification: %s (%d remediated finding(s) remain, %d other)", status, len(remaining), len(other))
+    return Verification(status, remaining, other, tuple(u.scope for u in report.unreadable))
+
+
+class _Audit:
+    """The audit record of one applying run, in the state store: written before the first write,
+    rewritten when the run ends; one line per run in ``audit/index.jsonl``."""
+
+    def __init__(self, ctx: Context, plan: RemediationPlan) -> None:
+        self.ctx = ctx
+        self.plan = plan
+        self.started_at = ctx.clock()
+        stamp = self.started_at.replace("-", "").replace(":", "")
+        self.key = f"audit/{stamp}-{ctx.run_id}.json"
+        self.snapshot_key = f"audit/{stamp}-{ctx.run_id}.pre-snapshot.json"
+
+    def record(self, status: str, **extra: Any) -> dict[str, Any]:
+        return {"schema_version": 1, "kind": "netwarden/remediation-audit", "run_id": self.ctx.run_id,
+                "initiator": self.ctx.initiator, "started_at": self.started_at, "status": status,
+                "scopes": list(self.plan.scopes), "pre_snapshot": self.snapshot_key,
+                "findings": [f.to_dict() for f in self.plan.findings if f.fingerprint in self.plan.fixes],
+                "plan": self.plan.to_dict(), **extra}
+
+    def start(self, snapshot: Snapshot) -> None:
+        self.ctx.state.put(self.snapshot_key, snapshot_io.dumps(snapshot).encode("utf-8"))
+        self.ctx.state.put(self.key, _json(self.record("started", applied=[])))
+        log.info("audit record %s written before the first write", self.key)
+
+    def finish(self, status: str, applied: Sequence[int], failure: StepFailure | None,
+               verification: Verification | None, *, reason: str | None = None) -> None:
+        finished = self.ctx.clock()
+        self.ctx.state.put(self.key, _json(self.record(
+            status, finished_at=finished, applied=list(applied), failed=failure.to_dict() if failure else None,
+            verification=verification.to_dict() if verification else None, reason=reason)))
+        line = {"run_id": self.ctx.run_id, "started_at": self.started_at, "finished_at": finished,
+                "status": status, "steps": len(self.plan), "applied": len(applied), "record": self.key}
+        self.ctx.state.append("audit/index.jsonl", json.dumps(line, sort_keys=True).encode("utf-8"))
+
+
+def _json(data: dict[str, Any]) -> bytes:
+    return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+# --- wiring for the CLI and scan -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One remediation run as the CLI or scan asks for it."""
+
+    options: planner.PlanOptions = field(default_factory=planner.PlanOptions)
+    dry_run: bool = True
+    max_changes: int = 10
+    suppressions: Sequence[SuppressionRule] = ()
+    initiator: str = "cli"
+
+
+def plan_from(report: CheckReport, baseline: Snapshot, live: Snapshot, options: planner.PlanOptions) -> RemediationPlan:
+    """The plan for a check report: suppressed findings are never remediated."""
+    suppressed = frozenset(f.fingerprint for f in report.findings if report.is_suppressed(f))
+    return planner.build(report.findings, baseline, live, replace(options, suppressed=suppressed))
+
+
+def run(baseline: Snapshot, read_live: Callable[[], Snapshot], writers: Writers, request: Request, *,
+        state: StateStore | None, run_id: str, clock: Callable[[], str], live: Snapshot | None = None,
+        report: CheckReport | None = None, observer: Observer | None = None, retry: RetryPolicy = RetryPolicy(),
+        sleep: Callable[[float], None] = time.sleep) -> RemediationResult:
+    """Snapshot (or ``live``), check (or ``report``), plan, and ``remediate``. Scan's auto mode passes the
+    snapshot and report it already has, ``options.codes`` = ``remediation.auto`` and ``dry_run=False``."""
+    live = live if live is not None else read_live()
+    report = report if report is not None else _check(baseline, live, request, clock)
+    plan = plan_from(report, baseline, live, request.options)
+    log.info("remediation plan: %d step(s) for %d finding(s), %d skipped", len(plan), len(plan.fixes),
+             len(plan.skipped))
+
+    def refresh() -> Refresh:
+        again = read_live()
+        return Refresh(plan_from(_check(baseline, again, request, clock), baseline, again, request.options), again)
+
+    def verify() -> CheckReport:
+        return _check(baseline, read_live(), request, clock)
+
+    context = None
+    if state is not None:
+        context = Context(state=state, run_id=run_id, clock=clock, refresh=refresh, verify=verify,
+                          initiator=request.initiator, retry=retry, sleep=sleep, observer=observer)
+    return remediate(plan, writers, dry_run=request.dry_run, max_changes=request.max_changes, context=context,
+                     run_id=run_id)
+
+
+def _check(baseline: Snapshot, live: Snapshot, request: Request, clock: Callable[[], str]) -> CheckReport:
+    return check.run(baseline, live, suppressions=request.suppressions, generated_at=clock())
