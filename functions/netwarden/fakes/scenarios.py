@@ -13,35 +13,43 @@ fixed; ids are the emulator's (random).
   name. When the Kubernetes emulator ships ``fakes.kube.scenarios``, its ``build_recipe_cluster`` builds
   the cluster side from the same baseline.
 * ``large:N``: for benchmarks. N VPCs in each of three regions (us-south, us-east, eu-de); each VPC has
-  20 custom ACLs of 10 rules (the recipe's shape: inter-zone, the IBM private ranges both ways, deny-all
-  last), 3 subnets (one per zone, each on one of the first three ACLs) and one public gateway, on zone 1,
-  attached to the zone-1 subnet. ``large:10`` is 3 regions x 10 VPCs x 20 ACLs: 630 ACLs (600 custom and
-  30 defaults), 6,060 rules, 90 subnets, 30 gateways.
+  20 ACLs: its default ACL (2 rules) and 19 custom ACLs of 10 rules (the recipe's shape: inter-zone, the
+  IBM private ranges both ways, deny-all last); 3 subnets (one per zone, each on one of the first three
+  custom ACLs) and one public gateway, on zone 1, attached to the zone-1 subnet. ``large:10`` is 3 regions
+  x 10 VPCs x 20 ACLs: 600 ACLs, 5,760 rules, 90 subnets, 30 gateways.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import re
 from collections.abc import Iterable
 from typing import Any
 
+from ibm_cloud_sdk_core import ApiException
 from ibm_cloud_sdk_core.authenticators import IAMAuthenticator
 from ibm_vpc import VpcV1
 
+from netwarden.core.errors import NetwardenError
 from netwarden.core.model import Snapshot, Vpc
 from netwarden.core.normalize import acl_rule_to_api
 from netwarden.fakes.iam import API_KEY
 
 LARGE_REGIONS = ("us-south", "us-east", "eu-de")
+#: ACLs per VPC in ``large:N``, its default ACL included.
 LARGE_ACLS_PER_VPC = 20
 LARGE_RULES_PER_ACL = 10
 _LARGE = re.compile(r"^large:(\d+)$")
 _ZONE_SUFFIX = re.compile(r"-(\d)$")
 
 
-class ScenarioError(ValueError):
-    """An unknown scenario name, or a recipe asked for without a baseline."""
+#: The environment variable a written config names for the API key (its value: ``fake-apikey``).
+API_KEY_ENV = "NETWARDEN_FAKE_APIKEY"
+
+
+class ScenarioError(NetwardenError):
+    """An unknown scenario name, a recipe asked for without a baseline, or a build the API refused."""
 
 
 def regions(name: str, baseline: Snapshot | None = None) -> tuple[str, ...]:
@@ -60,13 +68,38 @@ def build(name: str, url: str, *, baseline: Snapshot | None = None) -> None:
     """Build scenario ``name`` in the emulators served at ``url`` (``http://127.0.0.1:P``)."""
     regions(name, baseline)  # validates the name
     builder = _Builder(url)
-    if name == "recipe":
-        recipe = _need(baseline)
-        for vpc in recipe.vpcs:
-            builder.vpc_from_baseline(vpc)
-        _kube_recipe(url, recipe)
-    elif m := _LARGE.match(name):
-        builder.large(int(m.group(1)))
+    try:
+        if name == "recipe":
+            recipe = _need(baseline)
+            for vpc in recipe.vpcs:
+                builder.vpc_from_baseline(vpc)
+            _kube_recipe(url, recipe)
+        elif m := _LARGE.match(name):
+            builder.large(int(m.group(1)))
+    except ApiException as e:
+        raise ScenarioError(f"building scenario {name}: the emulator refused a call (HTTP {e.status_code}): "
+                            f"{e.message}") from e
+
+
+def clusters(name: str, baseline: Snapshot | None = None) -> tuple[str, ...]:
+    """The Kubernetes clusters the scenario serves (the recipe's, when the Kubernetes emulator is there)."""
+    if name != "recipe" or baseline is None or importlib.util.find_spec("netwarden.fakes.kube.scenarios") is None:
+        return ()
+    return tuple(c.name for c in baseline.clusters)
+
+
+def config_for(url: str, name: str, baseline: Snapshot | None, baseline_dir: str) -> dict[str, Any]:
+    """A netwarden.yaml (as data) that points every reader at the emulators serving ``name`` at ``url``."""
+    config: dict[str, Any] = {
+        "baseline": baseline_dir,
+        "ibmcloud": {"regions": list(regions(name, baseline)), "api_key_env": API_KEY_ENV,
+                     "vpc_url": f"{url}/vpc/{{region}}/v1", "iam_url": f"{url}/iam",
+                     "resource_manager_url": f"{url}/rm"},
+    }
+    served = clusters(name, baseline)
+    if served:
+        config["kubernetes"] = {"clusters": [{"name": c, "server": f"{url}/k8s/{c}"} for c in served]}
+    return config
 
 
 def _need(baseline: Snapshot | None) -> Snapshot:
@@ -158,7 +191,7 @@ class _Builder:
                 vpc_id = sdk.create_vpc(name=f"bench-vpc-{v:03d}").get_result()["id"]
                 acl_ids = [sdk.create_network_acl({"name": f"bench-acl-{a:03d}", "vpc": {"id": vpc_id},
                                                    "rules": list(_bench_rules(a))}).get_result()["id"]
-                           for a in range(LARGE_ACLS_PER_VPC)]
+                           for a in range(LARGE_ACLS_PER_VPC - 1)]
                 zones = _zones(region)
                 gateway = sdk.create_public_gateway(vpc={"id": vpc_id}, zone={"name": zones[0]},
                                                     name="bench-gateway").get_result()["id"]

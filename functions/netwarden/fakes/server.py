@@ -231,6 +231,9 @@ def _fault_response(fault: Fault) -> Response:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle's algorithm on, the client's delayed ACK
+    # holds every response on a kept-alive connection for ~40 ms.
+    disable_nagle_algorithm = True
     server: _Server
 
     def _serve(self) -> None:
