@@ -12,7 +12,7 @@ from pathlib import Path
 from netwarden.config import Settings
 from netwarden.core.lint import LintFinding
 from netwarden.core.model import Snapshot
-from netwarden.core.ports import KubeReader, KubeWriter, VpcReader, VpcWriter
+from netwarden.core.ports import KubeReader, KubeWriter, Notifier, StateStore, VpcReader, VpcWriter
 
 
 def now_rfc3339() -> str:
@@ -49,6 +49,42 @@ def kube_writer(settings: Settings) -> KubeWriter | None:
     from netwarden.adapters.kube import KubeClusterWriter
 
     return KubeClusterWriter.from_settings(settings.clusters)
+
+
+def state_store(settings: Settings) -> StateStore:
+    """The state store ``settings.state`` names: ``file://DIR`` or ``cos://BUCKET/PREFIX``."""
+    import os
+
+    from netwarden.config import DEFAULT_IAM_URL
+    from netwarden.core.errors import ConfigError, Location
+
+    url = settings.state
+    if url.startswith("file://"):
+        from netwarden.adapters.state_file import FileStateStore
+
+        return FileStateStore.from_url(url)
+    if url.startswith("cos://"):
+        from netwarden.adapters.state_cos import CosStateStore
+
+        ibm = settings.ibmcloud
+        return CosStateStore.from_url(url, environ=os.environ, iam_url=ibm.iam_url if ibm else DEFAULT_IAM_URL,
+                                      api_key_env=ibm.api_key_env if ibm else "IBMCLOUD_API_KEY")
+    raise ConfigError(f"{url!r} is not file://DIRECTORY or cos://BUCKET/PREFIX", location=Location(settings.source,
+                                                                                                     field="state"))
+
+
+def notifiers(settings: Settings) -> list[Notifier]:
+    """One notifier per channel under ``notify`` (slack, email, event_notifications, webhook)."""
+    import os
+
+    from netwarden.adapters import notifiers as registry
+    from netwarden.adapters.delivery import NotifierEnv
+    from netwarden.config import DEFAULT_IAM_URL
+
+    ibm = settings.ibmcloud
+    env = NotifierEnv(environ=os.environ, source=settings.source, iam_url=ibm.iam_url if ibm else DEFAULT_IAM_URL,
+                      api_key_env=ibm.api_key_env if ibm else "IBMCLOUD_API_KEY")
+    return registry.build(settings.notify.channels, env)
 
 
 def live_snapshot(settings: Settings) -> Snapshot:
