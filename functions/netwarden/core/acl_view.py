@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from netwarden.core.acl_eval import AclFlows
 from netwarden.core.flowset import (
@@ -27,6 +26,7 @@ from netwarden.core.flowset import (
     boxes,
     class_ranges,
     connection_text,
+    drop_last,
     interval_text,
     merge,
     permuted,
@@ -131,19 +131,7 @@ def conns_between(flows: FlowSet, source: Interval | None = None, destination: I
 
 def project(flows: FlowSet) -> Tree:
     """The (protocol, a, b) of the flows in the set, addresses forgotten."""
-    return _drop_last(_drop_last(permuted(flows.tree, (0, 3, 4, 1, 2)), 5), 4)
-
-
-def _drop_last(tree: Tree, depth: int) -> Tree:
-    """Forget the last dimension of a ``depth``-level tree (the levels above stay disjoint)."""
-    out: list[tuple[int, int, Any]] = []
-    for lo, hi, child in tree:
-        sub: Any = True if depth == 2 else _drop_last(child, depth - 1)
-        if out and out[-1][1] == lo - 1 and out[-1][2] == sub:
-            out[-1] = (out[-1][0], hi, sub)
-        else:
-            out.append((lo, hi, sub))
-    return tuple(out)
+    return drop_last(drop_last(permuted(flows.tree, (0, 3, 4, 1, 2)), 5), 4)
 
 
 def _reaches(flows: FlowSet, order: tuple[int, ...]) -> tuple[Reach, ...]:

@@ -269,6 +269,16 @@ def permuted(tree: Tree, order: Sequence[int]) -> Tree:
     return union_trees([box_tree([box[i] for i in order]) for box in boxes(tree)])
 
 
+def drop_last(tree: Tree, depth: int) -> Tree:
+    """Forget the last dimension of a ``depth``-level tree (existential projection; the levels above
+    stay disjoint, adjacent equal children are merged)."""
+    out: list[tuple[int, int, Any]] = []
+    for lo, hi, child in tree:
+        sub: Any = True if depth == 2 else drop_last(child, depth - 1)
+        _append(out, lo, hi, sub)
+    return tuple(out)
+
+
 def protocol_text(lo: int, hi: int) -> str:
     """``tcp``, ``gre``, ``protocol 18``, ``protocols 18-46`` (a range of one class)."""
     if lo == hi:

@@ -1,0 +1,358 @@
+"""NetworkPolicy reachability: which pod may open which connection to which pod or outside address.
+
+A literal diff says "policy db-allow changed"; this module says "accounts/frontend can now reach
+accounts/db on tcp 5432". It evaluates Kubernetes NetworkPolicy v1 as the API documents it:
+
+* a pod is isolated for ingress (egress) when any policy of its namespace selects it with
+  ``Ingress`` (``Egress``) in ``policyTypes``; an isolated pod admits only what the union of those
+  policies' rules allows; a pod no policy selects is open in that direction;
+* a connection from pod S to pod D needs both S's egress and D's ingress to allow it;
+* peers: ``podSelector`` (pods of the policy's namespace), ``namespaceSelector`` (all pods of the
+  matching namespaces), both in one peer (pods matching the one in namespaces matching the other),
+  ``ipBlock`` with ``except``; a rule without peers matches every peer; selectors use
+  ``matchLabels`` and ``matchExpressions`` (In, NotIn, Exists, DoesNotExist); every namespace carries
+  the ``kubernetes.io/metadata.name`` label;
+* ports: a rule without ports allows every port of TCP, UDP and SCTP; ``port`` with ``endPort`` is a
+  range; a named port resolves against the container ports of the destination pod (for ingress the
+  selected pod, for egress the peer pod), with the protocol of the rule; a name a pod does not
+  declare matches nothing on that pod.
+
+**The ipBlock model** (a choice; the conformance data of np-guard/netpol-analyzer and IBM's NCA
+encode it): an ``ipBlock`` matches only addresses OUTSIDE the pod network. Pods are reached through
+selectors, never through an ipBlock that happens to contain their IP; outside addresses are the
+whole IPv4 space, cut into disjoint ranges at every ipBlock ``cidr``/``except`` boundary of the
+policies compared, and each range is an endpoint of its own. Real CNIs differ on pod IPs inside
+ipBlocks; a static drift check should not depend on which node a pod landed on.
+
+Self-connections (a pod to itself) are never restricted and are not reported.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from netwarden.core.flowset import ADDRESSES, Interval, Tree, box_tree, boxes, interval_text, merge, union_trees
+from netwarden.core.model import Cluster, NetworkPolicy, Pod
+
+PROTOCOLS = {"TCP": 6, "UDP": 17, "SCTP": 132}
+PROTOCOL_NAMES = {n: name for name, n in PROTOCOLS.items()}
+PORTS = (1, 65535)
+NAME_LABEL = "kubernetes.io/metadata.name"
+
+#: A pod ("namespace/name") or an outside address range (first, last).
+Endpoint = str | Interval
+
+
+@dataclass(frozen=True, slots=True)
+class PortSet:
+    """A set of (protocol, port) pairs over TCP, UDP and SCTP, canonical (equal sets are equal)."""
+
+    tree: Tree = ()
+
+    @staticmethod
+    def of(protocol: str, low: int = 1, high: int = 65535) -> PortSet:
+        n = PROTOCOLS[protocol]
+        return PortSet(box_tree([(n, n), (max(low, 1), min(high, 65535))]))
+
+    def __or__(self, other: PortSet) -> PortSet:
+        return PortSet(merge(self.tree, other.tree, "or"))
+
+    def __and__(self, other: PortSet) -> PortSet:
+        return PortSet(merge(self.tree, other.tree, "and"))
+
+    def __sub__(self, other: PortSet) -> PortSet:
+        return PortSet(merge(self.tree, other.tree, "sub"))
+
+    def __bool__(self) -> bool:
+        return bool(self.tree)
+
+    def ranges(self) -> list[tuple[str, int, int]]:
+        """(protocol, first, last) in protocol-name order, as netpol-analyzer prints them."""
+        out = [(PROTOCOL_NAMES[p[0]], port[0], port[1]) for p, port in boxes(self.tree)]
+        return sorted(out)
+
+    def text(self) -> str:
+        """``All Connections``, ``No Connections``, or ``TCP 80,8080-8090,UDP 53`` (netpol-analyzer's spelling)."""
+        if self == ALL:
+            return "All Connections"
+        if not self:
+            return "No Connections"
+        parts: list[str] = []
+        last = None
+        for proto, lo, hi in self.ranges():
+            ports = str(lo) if lo == hi else f"{lo}-{hi}"
+            parts.append(f"{proto} {ports}" if proto != last else ports)
+            last = proto
+        return ",".join(parts)
+
+    def flows(self) -> list[str]:
+        """``tcp 80``, ``udp 1-65535``: one entry per range, for examples."""
+        return [f"{p.lower()} {lo if lo == hi else f'{lo}-{hi}'}" for p, lo, hi in self.ranges()]
+
+
+ALL = PortSet(union_trees([PortSet.of(p).tree for p in PROTOCOLS]))
+NONE = PortSet()
+
+
+def endpoint_text(endpoint: Endpoint) -> str:
+    """A pod as ``ns/name``; an outside range as a CIDR when it is one, else ``a.b.c.d-e.f.g.h``."""
+    return endpoint if isinstance(endpoint, str) else interval_text(*endpoint)
+
+
+# --- selectors ------------------------------------------------------------------------------------
+
+
+def selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
+    """LabelSelector semantics; ``{}`` matches everything. None is treated as ``{}`` by callers that allow it."""
+    if selector is None:
+        return True
+    for key, value in (selector.get("matchLabels") or {}).items():
+        if labels.get(key) != value:
+            return False
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = expr["key"], expr["operator"], set(expr.get("values") or [])
+        present = key in labels
+        if op == "In" and not (present and labels[key] in values):
+            return False
+        if op == "NotIn" and present and labels[key] in values:
+            return False
+        if op == "Exists" and not present:
+            return False
+        if op == "DoesNotExist" and present:
+            return False
+        if op not in ("In", "NotIn", "Exists", "DoesNotExist"):
+            return False
+    return True
+
+
+# --- the evaluation -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Reachability:
+    """Allowed connections between every ordered pair of distinct endpoints, without the empty ones.
+    ``externals`` are the outside ranges (disjoint, covering IPv4) the pairs use."""
+
+    pods: tuple[str, ...]
+    externals: tuple[Interval, ...]
+    conns: Mapping[tuple[Endpoint, Endpoint], PortSet] = field(default_factory=dict)
+
+    def get(self, source: Endpoint, destination: Endpoint) -> PortSet:
+        return self.conns.get((source, destination), NONE)
+
+    def lines(self) -> list[str]:
+        """``src => dst : conns`` per pair, sorted: the shape of netpol-analyzer's connlist."""
+        rows = [(endpoint_text(s), endpoint_text(d), c.text()) for (s, d), c in self.conns.items()]
+        return [f"{s} => {d} : {c}" for s, d, c in sorted(rows)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    pods: frozenset[int]
+    externals: frozenset[int]
+    numeric: PortSet
+    named: tuple[tuple[str, str], ...]  # (port name, protocol)
+
+    def ports_on(self, pod: Pod | None) -> PortSet:
+        """The rule's ports against a destination pod (named ports resolve on it; None: outside)."""
+        if not self.named or pod is None:
+            return self.numeric
+        out = self.numeric
+        for name, proto in self.named:
+            for cp in pod.ports:
+                if cp.name == name and (cp.protocol or "TCP") == proto:
+                    out = out | PortSet.of(proto, cp.port, cp.port)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What compiling and granting rules needs: the pods (and their keys), namespace labels and the
+    outside ranges (with their first addresses, for bisection)."""
+
+    pods: Sequence[Pod]
+    keys: Sequence[str]
+    ns_labels: Mapping[str, Mapping[str, str]]
+    ext: Sequence[Interval]
+    starts: list[int]
+
+
+def key(pod: Pod) -> str:
+    return f"{pod.namespace}/{pod.name}"
+
+
+def external_ranges(policies: Iterable[NetworkPolicy]) -> tuple[Interval, ...]:
+    """IPv4 cut at every ipBlock cidr/except boundary of ``policies``: the outside endpoints."""
+    cuts = {ADDRESSES[0], ADDRESSES[1] + 1}
+    for policy in policies:
+        for block in _ip_blocks(policy.spec):
+            for cidr in (block["cidr"], *(block.get("except") or [])):
+                net = ipaddress.ip_network(cidr, strict=False)
+                if net.version == 4:
+                    cuts.update((int(net.network_address), int(net.broadcast_address) + 1))
+    points = sorted(cuts)
+    return tuple((points[i], points[i + 1] - 1) for i in range(len(points) - 1))
+
+
+def reachability(cluster: Cluster, *, externals: Sequence[Interval] | None = None,
+                 namespace_labels: Mapping[str, Mapping[str, str]] | None = None) -> Reachability:
+    """Evaluate ``cluster.policies`` over ``cluster.pods``. ``externals`` overrides the outside ranges
+    (pass the same to two evaluations to compare them); ``namespace_labels`` overrides the labels of
+    ``cluster.namespaces``."""
+    pods = list(cluster.pods)
+    ext = tuple(externals) if externals is not None else external_ranges(cluster.policies)
+    ns_labels = _namespace_labels(cluster, pods, namespace_labels)
+    ingress: list[dict[Endpoint, PortSet] | None] = [None] * len(pods)
+    egress: list[dict[Endpoint, PortSet] | None] = [None] * len(pods)
+    by_ns: dict[str, list[int]] = {}
+    for i, pod in enumerate(pods):
+        by_ns.setdefault(pod.namespace, []).append(i)
+    keys = [key(p) for p in pods]
+    ctx = _Context(pods, keys, ns_labels, ext, [lo for lo, _ in ext])
+    for policy in cluster.policies:
+        spec = policy.spec
+        types = spec.get("policyTypes") or ["Ingress"]
+        selected = [i for i in by_ns.get(policy.namespace, [])
+                    if selector_matches(spec.get("podSelector") or {}, pods[i].labels)]
+        for direction, table, peers_key in (("Ingress", ingress, "from"), ("Egress", egress, "to")):
+            if direction not in types:
+                continue
+            rules = [_compile(r, peers_key, policy.namespace, ctx) for r in spec.get(direction.lower()) or []]
+            for i in selected:
+                allowed = table[i]
+                if allowed is None:
+                    allowed = table[i] = {}
+                for rule in rules:
+                    _grant(allowed, rule, i if direction == "Ingress" else None, ctx)
+    conns: dict[tuple[Endpoint, Endpoint], PortSet] = {}
+    for s, src in enumerate(keys):
+        out = egress[s]
+        for d, dst in enumerate(keys):
+            if s == d:
+                continue
+            e = ALL if out is None else out.get(dst, NONE)
+            if not e:
+                continue
+            into = ingress[d]
+            c = e if into is None else e & into.get(src, NONE)
+            if c:
+                conns[(src, dst)] = c
+        for r in ext:
+            e = ALL if out is None else out.get(r, NONE)
+            if e:
+                conns[(src, r)] = e
+    for d, dst in enumerate(keys):
+        into = ingress[d]
+        for r in ext:
+            c = ALL if into is None else into.get(r, NONE)
+            if c:
+                conns[(r, dst)] = c
+    return Reachability(tuple(keys), ext, conns)
+
+
+def _namespace_labels(cluster: Cluster, pods: Sequence[Pod],
+                      override: Mapping[str, Mapping[str, str]] | None) -> dict[str, dict[str, str]]:
+    labels = {ns.name: dict(ns.labels) for ns in cluster.namespaces}
+    if override is not None:
+        labels.update({k: dict(v) for k, v in override.items()})
+    for name in {p.namespace for p in pods} | {p.namespace for p in cluster.policies}:
+        labels.setdefault(name, {})
+    for name, values in labels.items():
+        values.setdefault(NAME_LABEL, name)
+    return labels
+
+
+def _compile(rule: Mapping[str, Any], peers_key: str, namespace: str, ctx: _Context) -> _Rule:
+    pods, ns_labels, ext = ctx.pods, ctx.ns_labels, ctx.ext
+    peers = rule.get(peers_key) or []
+    if not peers:
+        pod_set: set[int] = set(range(len(pods)))
+        ext_set: set[int] = set(range(len(ext)))
+    else:
+        pod_set, ext_set = set(), set()
+        for peer in peers:
+            if "ipBlock" in peer:
+                ext_set |= _block_ranges(peer["ipBlock"], ctx.starts)
+                continue
+            ns_sel = peer.get("namespaceSelector")
+            pod_sel = peer.get("podSelector")
+            for i, pod in enumerate(pods):
+                if ns_sel is None:
+                    in_ns = pod.namespace == namespace
+                else:
+                    in_ns = selector_matches(ns_sel, ns_labels.get(pod.namespace, {}))
+                if in_ns and selector_matches(pod_sel or {}, pod.labels):
+                    pod_set.add(i)
+    numeric = NONE
+    named: list[tuple[str, str]] = []
+    ports = rule.get("ports") or []
+    if not ports:
+        numeric = ALL
+    for port in ports:
+        proto = str(port.get("protocol") or "TCP")
+        if proto not in PROTOCOLS:
+            continue
+        value = port.get("port")
+        if value is None:
+            numeric = numeric | PortSet.of(proto)
+        elif isinstance(value, str) and not value.isdigit():
+            named.append((value, proto))
+        else:
+            low = int(value)
+            high = int(port.get("endPort") or low)
+            if low <= high:
+                numeric = numeric | PortSet.of(proto, low, high)
+    return _Rule(frozenset(pod_set), frozenset(ext_set), numeric, tuple(named))
+
+
+def _block_ranges(block: Mapping[str, Any], starts: list[int]) -> set[int]:
+    """Indices of the outside ranges inside ``cidr`` and outside every ``except``."""
+    def span(cidr: str) -> tuple[int, int] | None:
+        net = ipaddress.ip_network(cidr, strict=False)
+        if net.version != 4:
+            return None
+        lo, hi = int(net.network_address), int(net.broadcast_address)
+        return bisect_right(starts, lo) - 1, bisect_right(starts, hi) - 1
+
+    whole = span(block["cidr"])
+    if whole is None:
+        return set()
+    out = set(range(whole[0], whole[1] + 1))
+    for cidr in block.get("except") or []:
+        cut = span(cidr)
+        if cut is not None:
+            out -= set(range(cut[0], cut[1] + 1))
+    return out
+
+
+def _grant(allowed: dict[Endpoint, PortSet], rule: _Rule, target: int | None, ctx: _Context) -> None:
+    """Add what ``rule`` allows to ``allowed`` (keyed by peer). ``target``: the selected pod for
+    ingress (named ports resolve on it); None for egress (they resolve on each peer pod)."""
+    pods, keys, ext = ctx.pods, ctx.keys, ctx.ext
+    if target is not None:
+        ports = rule.ports_on(pods[target])
+        if ports:
+            for p in rule.pods:
+                allowed[keys[p]] = allowed.get(keys[p], NONE) | ports
+            for r in rule.externals:
+                allowed[ext[r]] = allowed.get(ext[r], NONE) | ports
+        return
+    for p in rule.pods:
+        ports = rule.ports_on(pods[p])
+        if ports:
+            allowed[keys[p]] = allowed.get(keys[p], NONE) | ports
+    if rule.numeric:
+        for r in rule.externals:
+            allowed[ext[r]] = allowed.get(ext[r], NONE) | rule.numeric
+
+
+def _ip_blocks(spec: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
+    for direction, peers_key in (("ingress", "from"), ("egress", "to")):
+        for rule in spec.get(direction) or []:
+            for peer in rule.get(peers_key) or []:
+                if "ipBlock" in peer:
+                    yield peer["ipBlock"]
