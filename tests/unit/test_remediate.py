@@ -1,0 +1,291 @@
+"""app.remediate: every safeguard, against hand-written port doubles (an estate and a state store in memory).
+
+dry run by default; incomplete snapshot refused; plan over max_changes refused whole; only the selected
+codes touched; audit record and pre-remediation snapshot stored before the first write; verification by
+a fresh check; a second run plans nothing; the lock; temporary errors retried with bounded backoff,
+permanent ones stop the run and are recorded.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from remediation_doubles import MemoryEstate, MemoryStateStore
+
+import snapshot_factory as f
+from netwarden.app.remediate import (
+    Context,
+    Refresh,
+    RemediationResult,
+    Request,
+    RetryPolicy,
+    Writers,
+    plan_from,
+    remediate,
+    run,
+)
+from netwarden.core.errors import (
+    LockHeld,
+    PermanentRemediationError,
+    PlanRefused,
+    ProviderThrottled,
+    ProviderUnavailable,
+    TemporaryRemediationError,
+)
+from netwarden.core.model import Snapshot, Unreadable
+from netwarden.core.plan import PlanOptions
+from netwarden.core.plan_steps import Step
+
+BASE = f.recipe()
+LIVE = f.live_of(BASE)
+SSH = f.rule("allow-ssh", "allow", "inbound", "tcp", "0.0.0.0/0", "10.240.0.0/24", destination_port=22)
+NOW = "2026-11-27T10:00:00Z"
+RETRY = RetryPolicy(attempts=3, base_delay=0.5, max_delay=2.0)
+
+
+def drifted() -> Snapshot:
+    """Four findings: subnet on the allow-all ACL, an unexpected allow, a missing deny, a gateway attached."""
+    live = f.with_subnet(LIVE, "subnet-zone1", network_acl="default-acl")
+    rules = f.rules_of(live, "acl-zone2")
+    live = f.with_acl(live, "acl-zone2", [replace(SSH, id="live-ssh"), *[r for r in rules if r.name != "deny-all-in"]])
+    return f.with_subnet(live, "subnet-zone3", public_gateway="pgw-zone1")
+
+
+class World:
+    """An estate, a state store, recorded sleeps and observed steps, and ``go()`` to run remediation."""
+
+    def __init__(self, live: Snapshot | None = None) -> None:
+        self.estate = MemoryEstate(live or drifted())
+        self.state = MemoryStateStore()
+        self.sleeps: list[float] = []
+        self.observed: list[tuple[int, str]] = []
+
+    def go(self, *, dry_run: bool = False, codes: set[str] | None = None, max_changes: int = 10,
+           retry: RetryPolicy = RETRY) -> RemediationResult:
+        request = Request(options=PlanOptions(codes=frozenset(codes) if codes is not None else None),
+                          dry_run=dry_run, max_changes=max_changes)
+        return run(BASE, self.estate.read, Writers(self.estate, self.estate), request, state=self.state,
+                   run_id="run-1", clock=lambda: NOW, retry=retry, sleep=self.sleeps.append,
+                   observer=lambda n, step: self.observed.append((n, step.description)))
+
+    def audit(self) -> dict[str, Any]:
+        keys = [k for k in self.state.data if k.startswith("audit/") and k.endswith("-run-1.json")]
+        assert len(keys) == 1, keys
+        return dict(json.loads(self.state.data[keys[0]]))
+
+
+def test_dry_run_is_the_default_and_writes_nothing() -> None:
+    w = World()
+    plan = plan_from_live(w.estate.read())
+    result = remediate(plan, Writers(w.estate, w.estate))
+    assert (result.status, result.dry_run) == ("planned", True)
+    assert w.estate.writes == [] and w.state.data == {}
+    assert w.go(dry_run=True).status == "planned"
+    assert w.estate.writes == [] and w.state.data == {}
+
+
+def plan_from_live(live: Snapshot) -> Any:
+    from netwarden.app import check
+
+    return plan_from(check.run(BASE, live), BASE, live, PlanOptions())
+
+
+def test_apply_fixes_everything_and_verifies() -> None:
+    w = World()
+    result = w.go()
+    assert result.status == "in_sync", result.reason
+    assert result.applied == tuple(range(1, len(result.plan) + 1))
+    assert result.verification is not None and result.verification.remaining == ()
+    assert [n for n, _ in w.observed] == list(result.applied)
+
+
+def test_a_second_run_plans_nothing() -> None:
+    w = World()
+    assert w.go().status == "in_sync"
+    writes = len(w.estate.writes)
+    again = w.go()
+    assert again.status == "nothing-to-do" and again.plan.steps == ()
+    assert len(w.estate.writes) == writes
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_an_incomplete_snapshot_refuses_remediation(dry_run: bool) -> None:
+    w = World(replace(drifted(), unreadable=(Unreadable("k8s/prod-cluster", "HTTP 503"),)))
+    result = w.go(dry_run=dry_run)
+    assert result.status == "incomplete"
+    assert "nothing was changed" in (result.reason or "")
+    assert w.estate.writes == [] and w.state.data == {}
+
+
+@pytest.mark.parametrize(("max_changes", "status"), [(3, "refused"), (4, "in_sync"), (0, "refused")])
+def test_a_plan_larger_than_max_changes_is_refused_whole(max_changes: int, status: str) -> None:
+    w = World()
+    result = w.go(max_changes=max_changes)
+    assert len(result.plan) == 4
+    assert result.status == status
+    if status == "refused":
+        assert "more than max_changes" in (result.reason or "")
+        assert w.estate.writes == [] and w.state.data == {}
+
+
+def test_a_missing_writer_refuses_the_plan() -> None:
+    w = World()
+    plan = plan_from_live(w.estate.read())
+    result = remediate(plan, Writers(vpc=None, kube=w.estate), dry_run=False)
+    assert result.status == "refused" and "no VPC writer" in (result.reason or "")
+
+
+def test_applying_without_a_state_store_is_refused() -> None:
+    w = World()
+    with pytest.raises(PlanRefused, match="state store"):
+        remediate(plan_from_live(w.estate.read()), Writers(w.estate, w.estate), dry_run=False)
+    assert w.estate.writes == []
+
+
+def test_only_the_selected_codes_are_touched() -> None:
+    w = World()
+    result = w.go(codes={"subnet-allow-all", "acl-rule-missing"})
+    assert [name for name, _ in w.estate.writes] == ["replace_subnet_acl", "create_rule"]
+    assert result.status == "drift"  # the unexpected rule and the gateway are still there
+    assert result.verification is not None and result.verification.remaining == ()
+    assert sorted(x.code for x in result.verification.other) == ["acl-rule-unexpected", "gateway-attached"]
+    assert {s.finding.code for s in result.plan.skipped} == {"acl-rule-unexpected", "gateway-attached"}
+
+
+def test_audit_record_and_snapshot_are_stored_before_the_first_write() -> None:
+    w = World()
+    seen: dict[str, Any] = {}
+
+    def at_first_write(n: int, name: str) -> Exception | None:
+        if n == 1:
+            seen.update(w.state.data)
+        return None
+
+    w.estate.fail = at_first_write
+    result = w.go()
+    assert result.status == "in_sync"
+    record = next(json.loads(v) for k, v in seen.items() if k.endswith("-run-1.json"))
+    assert record["status"] == "started" and record["run_id"] == "run-1" and record["started_at"] == NOW
+    assert len(record["plan"]["steps"]) == 4 and record["applied"] == []
+    assert {x["code"] for x in record["findings"]} == {"subnet-allow-all", "acl-rule-unexpected",
+                                                       "acl-rule-missing", "gateway-attached"}
+    snapshot = json.loads(seen[record["pre_snapshot"]])
+    assert snapshot["kind"] == "netwarden/snapshot"
+    assert any(s["network_acl"] == "default-acl" for s in snapshot["vpcs"][0]["subnets"])
+    final = w.audit()
+    assert (final["status"], final["applied"], final["finished_at"]) == ("in_sync", [1, 2, 3, 4], NOW)
+    index = [json.loads(line) for line in w.state.data["audit/index.jsonl"].splitlines()]
+    assert [(x["run_id"], x["status"], x["applied"]) for x in index] == [("run-1", "in_sync", 4)]
+
+
+class ForgetfulEstate(MemoryEstate):
+    """Says it deleted a rule, and did not: the verification must notice."""
+
+    def delete_rule(self, region: str, vpc: str, acl: str, rule_id: str) -> None:
+        self._write("delete_rule", region, vpc, acl, rule_id)
+
+
+def test_a_remediated_finding_that_remains_is_reported() -> None:
+    w = World()
+    w.estate = ForgetfulEstate(drifted())
+    result = w.go()
+    assert result.status == "drift"
+    assert result.verification is not None
+    assert [x.code for x in result.verification.remaining] == ["acl-rule-unexpected"]
+    assert w.audit()["verification"]["remaining"][0]["code"] == "acl-rule-unexpected"
+
+
+def test_the_lock_keeps_a_second_run_out() -> None:
+    w = World()
+    with w.state.lock("remediate/us-south/prod-vpc", "other-run"), pytest.raises(LockHeld, match="other-run"):
+        w.go()
+    assert w.estate.writes == [] and not any(k.startswith("audit/") for k in w.state.data)
+    assert w.go().status == "in_sync"
+    assert w.state.locks == {}
+    assert [(a, name) for a, name, _ in w.state.lock_log[-2:]] == [("acquire", "remediate/us-south/prod-vpc"),
+                                                                   ("release", "remediate/us-south/prod-vpc")]
+
+
+def test_a_change_between_planning_and_the_lock_refuses_the_run() -> None:
+    w = World()
+    plan = plan_from_live(w.estate.read())
+    other = plan_from_live(f.with_subnet(w.estate.read(), "subnet-zone2", network_acl="default-acl"))
+    ctx = Context(state=w.state, run_id="run-1", clock=lambda: NOW,
+                  refresh=lambda: Refresh(other, w.estate.read()), verify=lambda: pytest.fail("no verify"))
+    result = remediate(plan, Writers(w.estate, w.estate), dry_run=False, context=ctx)
+    assert result.status == "refused" and "changed since the plan" in (result.reason or "")
+    assert w.estate.writes == []
+
+
+@pytest.mark.parametrize(("error", "delays"), [
+    (TemporaryRemediationError("busy", delay=0.1), [0.1, 0.1]),
+    (ProviderThrottled("slow down", retry_after=30), [2.0, 2.0]),   # capped at max_delay
+    (ProviderUnavailable("HTTP 503"), [0.5, 1.0]),                  # exponential without a hint
+])
+def test_temporary_errors_are_retried_with_bounded_backoff(error: Exception, delays: list[float]) -> None:
+    w = World()
+    w.estate.fail = lambda n, name: error if n in (2, 3) else None
+    result = w.go()
+    assert result.status == "in_sync"
+    assert w.sleeps == delays
+    assert [name for name, _ in w.estate.writes][1:4] == ["unset_subnet_gateway (failed)"] * 2 + [
+        "unset_subnet_gateway"]
+
+
+def test_a_temporary_error_that_outlasts_the_retries_stops_the_run() -> None:
+    w = World()
+    w.estate.fail = lambda n, name: ProviderUnavailable("HTTP 503") if n >= 3 else None
+    result = w.go()
+    assert result.status == "failed"
+    assert result.applied == (1, 2)
+    assert result.failure is not None
+    assert (result.failure.step, result.failure.temporary, result.failure.attempts) == (3, True, 3)
+    assert len(w.sleeps) == 2 and all(d <= 2.0 for d in w.sleeps)
+    record = w.audit()
+    assert (record["status"], record["applied"], record["failed"]["step"]) == ("failed", [1, 2], 3)
+
+
+def test_a_permanent_error_stops_at_once_and_the_next_run_finishes_the_job() -> None:
+    w = World()
+    w.estate.fail = lambda n, name: PermanentRemediationError("403 forbidden") if n == 2 else None
+    result = w.go()
+    assert (result.status, result.applied, w.sleeps) == ("failed", (1,), [])
+    assert result.failure is not None and result.failure.temporary is False
+    assert "step 2 failed: 403 forbidden" in (result.reason or "")
+    w.estate.fail = lambda n, name: None
+    again = w.go()
+    assert again.status == "in_sync" and len(again.plan) == 3
+
+
+class Boom(Exception):
+    pass
+
+
+def test_an_unexpected_error_still_closes_the_audit_record() -> None:
+    w = World()
+    w.estate.fail = lambda n, name: Boom("bug") if n == 1 else None
+    with pytest.raises(Boom):
+        w.go()
+    record = w.audit()
+    assert record["status"] == "error" and "Boom: bug" in record["reason"]
+    assert w.state.locks == {}
+
+
+def test_result_to_dict_carries_plan_and_outcome() -> None:
+    w = World()
+    data = w.go().to_dict()
+    assert data["status"] == "in_sync" and data["dry_run"] is False and data["applied"] == [1, 2, 3, 4]
+    assert data["plan"]["steps"][0]["call"]["method"] == "PUT"
+    assert data["audit"].startswith("audit/20261127T100000Z-run-1")
+
+
+def test_steps_are_executed_in_plan_order() -> None:
+    w = World()
+    result = w.go()
+    steps: tuple[Step, ...] = result.plan.steps
+    assert [d for _, d in w.observed] == [s.description for s in steps]
+    assert [name for name, _ in w.estate.writes] == ["replace_subnet_acl", "unset_subnet_gateway", "create_rule",
+                                                     "delete_rule"]
