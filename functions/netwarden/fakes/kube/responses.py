@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from netwarden.fakes.kube import discovery
+from netwarden.fakes.kube import discovery, protobuf
 from netwarden.fakes.kube.exceptions import BadRequest, KubeError, NoResource, UnsupportedMediaType
 from netwarden.fakes.kube.kinds import Kind, kind_for
 from netwarden.fakes.kube.models import PATCH_TYPES, Actor, ClusterState, KubeBackend, Page
@@ -97,12 +97,19 @@ def _actor(request: Request) -> Actor:
                  dry_run=dry_run == "All", field_validation=request.arg("fieldValidation"))
 
 
-BODY_TYPES = ("application/json", "application/yaml")
+BODY_TYPES = ("application/json", "application/yaml", protobuf.CONTENT_TYPE)
 
 
-def _body(request: Request, *, yaml_ok: bool = True) -> Any:
+def _body(request: Request, *, yaml_ok: bool = True, kind: Kind | None = None) -> Any:
     content_type = (request.header("Content-Type") or "application/json").split(";")[0].strip().lower()
-    if request.method in ("POST", "PUT") and content_type not in BODY_TYPES:
+    if request.method in ("POST", "PUT") and content_type == protobuf.CONTENT_TYPE and kind is not None:
+        try:
+            decoded = protobuf.decode(request.body, kind.kind)
+        except (protobuf.ProtobufError, UnicodeDecodeError) as e:
+            raise BadRequest(f"error decoding the protobuf body: {e}") from e
+        if decoded is not None:
+            return decoded
+    if request.method in ("POST", "PUT") and content_type not in BODY_TYPES[:2]:
         raise UnsupportedMediaType(content_type, BODY_TYPES)
     text = request.body.decode("utf-8", errors="replace")
     if not text.strip():
@@ -143,7 +150,7 @@ def list_objects(backend: KubeBackend, request: Request) -> Response:
 def create_object(backend: KubeBackend, request: Request) -> Response:
     kind, namespace = _kind(request, item=False)
     actor = _actor(request)
-    obj = _cluster(backend, request).create(kind, namespace or "", _body(request), actor)
+    obj = _cluster(backend, request).create(kind, namespace or "", _body(request, kind=kind), actor)
     return _respond(obj, actor, 201)
 
 
@@ -155,7 +162,8 @@ def get_object(backend: KubeBackend, request: Request) -> Response:
 def replace_object(backend: KubeBackend, request: Request) -> Response:
     kind, namespace = _kind(request, item=True)
     actor = _actor(request)
-    obj = _cluster(backend, request).replace(kind, namespace or "", request.params["name"], _body(request), actor)
+    obj = _cluster(backend, request).replace(kind, namespace or "", request.params["name"],
+                                             _body(request, kind=kind), actor)
     return _respond(obj, actor)
 
 
