@@ -21,7 +21,18 @@ from netwarden.core.errors import PlanRefused
 from netwarden.core.findings import Finding
 from netwarden.core.model import AclRule, Snapshot
 from netwarden.core.plan import PlanOptions, build, is_unsafe_protocol, refuse_unsafe_protocols
-from netwarden.core.plan_steps import ATTACH, CLOSE, NARROW, OPEN, CreateRule, MoveRule, RuleRef, Step, kind_of
+from netwarden.core.plan_steps import (
+    ATTACH,
+    CLOSE,
+    NARROW,
+    OPEN,
+    CreateRule,
+    MoveRule,
+    RuleRef,
+    SetNamespaceLabels,
+    Step,
+    kind_of,
+)
 
 BASE = f.recipe()
 LIVE = f.live_of(BASE)
@@ -352,7 +363,10 @@ def test_namespace_labels_remove_only_the_compared_keys() -> None:
     base = f.with_namespace(BASE, "finance", {"team": "y"})
     plan = build(diff(base, live), base, live, PlanOptions(restore_namespace_labels=True))
     (step,) = plan.steps
-    assert step.call.body == {"metadata": {"labels": {"team": "y", "tier": None}}}
+    assert step.call.body == {"metadata": {"labels": {"team": "y", "tier": None,
+                                                      "kubernetes.io/metadata.name": "finance"}}}
+    assert isinstance(step.op, SetNamespaceLabels)
+    assert step.op.namespace.labels == {"team": "y", "kubernetes.io/metadata.name": "finance"}
 
 
 # --- refusals ----------------------------------------------------------------------------------------

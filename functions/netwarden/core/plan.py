@@ -134,7 +134,7 @@ class _Builder:
         self.live = live
         self.options = options
         self.steps: list[Step] = []
-        self.skipped: list[Skipped] = [Skipped(f, "suppressed in the config") for f in findings
+        self.skipped: list[Skipped] = [Skipped(f, "suppressed in the config", suppressed=True) for f in findings
                                        if f.fingerprint in options.suppressed]
         self.skipped += [Skipped(f, "not selected (--only / remediation.auto)") for f in findings
                          if not options.wanted(f.code) and f.fingerprint not in options.suppressed]
@@ -296,5 +296,6 @@ class _Builder:
         # are removed; every other label of the namespace is left as it is.
         compared = (f.live or {}).get("labels") or {}
         remove = tuple(sorted(set(compared) - set(base.labels)))
-        self.steps.append(_step(SetNamespaceLabels(r.cluster, Namespace(base.name, dict(base.labels)), remove),
+        labels = {**{k: v for k, v in have.labels.items() if k not in remove}, **base.labels}
+        self.steps.append(_step(SetNamespaceLabels(r.cluster, Namespace(base.name, labels), remove),
                                 f"Restore the labels of namespace {name} in cluster {r.cluster}", [f], OPEN))

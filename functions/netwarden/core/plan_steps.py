@@ -124,7 +124,8 @@ class DeletePolicy:
 
 @dataclass(frozen=True, slots=True)
 class SetNamespaceLabels:
-    """Put the baseline's labels on a namespace; ``remove`` names live labels the baseline does not have."""
+    """Make a namespace's labels exactly ``namespace.labels``: the baseline's, plus the live labels no
+    selector looks at; ``remove`` names the compared live labels the baseline does not have."""
 
     cluster: str
     namespace: Namespace
@@ -252,10 +253,11 @@ class Skipped:
 
     finding: Finding
     reason: str
+    suppressed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"fingerprint": self.finding.fingerprint, "code": self.finding.code,
-                "resource": self.finding.resource.path, "reason": self.reason}
+                "resource": self.finding.resource.path, "reason": self.reason, "suppressed": self.suppressed}
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +275,11 @@ class RemediationPlan:
     def fixes(self) -> frozenset[str]:
         """Fingerprints of every finding some step remediates."""
         return frozenset(fp for step in self.steps for fp in step.fixes)
+
+    @property
+    def drift_left(self) -> bool:
+        """Whether findings stay that the plan does not remediate (suppressed ones do not count)."""
+        return any(not s.suppressed for s in self.skipped)
 
     @property
     def scopes(self) -> tuple[str, ...]:

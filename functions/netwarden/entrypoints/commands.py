@@ -9,11 +9,19 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from netwarden.config import Settings
 from netwarden.core.errors import NetwardenError
 from netwarden.entrypoints import wiring
-from netwarden.entrypoints.cli import EXIT_DRIFT, EXIT_INCOMPLETE, EXIT_OK, write_output
+from netwarden.entrypoints.cli import EXIT_DRIFT, EXIT_ERROR, EXIT_INCOMPLETE, EXIT_OK, write_output
+
+if TYPE_CHECKING:
+    from netwarden.app.event import EventOutcome
+    from netwarden.app.scan import RemediationOutcome, Remediator, ScanOptions, ScanResult
+    from netwarden.core.model import Snapshot
+    from netwarden.core.ports import StateStore
+    from netwarden.core.report import CheckReport
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -46,11 +54,114 @@ def check(args: argparse.Namespace) -> int:
 
 
 def remediate(args: argparse.Namespace) -> int:
-    raise NetwardenError("remediate is not available in this build yet")
+    """Plan (and with ``--apply``: execute, re-snapshot, verify) the way back to the baseline.
+    Exit 0 in sync after, 2 drift remains or plan only, 3 incomplete (nothing changed), 1 error."""
+    import sys
+    import uuid
+
+    from netwarden.app import remediate as app
+    from netwarden.app.remediate_report import render
+    from netwarden.core.errors import ConfigError
+    from netwarden.core.findings import CODES
+    from netwarden.core.plan import PlanOptions
+
+    settings = settings_from(args)
+    unknown = sorted(set(args.only or ()) - set(CODES))
+    if unknown:
+        raise ConfigError(f"--only: unknown finding code(s) {', '.join(unknown)} (known: {', '.join(CODES)})")
+    max_changes = settings.remediation.max_changes if args.max_changes is None else args.max_changes
+    if max_changes < 0:
+        raise ConfigError("--max-changes: expected a whole number >= 0")
+    base = settings.baseline
+    baseline = wiring.read_snapshot(base) if base.is_file() else wiring.read_baseline(base)
+    options = PlanOptions(codes=frozenset(args.only) if args.only else None,
+                          restore_namespace_labels=settings.remediation.restore_namespace_labels)
+    request = app.Request(options=options, dry_run=not args.apply, max_changes=max_changes,
+                          suppressions=settings.suppressions, initiator="cli")
+    writers = app.Writers(vpc=wiring.vpc_writer(settings), kube=wiring.kube_writer(settings))
+    result = app.run(baseline, lambda: wiring.live_snapshot(settings), writers, request,
+                     state=wiring.state_store(settings) if args.apply else None,
+                     run_id=f"cli-{uuid.uuid4().hex[:12]}", clock=wiring.now_rfc3339)
+    write_output(render(result, args.format), None)
+    if result.status in ("refused", "failed"):
+        print(f"netwarden: error: remediation {result.status}: {result.reason}", file=sys.stderr)
+        return EXIT_ERROR
+    if result.status == "incomplete":
+        return EXIT_INCOMPLETE
+    in_sync = result.status == "in_sync" or (result.status == "nothing-to-do" and not result.plan.drift_left)
+    return EXIT_OK if in_sync else EXIT_DRIFT
 
 
 def scan(args: argparse.Namespace) -> int:
-    raise NetwardenError("scan is not available in this build yet")
+    """The scheduled job: snapshot, check, remediate per ``remediation.mode``, alert, persist."""
+    from netwarden.entrypoints import logs
+
+    logs.configure()
+    settings = settings_from(args)
+    path = settings.baseline
+    return run_scan(settings, wiring.read_snapshot(path) if path.is_file() else wiring.read_baseline(path))
+
+
+def run_scan(settings: Settings, baseline: Snapshot) -> int:
+    """One scan of ``settings``' scope against ``baseline`` (the job passes a shard's part of it). Exit 0
+    when the scan ran, drift or not; an alert that could not be delivered (it stays pending for the next
+    run) or a failed remediation ends it with one line and exit 1, after the state is saved."""
+    from netwarden.app import scan as scan_app
+
+    store = wiring.state_store(settings)
+    notifiers = wiring.notifiers(settings)
+    remediator = _auto_remediator(settings, baseline, store) if settings.remediation.mode == "auto" else None
+    result = scan_app.run(baseline, lambda: wiring.live_snapshot(settings), store=store, notifiers=notifiers,
+                          options=_scan_options(settings), remediator=remediator)
+    return _scan_exit(result)
+
+
+def record_event(settings: Settings, outcome: EventOutcome) -> int:
+    """An event's targeted check through the same lifecycle and alerts as a scan; it resolves nothing."""
+    from netwarden.app import scan as scan_app
+
+    now = scan_app.utc_now()
+    result = scan_app.record(outcome.findings, store=wiring.state_store(settings), notifiers=wiring.notifiers(settings),
+                             options=_scan_options(settings), run_id=f"event-{scan_app.new_run_id(now)}", started=now,
+                             status="drift" if outcome.findings else "in_sync", resolve=False, kind="event")
+    return _scan_exit(result)
+
+
+def _scan_options(settings: Settings) -> ScanOptions:
+    from netwarden.app.scan import ScanOptions
+
+    return ScanOptions(remind_after=settings.notify.remind_after_seconds, suppressions=settings.suppressions,
+                       remediation_mode=settings.remediation.mode)
+
+
+def _scan_exit(result: ScanResult) -> int:
+    from netwarden.core.errors import NotifyError, RemediationError
+
+    problems = result.problems()
+    if not problems:
+        return EXIT_OK
+    error = NotifyError if any(not c.delivered for c in result.channels) else RemediationError
+    raise error(f"scan {result.run_id}: " + "; ".join(problems))
+
+
+def _auto_remediator(settings: Settings, baseline: Snapshot, store: StateStore) -> Remediator:
+    """``remediation.mode: auto``: remediate the codes in ``remediation.auto``, with the config's safeguards."""
+
+    def remediator(live: Snapshot, report: CheckReport, run_id: str) -> RemediationOutcome:
+        from netwarden.app import remediate
+        from netwarden.app.scan import outcome_of
+        from netwarden.core.plan import PlanOptions
+
+        options = PlanOptions(codes=frozenset(settings.remediation.auto),
+                              restore_namespace_labels=settings.remediation.restore_namespace_labels)
+        request = remediate.Request(options=options, dry_run=False, max_changes=settings.remediation.max_changes,
+                                    suppressions=settings.suppressions, initiator="scan")
+        writers = remediate.Writers(vpc=wiring.vpc_writer(settings), kube=wiring.kube_writer(settings))
+        result = remediate.run(baseline, lambda: wiring.live_snapshot(settings), writers, request, state=store,
+                               run_id=run_id, clock=wiring.now_rfc3339, live=live, report=report)
+        return outcome_of(result)
+
+    return remediator
 
 
 def event(args: argparse.Namespace) -> int:
