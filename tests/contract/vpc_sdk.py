@@ -1,0 +1,79 @@
+"""Helpers for the VPC emulator's contract tests: the real ibm-vpc SDK pointed at the emulator.
+
+Every result that goes through ``parsed`` is also parsed with the SDK's own model (``from_dict``), so a
+response shape the SDK would reject fails the test that received it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+from ibm_cloud_sdk_core import ApiException, DetailedResponse
+from ibm_cloud_sdk_core.authenticators import Authenticator, NoAuthAuthenticator
+from ibm_vpc import VpcV1
+
+from netwarden.fakes.server import FakeServer
+
+NEW = "2026-10-06"  # the default of ibm-vpc 0.36.0: protocols spelled icmp_tcp_udp
+OLD = "2025-12-08"  # the last version that spells them all
+
+
+def client(fake: FakeServer, region: str = "us-south", *, version: str | None = None,
+           authenticator: Authenticator | None = None) -> VpcV1:
+    sdk = VpcV1(version=version, authenticator=authenticator or NoAuthAuthenticator()) if version else \
+        VpcV1(authenticator=authenticator or NoAuthAuthenticator())
+    sdk.set_service_url(f"{fake.url}/vpc/{region}/v1")
+    return sdk
+
+
+def parsed(model: Any, response: DetailedResponse, status: int = 200) -> dict[str, Any]:
+    """The result of ``response``, after checking its status and that ``model.from_dict`` accepts it."""
+    assert response.get_status_code() == status
+    result: dict[str, Any] = response.get_result()
+    model.from_dict(result)
+    return result
+
+
+def rule(name: str, *, action: str = "allow", direction: str = "inbound", protocol: str = "tcp",
+         source: str = "0.0.0.0/0", destination: str = "0.0.0.0/0", **extra: Any) -> dict[str, Any]:
+    return {"name": name, "action": action, "direction": direction, "protocol": protocol, "source": source,
+            "destination": destination, **extra}
+
+
+def make_vpc(sdk: VpcV1, name: str = "prod-vpc") -> dict[str, Any]:
+    result: dict[str, Any] = sdk.create_vpc(name=name).get_result()
+    return result
+
+
+def make_acl(sdk: VpcV1, vpc_id: str, name: str, rules: list[dict[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = sdk.create_network_acl({"name": name, "vpc": {"id": vpc_id}, "rules": rules}).get_result()
+    return result
+
+
+def make_subnet(sdk: VpcV1, vpc_id: str, name: str, zone: str, **extra: Any) -> dict[str, Any]:
+    body = {"name": name, "vpc": {"id": vpc_id}, "zone": {"name": zone}, "total_ipv4_address_count": 256, **extra}
+    result: dict[str, Any] = sdk.create_subnet(body).get_result()
+    return result
+
+
+def refused(call: Any, status: int, message: str) -> ApiException:
+    """Run ``call``; assert the SDK raised ApiException with ``status`` and ``message`` in its message."""
+    with pytest.raises(ApiException) as info:
+        call()
+    assert info.value.status_code == status, info.value.message
+    assert message in (info.value.message or ""), info.value.message
+    body = info.value.http_response.json()
+    assert body["status_code"] == status and body["trace"] and body["errors"][0]["code"]
+    return info.value
+
+
+def events(fake: FakeServer) -> list[dict[str, Any]]:
+    result: list[dict[str, Any]] = requests.get(f"{fake.url}/_fake/events", timeout=5).json()["events"]
+    return result
+
+
+def vpc_requests(fake: FakeServer) -> list[dict[str, Any]]:
+    got = requests.get(f"{fake.url}/_fake/requests", timeout=5).json()["requests"]
+    return [r for r in got if r["path"].startswith("/vpc/")]
