@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from netwarden.fakes.kube import discovery, protobuf
+from netwarden.fakes.kube import discovery, protobuf, tables
 from netwarden.fakes.kube.exceptions import BadRequest, KubeError, NoResource, UnsupportedMediaType
 from netwarden.fakes.kube.kinds import Kind, kind_for
 from netwarden.fakes.kube.models import PATCH_TYPES, Actor, ClusterState, KubeBackend, Page
@@ -144,6 +144,8 @@ def list_objects(backend: KubeBackend, request: Request) -> Response:
     page = _cluster(backend, request).list(kind, namespace, labels=request.arg("labelSelector"),
                                             fields=request.arg("fieldSelector"),
                                             limit=int(limit) if limit else None, token=request.arg("continue"))
+    if tables.wants_table(request.header("Accept")):
+        return Response.json(tables.table(kind.resource, page.items, page.resource_version, page.continue_token))
     return Response.json(_list_body(kind, page))
 
 
@@ -156,7 +158,10 @@ def create_object(backend: KubeBackend, request: Request) -> Response:
 
 def get_object(backend: KubeBackend, request: Request) -> Response:
     kind, namespace = _kind(request, item=True)
-    return Response.json(_cluster(backend, request).get(kind, namespace or "", request.params["name"]))
+    obj = _cluster(backend, request).get(kind, namespace or "", request.params["name"])
+    if tables.wants_table(request.header("Accept")):
+        return Response.json(tables.table(kind.resource, [obj], obj["metadata"]["resourceVersion"]))
+    return Response.json(obj)
 
 
 def replace_object(backend: KubeBackend, request: Request) -> Response:
