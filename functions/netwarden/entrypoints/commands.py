@@ -165,11 +165,41 @@ def _auto_remediator(settings: Settings, baseline: Snapshot, store: StateStore) 
 
 
 def event(args: argparse.Namespace) -> int:
-    raise NetwardenError("event is not available in this build yet")
+    """One Activity Tracker event (``--payload FILE``, ``--payload -`` for stdin, else ``$CE_DATA``) ->
+    targeted check of the resource it names -> lifecycle and alerts, as ``scan``."""
+    import os
+    import sys
+
+    from netwarden.core.errors import EventFormatError
+    from netwarden.entrypoints import job, logs
+
+    logs.configure()
+    settings = settings_from(args)
+    if args.payload == "-":
+        text, source = sys.stdin.read(), "stdin"
+    elif args.payload:
+        try:
+            text, source = Path(args.payload).read_text(encoding="utf-8"), args.payload
+        except (OSError, UnicodeDecodeError) as e:
+            raise EventFormatError(f"cannot read the event: {getattr(e, 'strerror', None) or e}",
+                                   source=args.payload) from e
+    else:
+        text, source = os.environ.get("CE_DATA", ""), "CE_DATA"
+    if not text.strip():
+        raise EventFormatError("no event: pass --payload FILE (or -), or set CE_DATA", source=source)
+    return job.run_event(settings, text, source=source)
 
 
 def job(args: argparse.Namespace) -> int:
-    raise NetwardenError("job is not available in this build yet")
+    """The Code Engine job: dispatch on ``CE_TYPE`` (cron -> scan, Kafka -> event), shard by ``JOB_INDEX``
+    / ``JOB_ARRAY_SIZE`` (``entrypoints.job``)."""
+    import os
+
+    from netwarden.entrypoints import job as job_entry
+    from netwarden.entrypoints import logs
+
+    logs.configure()
+    return job_entry.run(settings_from(args), os.environ)
 
 
 def baseline_capture(args: argparse.Namespace) -> int:

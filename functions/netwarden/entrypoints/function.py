@@ -1,0 +1,202 @@
+"""The on-demand remediation function: Code Engine's Python function shape, ``main(params) -> dict``.
+
+Code Engine hands the HTTP request over as ``params`` (``__ce_method``, ``__ce_headers`` with
+canonical header names, ``__ce_body`` Base64-encoded for JSON, ``__ce_query``, and the JSON body's
+top-level keys merged in) and turns the returned ``{"statusCode", "headers", "body"}`` into the
+response (codeengine docs, fun-exchanging-data-with-functions.md).
+
+    POST {"action": "plan"}                          -> 200, the plan as JSON (nothing is changed)
+    POST {"action": "remediate", "only": [CODE...]}  -> 200, the plan applied, re-read and verified
+
+Every request needs ``Authorization: Bearer <token>``, the token being ``$NETWARDEN_FUNCTION_TOKEN``
+(a Code Engine secret), compared in constant time. A cron subscription cannot send that header; it
+sends CloudEvent attributes as ``Ce-*`` headers instead, so the cron invocation shape (``Ce-Type:
+dev.knative.sources.ping``, the subscription's ``--data`` as the body) carries the token as the
+CloudEvent extension ``authorization`` (header ``Ce-Authorization``). Answers: 401 without or with a
+wrong token, 405 to anything but POST, 400 to a body that is not the JSON above, 413 to a body over
+64 KiB, 422 when a safeguard refuses the plan, 502/503 when an API fails. No response ever carries a
+secret or a traceback: errors are one line, with the values of the secrets it knows redacted.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import logging
+import os
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from netwarden.core.errors import (
+    EventFormatError,
+    NetwardenError,
+    PlanRefused,
+    ProviderError,
+    ProviderThrottled,
+    ProviderUnavailable,
+)
+from netwarden.core.findings import CODES
+
+log = logging.getLogger(__name__)
+
+TOKEN_ENV = "NETWARDEN_FUNCTION_TOKEN"
+MAX_BODY_BYTES = 64 * 1024
+ACTIONS = ("plan", "remediate")
+CRON_TYPE = "dev.knative.sources.ping"
+_ALLOWED_KEYS = {"action", "only", "source"}
+#: Environment variables whose values never appear in a response, whatever an error message says: the
+#: token, and anything named like a credential (the config names its own: api_key_env, webhook_url_env...).
+SECRET_ENV = re.compile(r"(API_?KEY|TOKEN|PASSWORD|SECRET|SECRET_ACCESS_KEY|WEBHOOK_URL|_URL_SECRET)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What the function was asked: the action, the finding codes to limit it to, and by whom."""
+
+    action: str
+    only: tuple[str, ...] | None
+    cron: bool
+    request_id: str
+
+
+class HttpError(Exception):
+    """An answer other than 200, with a message that is safe to show the caller."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+#: Runs one request and returns the JSON body of the answer; replaceable for tests of the HTTP layer.
+Runner = Callable[[Request], dict[str, Any]]
+
+
+def main(params: dict[str, Any]) -> dict[str, Any]:
+    """Code Engine's entry point. Never raises: every outcome is an HTTP answer."""
+    return handle(params, os.environ, run)
+
+
+def handle(params: Mapping[str, Any], environ: Mapping[str, str], runner: Runner) -> dict[str, Any]:
+    request_id = str(uuid.uuid4())
+    secrets = [v for k, v in environ.items() if SECRET_ENV.search(k) and len(v) >= 4]
+    try:
+        request = parse_request(params, environ, request_id)
+        log.info("function request", extra={"request_id": request_id, "action": request.action,
+                                            "only": request.only, "cron": request.cron})
+        body = runner(request)
+        return respond(200, {"request_id": request_id, **body})
+    except HttpError as e:
+        log.warning("function refused request", extra={"request_id": request_id, "status": e.status})
+        return respond(e.status, {"error": redact(e.message, secrets), "request_id": request_id})
+    except NetwardenError as e:
+        status = status_for(e)
+        log.error("function failed: %s", redact(str(e), secrets), extra={"request_id": request_id})
+        return respond(status, {"error": redact(str(e), secrets), "request_id": request_id})
+    except Exception as e:
+        # The function's one last guard: log it (Code Engine keeps the logs), answer without details.
+        log.exception("function crashed", extra={"request_id": request_id, "error": type(e).__name__})
+        return respond(500, {"error": "internal error; see the function's logs", "request_id": request_id})
+
+
+def parse_request(params: Mapping[str, Any], environ: Mapping[str, str], request_id: str) -> Request:
+    headers = {str(k).lower(): str(v) for k, v in (params.get("__ce_headers") or {}).items()}
+    cron = headers.get("ce-type") == CRON_TYPE
+    authenticate(headers, environ.get(TOKEN_ENV, ""), cron=cron)
+    method = str(params.get("__ce_method") or "POST").upper()
+    if method != "POST":
+        raise HttpError(405, f"{method} is not allowed: POST a JSON body {{\"action\": \"plan\" | \"remediate\"}}")
+    data = decode_body(params, headers)
+    return validate(data, cron=cron, request_id=request_id)
+
+
+def authenticate(headers: Mapping[str, str], expected: str, *, cron: bool) -> None:
+    """Raise 401 unless the bearer token matches; 500 when the function has no token configured."""
+    if not expected:
+        raise HttpError(500, f"the function has no token configured (${TOKEN_ENV})")
+    value = headers.get("authorization") or (headers.get("ce-authorization") if cron else None) or ""
+    scheme, _, token = value.strip().partition(" ")
+    given = token.strip() if scheme.lower() == "bearer" else ""
+    if not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")) or not given:
+        raise HttpError(401, "missing or wrong bearer token")
+
+
+def decode_body(params: Mapping[str, Any], headers: Mapping[str, str]) -> Any:
+    """The request's JSON: ``__ce_body`` (Base64 for JSON content, plain text otherwise), or the
+    top-level keys Code Engine merged in when there is no body parameter."""
+    raw = params.get("__ce_body")
+    if raw is None:
+        merged = {k: v for k, v in params.items() if not str(k).startswith("__ce_")}
+        if len(json.dumps(merged)) > MAX_BODY_BYTES:
+            raise HttpError(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
+        return merged
+    if not isinstance(raw, str):
+        raise HttpError(400, "the request body is not JSON")
+    if len(raw) > MAX_BODY_BYTES * 4 // 3 + 4:
+        raise HttpError(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
+    content_type = headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    text = raw
+    if content_type in ("application/json", "application/octet-stream", ""):
+        try:
+            text = base64.b64decode(raw, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            text = raw  # not Base64: a caller (or a test) that handed the JSON text over as it is
+    if len(text.encode("utf-8")) > MAX_BODY_BYTES:
+        raise HttpError(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
+    try:
+        return json.loads(text) if text.strip() else {}
+    except json.JSONDecodeError as e:
+        raise HttpError(400, f"the request body is not JSON ({e.msg} at line {e.lineno} column {e.colno})") from e
+
+
+def validate(data: Any, *, cron: bool, request_id: str) -> Request:
+    if not isinstance(data, dict):
+        raise HttpError(400, "the request body must be a JSON object")
+    unknown = sorted(set(data) - _ALLOWED_KEYS)
+    if unknown:
+        raise HttpError(400, f"unknown field {unknown[0]!r} (expected: action, only)")
+    action = data.get("action")
+    if action not in ACTIONS:
+        raise HttpError(400, f"action must be one of {', '.join(ACTIONS)}, not {json.dumps(action)}")
+    only = data.get("only")
+    if only is not None:
+        if not isinstance(only, list) or not all(isinstance(c, str) for c in only):
+            raise HttpError(400, "only must be a list of finding codes")
+        bad = [c for c in only if c not in CODES]
+        if bad:
+            raise HttpError(400, f"unknown finding code {bad[0]!r} in only")
+    return Request(action=str(action), only=tuple(only) if only else None, cron=cron, request_id=request_id)
+
+
+def status_for(error: NetwardenError) -> int:
+    if isinstance(error, PlanRefused | EventFormatError):
+        return 422
+    if isinstance(error, ProviderThrottled | ProviderUnavailable):
+        return 503
+    if isinstance(error, ProviderError):
+        return 502
+    return 500
+
+
+def respond(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": body}
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+def run(request: Request) -> dict[str, Any]:
+    """Plan or remediate with the deployment's Settings (config file + environment)."""
+    from netwarden.config import Settings
+    from netwarden.entrypoints import serverless
+
+    settings = Settings.load()
+    return serverless.remediation(settings, apply=request.action == "remediate", only=request.only)

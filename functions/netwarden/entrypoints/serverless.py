@@ -1,0 +1,83 @@
+"""The serverless runtime's wiring: what the Code Engine job and function run, on top of the use-cases.
+
+``job`` and ``function`` parse what Code Engine hands them; this module turns it into use-case calls,
+built the way the CLI builds them (``wiring``):
+
+* ``scan(settings, scope)``: a full scan of one shard, against the part of the baseline in its scope;
+* ``event(settings, data)``: one Activity Tracker event -> ``app.event.check`` (at most 3 VPC calls) ->
+  the same lifecycle, alerts and ``remediation.mode`` a scan's findings take, limited to that resource;
+* ``remediation(settings, apply=..., only=...)``: the function's plan or remediation, as JSON data.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from netwarden.config import Settings
+from netwarden.core import at_event
+from netwarden.core.model import Snapshot
+from netwarden.core.shard import Scope, restrict
+from netwarden.entrypoints import wiring
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+
+
+def baseline_for(settings: Settings, scope: Scope | None = None) -> Snapshot:
+    """The deployment's baseline (a directory or a snapshot file), cut to ``scope`` when given."""
+    path = settings.baseline
+    baseline = wiring.read_snapshot(path) if path.is_file() else wiring.read_baseline(path)
+    return restrict(baseline, scope) if scope is not None else baseline
+
+
+def scan(settings: Settings, scope: Scope) -> int:
+    """One (shard of a) scheduled scan."""
+    from netwarden.entrypoints import commands
+
+    return commands.run_scan(settings, baseline_for(settings, scope))
+
+
+def event(settings: Settings, data: Any, *, source: str = "event") -> int:
+    """One Activity Tracker event: parse, targeted check, then lifecycle and alerts (or remediation)."""
+    from netwarden.app import event as event_app
+    from netwarden.entrypoints import commands
+
+    parsed = at_event.parse(data)
+    log.info("event %s (%s)", parsed.summary, parsed.event_id or "no id", extra={"source": source})
+    if parsed.check is None:
+        log.info("event acknowledged: %s", parsed.ignored)
+        return EXIT_OK
+    if settings.ibmcloud is None:
+        log.info("event acknowledged: no ibmcloud scope is configured")
+        return EXIT_OK
+    from netwarden.adapters.ibm_vpc import IbmVpcReader
+
+    reader = IbmVpcReader.from_settings(settings.ibmcloud)
+    scope = event_app.Scope(regions=settings.ibmcloud.regions, vpcs=settings.ibmcloud.vpcs)
+    outcome = event_app.check(parsed, baseline_for(settings), reader, scope)
+    if not outcome.acted:
+        return EXIT_OK
+    return commands.record_event(settings, outcome)
+
+
+def remediation(settings: Settings, *, apply: bool, only: tuple[str, ...] | None) -> dict[str, Any]:
+    """The function's work: plan (``apply=False``) or remediate, with the config's safeguards."""
+    from netwarden.app import remediate
+    from netwarden.core.plan import PlanOptions
+
+    baseline = baseline_for(settings)
+    options = PlanOptions(codes=frozenset(only) if only else None,
+                          restore_namespace_labels=settings.remediation.restore_namespace_labels)
+    request = remediate.Request(options=options, dry_run=not apply, max_changes=settings.remediation.max_changes,
+                                suppressions=settings.suppressions, initiator="function")
+    # The writers are built for a plan too: the safeguards refuse a plan that no writer could execute.
+    writers = remediate.Writers(vpc=wiring.vpc_writer(settings), kube=wiring.kube_writer(settings))
+    result = remediate.run(baseline, lambda: wiring.live_snapshot(settings), writers, request,
+                           state=wiring.state_store(settings) if apply else None,
+                           run_id=f"function-{uuid.uuid4().hex[:12]}", clock=wiring.now_rfc3339)
+    body: Mapping[str, Any] = result.to_dict()
+    return dict(body)

@@ -1,0 +1,192 @@
+"""The remediation function, called as Code Engine calls it: ``main(params)`` with ``__ce_*`` params.
+
+The HTTP contract (auth, methods, bodies, sizes, no secrets in answers) is checked on ``handle`` with a
+recording runner; plan and remediate go through ``main`` against the emulators.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+
+from netwarden.core.errors import PlanRefused, ProviderUnavailable
+from netwarden.entrypoints import function
+
+TOKEN = "s3cr3t-token-0123456789abcdef0123456789"
+ENV = {"NETWARDEN_FUNCTION_TOKEN": TOKEN, "IBMCLOUD_API_KEY": "the-api-key-value"}
+
+
+def params(body: Any = None, *, method: str = "POST", token: str | None = TOKEN, raw: str | None = None,
+           content_type: str = "application/json", headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """What Code Engine passes for an HTTP request (canonical header names, JSON body Base64-encoded and
+    its top-level keys merged in)."""
+    h = {"Accept": "*/*", "User-Agent": "curl/8.5.0", "Content-Type": content_type, **(headers or {})}
+    if token is not None:
+        h["Authorization"] = f"Bearer {token}"
+    p: dict[str, Any] = {"__ce_method": method, "__ce_headers": h, "__ce_path": "/", "__ce_query": ""}
+    if raw is not None:
+        p["__ce_body"] = raw
+    elif body is not None:
+        text = json.dumps(body)
+        p["__ce_body"] = base64.b64encode(text.encode()).decode()
+        if isinstance(body, dict):
+            p.update(body)
+    return p
+
+
+class Runner:
+    """Records what the function asked for and answers like the real runner."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.requests: list[function.Request] = []
+        self.error = error
+
+    def __call__(self, request: function.Request) -> dict[str, Any]:
+        self.requests.append(request)
+        if self.error is not None:
+            raise self.error
+        return {"status": "planned", "plan": {"steps": []}}
+
+
+@pytest.mark.parametrize(("p", "status", "error"), [
+    (params({"action": "plan"}, token=None), 401, "missing or wrong bearer token"),
+    (params({"action": "plan"}, token="wrong"), 401, "missing or wrong bearer token"),
+    (params({"action": "plan"}, token=TOKEN + "x"), 401, "missing or wrong bearer token"),
+    (params({"action": "plan"}, token=None, headers={"Authorization": f"Basic {TOKEN}"}), 401,
+     "missing or wrong bearer token"),
+    (params(method="GET"), 405, "GET is not allowed"),
+    (params(method="PUT"), 405, "PUT is not allowed"),
+    (params(raw=base64.b64encode(b"{not json").decode()), 400, "the request body is not JSON"),
+    (params(raw="{not json"), 400, "the request body is not JSON"),
+    (params(raw="{}", content_type="text/plain"), 400, "action must be one of plan, remediate"),
+    (params(["plan"]), 400, "must be a JSON object"),
+    (params({"action": "destroy"}), 400, 'action must be one of plan, remediate, not "destroy"'),
+    (params({"action": "plan", "only": "acl-missing"}), 400, "only must be a list of finding codes"),
+    (params({"action": "plan", "only": ["no-such-code"]}), 400, "unknown finding code 'no-such-code'"),
+    (params({"action": "plan", "force": True}), 400, "unknown field 'force'"),
+    (params(raw=base64.b64encode(b'{"action": "plan", "x": "' + b"a" * 70000 + b'"}').decode()), 413,
+     "larger than 65536 bytes"),
+])
+def test_requests_that_are_refused(p: dict[str, Any], status: int, error: str) -> None:
+    runner = Runner()
+    answer = function.handle(p, ENV, runner)
+    assert answer["statusCode"] == status
+    assert error in answer["body"]["error"]
+    assert answer["headers"] == {"Content-Type": "application/json"}
+    assert runner.requests == []
+    assert TOKEN not in json.dumps(answer) and "the-api-key-value" not in json.dumps(answer)
+
+
+@pytest.mark.parametrize(("p", "action", "only", "cron"), [
+    (params({"action": "plan"}), "plan", None, False),
+    (params({"action": "remediate", "only": ["subnet-allow-all", "acl-rule-missing"]}), "remediate",
+     ("subnet-allow-all", "acl-rule-missing"), False),
+    (params(raw='{"action": "plan"}'), "plan", None, False),
+    (params(raw='{"action": "plan"}', content_type="text/plain"), "plan", None, False),
+    # No __ce_body: only the merged top-level keys (a caller that sends them as query parameters).
+    ({"__ce_method": "POST", "__ce_headers": {"Authorization": f"Bearer {TOKEN}"}, "action": "plan"}, "plan", None,
+     False),
+    # The cron invocation shape: Ce-* headers, the subscription's --data as the body, the token as the
+    # CloudEvent extension "authorization".
+    (params({"action": "plan", "source": "netwarden-cron"}, token=None,
+            headers={"Ce-Type": "dev.knative.sources.ping", "Ce-Id": "1", "Ce-Specversion": "1.0",
+                     "Ce-Source": "/apis/v1/namespaces/abc/pingsources/netwarden-plan",
+                     "Ce-Authorization": f"Bearer {TOKEN}"}), "plan", None, True),
+])
+def test_requests_that_are_run(p: dict[str, Any], action: str, only: tuple[str, ...] | None, cron: bool) -> None:
+    runner = Runner()
+    answer = function.handle(p, ENV, runner)
+    assert answer["statusCode"] == 200, answer
+    assert answer["body"]["status"] == "planned" and answer["body"]["request_id"]
+    [request] = runner.requests
+    assert (request.action, request.only, request.cron) == (action, only, cron)
+
+
+def test_the_cloudevent_token_counts_only_for_the_cron_shape() -> None:
+    p = params({"action": "plan"}, token=None, headers={"Ce-Authorization": f"Bearer {TOKEN}"})
+    assert function.handle(p, ENV, Runner())["statusCode"] == 401
+
+
+def test_no_token_configured_is_a_server_error_not_an_open_door() -> None:
+    answer = function.handle(params({"action": "plan"}, token=""), {}, Runner())
+    assert answer["statusCode"] == 500 and "no token configured" in answer["body"]["error"]
+
+
+@pytest.mark.parametrize(("error", "status", "shown"), [
+    (PlanRefused("the plan has 12 steps, more than max_changes (10)"), 422, "more than max_changes"),
+    (ProviderUnavailable("connection refused key=the-api-key-value", endpoint="GET /network_acls"), 503,
+     "connection refused key=***"),
+    (RuntimeError(f"boom {TOKEN}"), 500, "internal error; see the function's logs"),
+])
+def test_failures_are_one_line_without_secrets_or_tracebacks(error: Exception, status: int, shown: str,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    answer = function.handle(params({"action": "remediate"}), ENV, Runner(error))
+    text = json.dumps(answer)
+    assert answer["statusCode"] == status and shown in answer["body"]["error"]
+    assert TOKEN not in text and "the-api-key-value" not in text and "Traceback" not in text
+    assert answer["body"]["request_id"] in {getattr(r, "request_id", None) for r in caplog.records}
+
+
+# --- against the emulators ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def deployment(fake: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    from ce_deployment import deploy
+
+    d = deploy(fake, tmp_path, slack=False)
+    for key, value in {**d.env, "NETWARDEN_FUNCTION_TOKEN": TOKEN}.items():
+        monkeypatch.setenv(key, value)
+    return d
+
+
+def test_plan_with_a_good_token_answers_the_plan_and_changes_nothing(deployment: Any) -> None:
+    from ce_deployment import delete_rule, rule_names
+
+    sdk = deployment.sdk()
+    delete_rule(sdk)
+    before = rule_names(sdk, "iks-cluster-us-south-1-acl")
+    answer = function.main(params({"action": "plan"}))
+    assert answer["statusCode"] == 200, answer
+    body = answer["body"]
+    assert body["status"] == "planned" and body["dry_run"] is True
+    [step] = body["plan"]["steps"]
+    assert step["fixes"] and "allow-workers-us-south-2-inbound" in json.dumps(step)
+    assert rule_names(sdk, "iks-cluster-us-south-1-acl") == before
+    assert json.loads(json.dumps(answer)) == answer  # JSON all the way down
+
+
+def test_remediate_applies_the_plan_and_verifies_it(deployment: Any) -> None:
+    from ce_deployment import delete_rule, rule_names
+
+    sdk = deployment.sdk()
+    expected = rule_names(sdk, "iks-cluster-us-south-1-acl")
+    delete_rule(sdk)
+    answer = function.main(params({"action": "remediate", "only": ["acl-rule-missing"]}))
+    assert answer["statusCode"] == 200, answer
+    assert answer["body"]["status"] == "in_sync" and answer["body"]["applied"] == [1]
+    assert rule_names(sdk, "iks-cluster-us-south-1-acl") == expected
+    again = function.main(params({"action": "plan"}))
+    assert again["body"]["status"] == "nothing-to-do"
+
+
+def test_remediate_only_other_codes_leaves_the_drift(deployment: Any) -> None:
+    from ce_deployment import delete_rule, rule_names
+
+    sdk = deployment.sdk()
+    delete_rule(sdk)
+    before = rule_names(sdk, "iks-cluster-us-south-1-acl")
+    answer = function.main(params({"action": "remediate", "only": ["subnet-allow-all"]}))
+    assert answer["statusCode"] == 200 and answer["body"]["status"] == "nothing-to-do"
+    assert rule_names(sdk, "iks-cluster-us-south-1-acl") == before
+
+
+def test_a_refused_api_key_is_a_502_that_does_not_repeat_the_key(deployment: Any,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NW_TEST_API_KEY", "not-the-key")
+    answer = function.main(params({"action": "plan"}))
+    assert answer["statusCode"] == 502, answer
+    assert "not-the-key" not in json.dumps(answer) and "Traceback" not in json.dumps(answer)
