@@ -45,8 +45,8 @@ def zone_acl(zone: int) -> NetworkAcl:
         rule("allow-org-https-in", "allow", "inbound", "tcp", "207.42.8.0/24", cidr, destination_port=443),
         rule("allow-org-https-out", "allow", "outbound", "tcp", cidr, "207.42.8.0/24", source_port=443),
         rule("allow-ping-in", "allow", "inbound", "icmp", "207.42.8.0/24", cidr, type=8, code=0),
-        rule("deny-all-in", "deny", "inbound", "all", "0.0.0.0/0", "0.0.0.0/0"),
-        rule("deny-all-out", "deny", "outbound", "all", "0.0.0.0/0", "0.0.0.0/0"),
+        rule("deny-all-in", "deny", "inbound", "any", "0.0.0.0/0", "0.0.0.0/0"),
+        rule("deny-all-out", "deny", "outbound", "any", "0.0.0.0/0", "0.0.0.0/0"),
     ]
     return NetworkAcl(name=f"acl-zone{zone}", rules=tuple(rules))
 

@@ -261,7 +261,7 @@ def test_netpol_change_is_detailed() -> None:
     # Allow-all only for tcp is not allow-all.
     (lambda s: f.with_subnet(f.with_acl(s, "default-acl", [
         f.rule("tcp-only", "allow", "inbound", "tcp", "0.0.0.0/0", "0.0.0.0/0"),
-        f.rule("deny", "deny", "inbound", "all", "0.0.0.0/0", "0.0.0.0/0")]),
+        f.rule("deny", "deny", "inbound", "any", "0.0.0.0/0", "0.0.0.0/0")]),
         "subnet-zone2", network_acl="default-acl"), ["acl-rule-changed", "acl-rule-changed", "subnet-acl-changed"]),
     # Allow-all to the subnet's own CIDR is enough.
     (lambda s: f.with_subnet(f.with_acl(s, "acl-zone3", [

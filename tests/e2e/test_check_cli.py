@@ -1,0 +1,175 @@
+"""``netwarden check --snapshot FILE --baseline DIR``: exit codes, formats, --out, suppressions from the
+config, and bad input that ends in one line on stderr and exit 1, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from dataclasses import replace
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+import snapshot_factory as f
+from netwarden.adapters.baseline_fs import write_baseline
+from netwarden.core import snapshot_io
+from netwarden.core.model import Snapshot, Unreadable
+from netwarden.entrypoints.cli import main
+
+SCHEMA = json.loads((Path(__file__).parents[2] / "docs" / "report.schema.json").read_text())
+BASE = f.recipe()
+LIVE = f.live_of(BASE)
+LIVES = {
+    "in-sync": LIVE,
+    "drift": f.with_subnet(LIVE, "subnet-zone2", network_acl="default-acl"),
+    "gateway": f.with_subnet(LIVE, "subnet-zone3", public_gateway="pgw-zone3"),
+    "incomplete": replace(LIVE, clusters=(), unreadable=(Unreadable("k8s/prod-cluster", "connection refused"),)),
+}
+
+
+@pytest.fixture
+def estate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working directory with ``baseline/`` and one snapshot file per entry of LIVES."""
+    monkeypatch.chdir(tmp_path)
+    write_baseline(BASE, tmp_path / "baseline")
+    for name, snap in LIVES.items():
+        (tmp_path / f"{name}.json").write_text(snapshot_io.dumps(snap))
+    return tmp_path
+
+
+def _write(path: Path, snap: Snapshot) -> str:
+    path.write_text(snapshot_io.dumps(snap))
+    return str(path)
+
+
+@pytest.mark.parametrize(("snapshot", "code", "first_line"), [
+    ("in-sync", 0, "netwarden check: in sync: no drift"),
+    ("drift", 2, "netwarden check: drift: 1 finding (1 critical)"),
+    ("incomplete", 3, "netwarden check: incomplete: 1 scope unreadable"),
+])
+def test_exit_codes(estate: Path, capsys: pytest.CaptureFixture[str], snapshot: str, code: int,
+                    first_line: str) -> None:
+    assert main(["check", "--snapshot", f"{snapshot}.json", "--baseline", "baseline"]) == code
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0] == first_line
+    assert err == ""
+
+
+def _check_json(text: str) -> None:
+    doc = json.loads(text)
+    jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(doc)
+    assert doc["status"] == "drift" and doc["findings"][0]["code"] == "subnet-allow-all"
+
+
+def _check_sarif(text: str) -> None:
+    result = json.loads(text)["runs"][0]["results"][0]
+    assert result["ruleId"] == "subnet-allow-all"
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == \
+        "baseline/vpc/us-south/prod-vpc/subnets.yaml"
+
+
+def _check_junit(text: str) -> None:
+    root = ET.fromstring(text)
+    assert root.get("failures") == "1"
+
+
+def _check_markdown(text: str) -> None:
+    assert text.startswith("### netwarden: drift detected") and "| `subnet-allow-all` |" in text
+
+
+def _check_text(text: str) -> None:
+    assert "subnet-allow-all" in text and "us-south/prod-vpc/subnet-zone2" in text
+
+
+@pytest.mark.parametrize(("fmt", "check"), [
+    ("json", _check_json), ("sarif", _check_sarif), ("junit", _check_junit), ("markdown", _check_markdown),
+    ("text", _check_text),
+])
+def test_formats_to_stdout_and_out(estate: Path, capsys: pytest.CaptureFixture[str], fmt: str, check: object) -> None:
+    assert main(["check", "--snapshot", "drift.json", "--baseline", "baseline", "--format", fmt]) == 2
+    stdout = capsys.readouterr().out
+    check(stdout)  # type: ignore[operator]
+    out = estate / "reports" / f"check.{fmt}"
+    assert main(["check", "--snapshot", "drift.json", "--baseline", "baseline", "--format", fmt,
+                 "--out", str(out)]) == 2
+    assert capsys.readouterr().out == ""
+    written = out.read_text()
+    check(written)  # type: ignore[operator]
+    assert written.replace(_generated(written), "") == stdout.replace(_generated(stdout), "")
+
+
+def _generated(text: str) -> str:
+    """The generation timestamp in a report (it differs between two runs)."""
+    found = re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", text)
+    return found.group(0) if found else "\0"
+
+
+def test_suppression_from_the_config(estate: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = estate / "netwarden.yaml"
+    config.write_text("baseline: baseline\nsuppressions:\n"
+                      "  - {code: gateway-attached, resource: 'us-south/prod-vpc/*', reason: proxy test, "
+                      "expires: 2999-01-01}\n")
+    assert main(["check", "--snapshot", "gateway.json", "--config", str(config), "--format", "json"]) == 0
+    (finding,) = json.loads(capsys.readouterr().out)["findings"]
+    assert finding["suppressed"] == {"reason": "proxy test", "expires": "2999-01-01"}
+    config.write_text(config.read_text().replace("2999-01-01", "2000-01-01"))
+    assert main(["check", "--snapshot", "gateway.json", "--config", str(config), "--format", "json"]) == 2
+    (finding,) = json.loads(capsys.readouterr().out)["findings"]
+    assert "suppressed" not in finding and finding["suppression_expired"]["expires"] == "2000-01-01"
+
+
+def test_a_snapshot_file_as_baseline(estate: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _write(estate / "before.json", BASE)
+    assert main(["check", "--snapshot", "in-sync.json", "--baseline", "before.json"]) == 0
+    capsys.readouterr()
+    assert main(["check", "--snapshot", "gateway.json", "--baseline", "before.json", "--format", "sarif"]) == 2
+    result = json.loads(capsys.readouterr().out)["runs"][0]["results"][0]
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "before.json"
+
+
+BAD_SNAPSHOTS = [
+    ("not-json", "{\"schema_version\": 1,", "bad.json:1: not JSON"),
+    ("empty", "", "bad.json:1: not JSON"),
+    ("wrong kind", json.dumps({"schema_version": 1, "kind": "netwarden/baseline"}),
+     "bad.json: kind: not a netwarden snapshot"),
+    ("newer version", json.dumps({"schema_version": 9, "kind": "netwarden/snapshot"}),
+     "bad.json: schema_version: unsupported snapshot version 9"),
+    ("bad rule", snapshot_io.dumps(LIVE).replace('"10.240.0.0/24"', '"10.240.0.0/33"', 1),
+     "bad.json: vpcs[0].acls[0].rules[0].destination: '10.240.0.0/33' is not a valid IP address or CIDR"),
+    ("binary", "\udcff", "bad.json: cannot read the snapshot file"),
+]
+
+
+@pytest.mark.parametrize(("content", "message"), [c[1:] for c in BAD_SNAPSHOTS], ids=[c[0] for c in BAD_SNAPSHOTS])
+def test_bad_snapshot_is_one_line_and_exit_1(estate: Path, content: str, message: str) -> None:
+    (estate / "bad.json").write_bytes(content.encode("utf-8", errors="surrogateescape"))
+    proc = subprocess.run([sys.executable, "-m", "netwarden", "check", "--snapshot", "bad.json", "--baseline",
+                           "baseline", "--out", "report.txt"], capture_output=True, text=True, cwd=estate, check=False)
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("netwarden: error: ") and message in proc.stderr
+    assert not (estate / "report.txt").exists()  # nothing written
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--snapshot", "missing.json", "--baseline", "baseline"], "missing.json: cannot read the snapshot file"),
+    (["--snapshot", "in-sync.json", "--baseline", "no-such-dir"], "no-such-dir"),
+])
+def test_missing_inputs(estate: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
+    assert main(["check", *args]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+
+
+def test_check_of_a_snapshot_imports_no_cloud_sdk(estate: Path) -> None:
+    code = ("import sys\nfrom netwarden.entrypoints.cli import main\n"
+            "rc = main(['check', '--snapshot', 'drift.json', '--baseline', 'baseline', '--format', 'json'])\n"
+            "sdks = sorted(m for m in ('ibm_vpc', 'kubernetes', 'ibm_cloud_sdk_core') if m in sys.modules)\n"
+            "print(rc, sdks, file=sys.stderr)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=estate, check=False)
+    assert proc.stderr.strip().splitlines()[-1] == "2 []"
