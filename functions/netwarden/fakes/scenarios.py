@@ -33,7 +33,7 @@ from ibm_vpc import VpcV1
 
 from netwarden.core.errors import NetwardenError
 from netwarden.core.model import Snapshot, Vpc
-from netwarden.core.normalize import acl_rule_to_api
+from netwarden.core.normalize import acl_rule_from_api, acl_rule_to_api
 from netwarden.fakes.iam import API_KEY
 
 LARGE_REGIONS = ("us-south", "us-east", "eu-de")
@@ -166,7 +166,10 @@ class _Builder:
         sdk.update_network_acl(default["id"], {"name": name})
         if acl is None:
             return
-        for rule in sdk.get_network_acl(default["id"]).get_result()["rules"]:
+        current = sdk.get_network_acl(default["id"]).get_result()["rules"]
+        if [acl_rule_from_api(r) for r in current] == list(acl.rules):
+            return
+        for rule in current:
             sdk.delete_network_acl_rule(default["id"], rule["id"])
         for wanted in acl.rules:
             sdk.create_network_acl_rule(default["id"], acl_rule_to_api(wanted))
