@@ -132,3 +132,65 @@ def test_first_match_decides_per_rule() -> None:
 def test_evaluate_rejects_bad_direction() -> None:
     with pytest.raises(ValueError, match="direction"):
         acl_eval.evaluate([], "sideways")
+
+
+# --- the exposure diff and the subnet-level view ----------------------------------------------------
+
+SUBNET = "10.240.0.0/24"
+
+
+@pytest.mark.parametrize(
+    ("base", "live", "state", "first"),
+    [
+        pytest.param(RECIPE, RECIPE, "unchanged", None, id="same"),
+        pytest.param([*RECIPE[:-1], SSH_IN, DENY_IN], RECIPE, "narrowed", "tcp 22 from 0.0.0.0/0 to 10.240.0.0/24",
+                     id="ssh-closed"),
+        pytest.param(RECIPE, [*RECIPE[:-1], SSH_IN, DENY_IN], "widened", "tcp 22 from 0.0.0.0/0 to 10.240.0.0/24",
+                     id="ssh-opened"),
+        pytest.param(RECIPE, [rule("open-out", "allow", "outbound", "udp", destination="8.8.8.8/32", dport=(53, 53)),
+                              *RECIPE], "widened", "udp 53 from 10.240.0.0/24 to 8.8.8.8/32", id="dns-out"),
+        pytest.param(RECIPE, [rule("rdp", "allow", "inbound", "tcp", source="203.0.113.0/24", dport=(3389, 3389)),
+                              SSH_IN, *RECIPE], "widened", "tcp 22 from 0.0.0.0/0 to 10.240.0.0/24",
+                     id="widest-first"),
+    ],
+)
+def test_exposure(base: list[AclRule], live: list[AclRule], state: str, first: str | None) -> None:
+    e = acl_eval.Exposure.of_acls(acl_eval.AclFlows.of(base).effective(SUBNET),
+                                  acl_eval.AclFlows.of(live).effective(SUBNET))
+    assert e.state == state
+    assert (e.examples()[0] if e.examples() else None) == first
+    assert e.summary()
+
+
+def test_traffic_inside_the_subnet_never_counts() -> None:
+    inside = rule("inside", "deny", "inbound", source=SUBNET)
+    e = acl_eval.Exposure.of_acls(acl_eval.AclFlows.of(RECIPE).effective(SUBNET),
+                                  acl_eval.AclFlows.of([inside, *RECIPE]).effective(SUBNET))
+    assert e.state == "unchanged"
+
+
+def test_subnet_view_and_unanswered_replies() -> None:
+    from netwarden.core.acl_view import subnet_view
+
+    rules = [SSH_IN, *RECIPE]  # ssh let in from anywhere, replies only to the allowed ranges
+    view = subnet_view(acl_eval.AclFlows.of(rules), SUBNET)
+    texts = [r.text("inbound") for r in view.ingress]
+    assert "10.240.64.0/24 -> 10.240.0.0/24: icmp; tcp 1-65535; udp 1-65535" in texts
+    assert "0.0.0.0-10.240.63.255 -> 10.240.0.0/24: tcp 22" in texts
+    unanswered = [r.text("inbound") for r in view.unanswered]
+    assert "0.0.0.0-10.240.63.255 -> 10.240.0.0/24: tcp 22" in unanswered
+    assert not any(t.startswith("166.8.0.0/14") for t in unanswered)
+    assert view.lines()[0] == f"subnet {SUBNET}"
+
+
+def test_pair_flows_need_both_acls() -> None:
+    from netwarden.core.acl_view import conns_between, pair_flows
+
+    one = acl_eval.AclFlows.of(RECIPE)  # lets 10.240.64.0/24 in and out
+    two = acl_eval.AclFlows.of([rule("in", "allow", "inbound", "tcp", source=SUBNET, dport=(443, 443)),
+                                rule("out", "allow", "outbound", "tcp", destination=SUBNET)])
+    there = pair_flows(one, SUBNET, two, "10.240.64.0/24")
+    assert conns_between(there, cidr_interval(SUBNET), cidr_interval("10.240.64.0/24")).text() == "tcp 443"
+    back = pair_flows(two, "10.240.64.0/24", one, SUBNET)
+    assert conns_between(back).text() == "nothing"  # not every address pair of IPv4: 0.0.0.0/0 is not covered
+    assert conns_between(back, cidr_interval("10.240.64.0/24"), cidr_interval(SUBNET)).text() == "tcp 1-65535"

@@ -18,7 +18,7 @@ A live ACL that allows those from anywhere is "allow-all" whether or not it also
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -200,8 +200,10 @@ class AclFlows:
 #: Ports whose exposure a reader wants to see first in examples.
 SENSITIVE_PORTS = (22, 3389, 23, 445, 6443, 10250, 2379)
 EXAMPLES = 5
-#: How many boxes are ranked for examples at most (the ranking needs no more to find the worst).
+#: How many boxes are ranked for examples at most (the ranking needs no more to find the worst),
+#: and how many of the worst are widened for display.
 RANKED = 5000
+WIDENED = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,12 +255,13 @@ class Exposure:
 
 def examples(flows: FlowSet, limit: int = EXAMPLES, *, within: FlowSet | None = None) -> tuple[str, ...]:
     """Up to ``limit`` boxes of ``flows`` as text, worst first: widest source, sensitive ports, tcp.
-    With ``within`` (a superset of ``flows``), a box is shown with its source, then its destination,
-    widened to 0.0.0.0/0 when ``within`` holds the wider box: "tcp 22 from 0.0.0.0/0", not the
-    four ranges between the ones allowed before."""
-    ranked = sorted((_widen(b, within) for b in islice(flows.boxes(), RANKED)), key=_badness)
+    With ``within`` (a superset of ``flows``), a box's source, then its destination, is shown as the
+    widest CIDR around it that ``within`` allows whole: "tcp 22 from 0.0.0.0/0", not the four ranges
+    left between the ones allowed before."""
+    ranked = sorted(islice(flows.boxes(), RANKED), key=_badness)[:WIDENED]
+    widened = sorted((_widen(b, within) for b in ranked), key=_badness)
     out: list[str] = []
-    for box in ranked:
+    for box in widened:
         text = flow_text(box)
         if text not in out:
             out.append(text)
@@ -271,18 +274,42 @@ def _widen(box: Box, within: FlowSet | None) -> Box:
     if within is None:
         return box
     protocols, source, destination, a, b = box
-    if source != ADDRESSES and FlowSet(box_tree([protocols, ADDRESSES, destination, a, b])).issubset(within):
-        source = ADDRESSES
-    if destination != ADDRESSES and FlowSet(box_tree([protocols, source, ADDRESSES, a, b])).issubset(within):
-        destination = ADDRESSES
+    source = _widest(source, lambda s: FlowSet(box_tree([protocols, s, destination, a, b])).issubset(within))
+    destination = _widest(destination, lambda d: FlowSet(box_tree([protocols, source, d, a, b])).issubset(within))
     return (protocols, source, destination, a, b)
 
 
+def _widest(span: Interval, fits: Callable[[Interval], bool]) -> Interval:
+    """The widest CIDR containing ``span`` that ``fits`` (fitting is monotone: a CIDR inside one that
+    fits fits too), by binary search on the prefix length; ``span`` itself when none does."""
+    lo, hi = span
+    smallest = 32 - (lo ^ hi).bit_length()
+
+    def cidr(prefix: int) -> Interval:
+        size = 1 << (32 - prefix)
+        start = lo & ~(size - 1) & ADDRESSES[1]
+        return (start, start + size - 1)
+
+    if not fits(cidr(smallest)):
+        return span
+    low, high = 0, smallest
+    while low < high:
+        mid = (low + high) // 2
+        if fits(cidr(mid)):
+            high = mid
+        else:
+            low = mid + 1
+    return cidr(low)
+
+
 def _badness(box: Box) -> tuple[int, int, int, Box]:
-    protocols, source, _, _, b = box
+    """Widest remote side first (the source of inbound flows, the destination of outbound ones:
+    whichever is wider), then sensitive tcp ports, then tcp, udp, icmp, others."""
+    protocols, source, destination, _, b = box
     sensitive = protocols[0] == protocols[1] == TCP and any(b[0] <= p <= b[1] for p in SENSITIVE_PORTS)
     order = {TCP: 0, UDP: 1, ICMP: 2}.get(protocols[0], 3)
-    return (-(source[1] - source[0]), 0 if sensitive else 1, order, box)
+    width = max(source[1] - source[0], destination[1] - destination[0])
+    return (-width, 0 if sensitive else 1, order, box)
 
 
 def _count(flows: FlowSet) -> str:

@@ -1,0 +1,217 @@
+"""What each drift does to traffic: fills ``Finding.impact`` (and so the severity) of every finding.
+
+A literal diff says what changed; this says what it opens or closes, and whether the cluster breaks:
+
+* ACL and subnet findings: per affected subnet, the flows its baseline ACL allows against those its
+  live ACL allows (``core.acl_eval``), restricted to the subnet's CIDR when the model knows it;
+  traffic inside the subnet is never filtered, so it never counts. Widened, narrowed or unchanged,
+  with concrete example flows (worst first).
+* breakage: the drift takes away something the cluster needs and the baseline allowed: the IBM
+  private ranges 161.26.0.0/16 and 166.8.0.0/14 in both directions (worker provisioning, DNS, NTP;
+  the master and the private service endpoints), and traffic between the worker subnets of the
+  different zones. Breakage makes an impact-driven finding critical.
+* gateway findings: what the ACL lets out to the internet through the attached (or lost) gateway.
+* NetworkPolicy and namespace findings: reachability over the live pods under the baseline's
+  policies and namespace labels against the live ones (``core.netpol_eval``/``netpol_diff``),
+  restricted to the pairs the policy (or namespace) can affect. Without live pods it is unknown.
+
+Each ACL's flow set and each cluster's reachability is computed once per run, and only for what has
+findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from netwarden.core.acl_eval import AclFlows, Exposure, all_traffic, examples, lost
+from netwarden.core.findings import Finding, Impact
+from netwarden.core.flowset import ADDRESSES, FlowSet, cidr_interval
+from netwarden.core.impact_netpol import NetpolImpact
+from netwarden.core.model import NetworkAcl, Snapshot, Subnet, Vpc
+
+#: What a cluster cannot do without, and why (the recipe's IBM private ranges).
+IBM_PRIVATE = (
+    ("161.26.0.0/16", "IBM private network 161.26.0.0/16 (worker provisioning, DNS, NTP)"),
+    ("166.8.0.0/14", "IBM private service endpoints 166.8.0.0/14 (the cluster master, registry)"),
+)
+#: Not the public internet: private, shared, loopback, link-local, multicast, reserved, IBM private.
+NOT_PUBLIC = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+              "224.0.0.0/4", "240.0.0.0/4", "0.0.0.0/8", "161.26.0.0/16", "166.8.0.0/14")
+ACL_CODES = frozenset({"acl-missing", "acl-rule-missing", "acl-rule-unexpected", "acl-rule-changed",
+                       "acl-rules-reordered"})
+SUBNET_ACL_CODES = frozenset({"subnet-allow-all", "subnet-acl-changed"})
+GATEWAY_CODES = frozenset({"gateway-attached", "gateway-detached", "gateway-changed"})
+NETPOL_CODES = frozenset({"netpol-missing", "netpol-unexpected", "netpol-changed", "namespace-labels-changed"})
+
+
+def annotate(findings: list[Finding], baseline: Snapshot, live: Snapshot) -> list[Finding]:
+    """Every finding with its impact filled in (and its severity, for impact-driven codes)."""
+    analysis = _Analysis(baseline, live)
+    return [analysis.annotate(f) for f in findings]
+
+
+@dataclass(frozen=True, slots=True)
+class _Side:
+    """One subnet on one side: the ACL (None: gone or unknown) and the subnet's CIDR."""
+
+    acl: NetworkAcl | None
+    cidr: str | None
+
+
+class _Analysis:
+    def __init__(self, baseline: Snapshot, live: Snapshot) -> None:
+        self.baseline = baseline
+        self.live = live
+        self._flows: dict[tuple[object, ...], AclFlows] = {}
+        self._netpol = NetpolImpact(baseline, live)
+
+    def annotate(self, finding: Finding) -> Finding:
+        code, ref = finding.code, finding.resource
+        if code in NETPOL_CODES and ref.cluster:
+            return finding.with_impact(self._netpol.impact(finding))
+        if ref.region is None or ref.vpc is None:
+            return finding
+        base_vpc, live_vpc = self.baseline.vpc(ref.region, ref.vpc), self.live.vpc(ref.region, ref.vpc)
+        if code in ACL_CODES and ref.acl:
+            return finding.with_impact(self._acl_impact(ref.acl, base_vpc, live_vpc))
+        if code in SUBNET_ACL_CODES and ref.subnet:
+            return finding.with_impact(self._subnet_impact(ref.subnet, base_vpc, live_vpc))
+        if code in GATEWAY_CODES and ref.subnet:
+            return finding.with_impact(self._gateway_impact(code, ref.subnet, base_vpc, live_vpc))
+        if code == "subnet-missing":
+            return finding.with_impact(Impact("unknown", summary="the subnet does not exist: no traffic to evaluate"))
+        return finding
+
+    # --- ACLs and subnets ---------------------------------------------------------------------------
+
+    def flows(self, acl: NetworkAcl | None) -> AclFlows:
+        """The ACL's flows, once per distinct rule list; no ACL allows nothing."""
+        key: tuple[object, ...] = acl.rules if acl is not None else ()
+        if key not in self._flows:
+            self._flows[key] = AclFlows.of(acl.rules) if acl is not None else AclFlows(FlowSet(), FlowSet())
+        return self._flows[key]
+
+    def _acl_impact(self, name: str, base_vpc: Vpc | None, live_vpc: Vpc | None) -> Impact:
+        """The ACL's drift, at every subnet that uses it (on either side), or as a whole."""
+        base_acl = base_vpc.acl(name) if base_vpc else None
+        live_acl = live_vpc.acl(name) if live_vpc else None
+        pairs: list[tuple[str | None, _Side, _Side]] = []
+        for subnet in _using(name, base_vpc, live_vpc):
+            base_sub = base_vpc.subnet(subnet) if base_vpc else None
+            live_sub = live_vpc.subnet(subnet) if live_vpc else None
+            cidr = _cidr(base_sub, live_sub)
+            if live_acl is None:  # the ACL is gone: the subnet now lives under whatever it uses now
+                now = live_vpc.acl(live_sub.network_acl) if live_vpc and live_sub and live_sub.network_acl else None
+                pairs.append((subnet, _Side(base_acl, cidr), _Side(now, cidr)))
+            else:
+                pairs.append((subnet, _Side(base_acl, cidr), _Side(live_acl, cidr)))
+        if not pairs:
+            if live_acl is None:
+                return Impact("unknown", summary=f"ACL {name} is gone and no subnet used it")
+            pairs.append((None, _Side(base_acl, None), _Side(live_acl, None)))
+        return self._compare(pairs, base_vpc, live_vpc)
+
+    def _subnet_impact(self, subnet: str, base_vpc: Vpc | None, live_vpc: Vpc | None) -> Impact:
+        base_sub = base_vpc.subnet(subnet) if base_vpc else None
+        live_sub = live_vpc.subnet(subnet) if live_vpc else None
+        cidr = _cidr(base_sub, live_sub)
+        base_acl = base_vpc.acl(base_sub.network_acl) if base_vpc and base_sub and base_sub.network_acl else None
+        live_acl = live_vpc.acl(live_sub.network_acl) if live_vpc and live_sub and live_sub.network_acl else None
+        if base_acl is None and live_acl is None:
+            return Impact("unknown", summary="neither ACL of the subnet is known")
+        return self._compare([(subnet, _Side(base_acl, cidr), _Side(live_acl, cidr))], base_vpc, live_vpc)
+
+    def _compare(self, pairs: Sequence[tuple[str | None, _Side, _Side]], base_vpc: Vpc | None,
+                 live_vpc: Vpc | None) -> Impact:
+        opened, closed, before, after = FlowSet(), FlowSet(), FlowSet(), FlowSet()
+        breakage: list[str] = []
+        for subnet, base, live in pairs:
+            b = self.flows(base.acl).effective(base.cidr)
+            lv = self.flows(live.acl).effective(live.cidr)
+            e = Exposure.of_acls(b, lv)
+            opened, closed = opened | e.opened, closed | e.closed
+            before, after = before | e.before, after | e.after
+            for need, why in self._needs(subnet, base.cidr, base_vpc, live_vpc):
+                gone = lost(b, lv, need)
+                if gone:
+                    where = f" at subnet {subnet}" if subnet else ""
+                    breakage.append(f"{why}{where} is no longer allowed: {examples(gone, 1)[0]}")
+        exposure = Exposure(opened, closed, before, after)
+        return Impact(exposure.state, exposure.examples(), tuple(dict.fromkeys(breakage)), exposure.summary())
+
+    def _needs(self, subnet: str | None, cidr: str | None, base_vpc: Vpc | None,
+               live_vpc: Vpc | None) -> Iterable[tuple[FlowSet, str]]:
+        """The flows the subnet's workers cannot do without, each with the reason."""
+        for block, why in IBM_PRIVATE:
+            yield all_traffic(source=block, destination=cidr), f"inbound from the {why}"
+            yield all_traffic(source=cidr, destination=block), f"outbound to the {why}"
+        if subnet is None or cidr is None:
+            return
+        for other in self._other_zone_workers(subnet, base_vpc, live_vpc):
+            assert other.cidr is not None
+            yield (all_traffic(source=other.cidr, destination=cidr) | all_traffic(source=cidr, destination=other.cidr),
+                   f"inter-zone traffic with worker subnet {other.name} ({other.cidr})")
+
+    def _other_zone_workers(self, subnet: str, base_vpc: Vpc | None, live_vpc: Vpc | None) -> list[Subnet]:
+        """The worker subnets of the other zones: the clusters' worker subnets when they are known,
+        else every subnet of the VPC; in another zone (or of unknown zone), with a CIDR."""
+        vpc = base_vpc or live_vpc
+        if vpc is None:
+            return []
+        me = vpc.subnet(subnet) or (live_vpc.subnet(subnet) if live_vpc else None)
+        workers = {w for c in (*self.baseline.clusters, *self.live.clusters) for w in c.worker_subnets}
+        out = []
+        for s in vpc.subnets:
+            if s.name == subnet or not s.cidr:
+                continue
+            if workers and s.name not in workers and (s.id is None or s.id not in workers):
+                continue
+            if me is not None and me.zone and s.zone == me.zone:
+                continue
+            out.append(s)
+        return out
+
+    # --- gateways -----------------------------------------------------------------------------------
+
+    def _gateway_impact(self, code: str, subnet: str, base_vpc: Vpc | None, live_vpc: Vpc | None) -> Impact:
+        base_sub = base_vpc.subnet(subnet) if base_vpc else None
+        live_sub = live_vpc.subnet(subnet) if live_vpc else None
+        cidr = _cidr(base_sub, live_sub)
+        sub = live_sub if code != "gateway-detached" else base_sub
+        vpc = live_vpc if code != "gateway-detached" else base_vpc
+        acl = vpc.acl(sub.network_acl) if vpc and sub and sub.network_acl else None
+        egress = self.flows(acl).for_subnet(cidr).outbound & _public()
+        gateway = (live_sub.public_gateway if live_sub else None) or (base_sub.public_gateway if base_sub else None)
+        if code == "gateway-changed":
+            return Impact("unchanged", summary=f"same egress path through another gateway ({gateway}): the "
+                                               "workers' public source address changes")
+        if not egress:
+            return Impact("unchanged", summary="the subnet's ACL lets nothing out to the public internet")
+        shown = examples(egress, within=egress)
+        if code == "gateway-attached":
+            return Impact("widened", shown, summary=f"the workers can now open connections to the internet "
+                                                    f"through public gateway {gateway}")
+        return Impact("narrowed", shown, breakage=(f"egress to the public internet through public gateway {gateway}",),
+                      summary="the workers lost their path to the internet")
+
+
+def _using(acl: str, base_vpc: Vpc | None, live_vpc: Vpc | None) -> list[str]:
+    names = [s.name for v in (base_vpc, live_vpc) if v for s in v.subnets if s.network_acl == acl]
+    return list(dict.fromkeys(names))
+
+
+def _cidr(base: Subnet | None, live: Subnet | None) -> str | None:
+    return (live.cidr if live else None) or (base.cidr if base else None)
+
+
+def _public() -> FlowSet:
+    """Every flow to a public internet address."""
+    everything = FlowSet.everything()
+    private = FlowSet()
+    for block in NOT_PUBLIC:
+        iv = cidr_interval(block)
+        assert iv is not None
+        private = private | FlowSet.box((0, 255), ADDRESSES, iv)
+    return everything - private
+

@@ -1,0 +1,316 @@
+"""Impact analysis: what each drift opens or closes, what it breaks, and the severity that follows.
+
+The estates are recipe-shaped (IBM's "Controlling traffic with VPC ACLs and network policies"): one
+custom ACL per worker subnet with inter-zone rules, the IBM private ranges both ways, deny-all last.
+Findings come from ``core.diff`` as ``check`` makes them, then ``core.impact.annotate``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from netwarden.core import diff, impact
+from netwarden.core.findings import Finding, ResourceRef, make
+from netwarden.core.model import (
+    AclRule,
+    Cluster,
+    ContainerPort,
+    Namespace,
+    NetworkAcl,
+    NetworkPolicy,
+    Pod,
+    PortRange,
+    Snapshot,
+    Subnet,
+    Vpc,
+)
+from netwarden.core.normalize import netpol_spec
+
+
+def rule(name: str, action: str, direction: str, protocol: str = "icmp_tcp_udp", source: str = "0.0.0.0/0",
+         destination: str = "0.0.0.0/0", dport: tuple[int, int] | None = None) -> AclRule:
+    ports = protocol in ("tcp", "udp")
+    return AclRule(name, action, direction, protocol, source, destination,
+                   destination_port=PortRange(*(dport or (1, 65535))) if ports else None,
+                   source_port=PortRange(1, 65535) if ports else None)
+
+
+def recipe_rules(other: str) -> list[AclRule]:
+    return [
+        rule("allow-workers-outbound", "allow", "outbound", destination=other),
+        rule("allow-workers-inbound", "allow", "inbound", source=other),
+        rule("allow-ibm-private-network2-outbound", "allow", "outbound", destination="161.26.0.0/16"),
+        rule("allow-ibm-private-network2-inbound", "allow", "inbound", source="161.26.0.0/16"),
+        rule("allow-ibm-private-network-outbound", "allow", "outbound", destination="166.8.0.0/14"),
+        rule("allow-ibm-private-network-inbound", "allow", "inbound", source="166.8.0.0/14"),
+        rule("corporate-network-outbound", "allow", "outbound", destination="207.42.8.0/24"),
+        rule("corporate-network-inbound", "allow", "inbound", source="207.42.8.0/24"),
+        rule("deny-all-outbound", "deny", "outbound", "any"),
+        rule("deny-all-inbound", "deny", "inbound", "any"),
+        rule("allow-ssh-inbound", "allow", "inbound", "tcp", dport=(22, 22)),  # dead: after deny-all
+    ]
+
+
+ACL1, ACL2 = "cluster-us-south-1-acl", "cluster-us-south-2-acl"
+SUB1, SUB2 = "vpc-us-south-1", "vpc-us-south-2"
+CIDR1, CIDR2 = "10.240.0.0/24", "10.240.64.0/24"
+DEFAULT = NetworkAcl("vpc-default-acl", (rule("allow-inbound", "allow", "inbound"),
+                                         rule("allow-outbound", "allow", "outbound")))
+
+
+def vpc(acl1: list[AclRule] | None = None, *, sub1_acl: str = ACL1, gateway: str | None = "gw-1") -> Vpc:
+    acls = [NetworkAcl(ACL1, tuple(acl1 if acl1 is not None else recipe_rules(CIDR2))),
+            NetworkAcl(ACL2, tuple(recipe_rules(CIDR1))), DEFAULT]
+    return Vpc("us-south", "vpc", tuple(sorted(acls, key=lambda a: a.name)),
+               (Subnet(SUB1, sub1_acl, gateway, "us-south-1", CIDR1), Subnet(SUB2, ACL2, None, "us-south-2", CIDR2)),
+               default_acl=DEFAULT.name)
+
+
+BASE = recipe_rules(CIDR2)
+
+
+def swapped(rules: list[AclRule], a: str, b: str) -> list[AclRule]:
+    names = [r.name for r in rules]
+    i, j = names.index(a), names.index(b)
+    out = list(rules)
+    out[i], out[j] = out[j], out[i]
+    return out
+
+
+def without(rules: list[AclRule], name: str) -> list[AclRule]:
+    return [r for r in rules if r.name != name]
+
+
+def changed(rules: list[AclRule], name: str, **fields: Any) -> list[AclRule]:
+    return [replace(r, **fields) if r.name == name else r for r in rules]
+
+
+def check(base: Vpc, live: Vpc) -> list[Finding]:
+    return impact.annotate(diff.diff(Snapshot(vpcs=(base,)), Snapshot(vpcs=(live,))),
+                           Snapshot(vpcs=(base,)), Snapshot(vpcs=(live,)))
+
+
+@pytest.mark.parametrize(
+    ("live", "code", "exposure", "severity", "example", "breakage"),
+    [
+        pytest.param(vpc(swapped(BASE, "allow-ssh-inbound", "deny-all-inbound")), "acl-rules-reordered", "widened",
+                     "critical", "tcp 22 from 0.0.0.0/0 to 10.240.0.0/24", None, id="swap-allow-above-deny"),
+        pytest.param(vpc(swapped(BASE, "allow-workers-inbound", "allow-ibm-private-network2-inbound")),
+                     "acl-rules-reordered", "unchanged", "low", None, None, id="reorder-changes-nothing"),
+        pytest.param(vpc(without(BASE, "allow-ibm-private-network-outbound")), "acl-rule-missing", "narrowed",
+                     "critical", "icmp from 10.240.0.0/24 to 166.8.0.0/14", "outbound to the IBM private service "
+                     "endpoints 166.8.0.0/14", id="delete-166.8-outbound"),
+        pytest.param(vpc(without(BASE, "allow-ibm-private-network2-inbound")), "acl-rule-missing", "narrowed",
+                     "critical", None, "inbound from the IBM private network 161.26.0.0/16",
+                     id="delete-161.26-inbound"),
+        pytest.param(vpc(without(BASE, "allow-workers-inbound")), "acl-rule-missing", "narrowed", "critical", None,
+                     "inter-zone traffic with worker subnet vpc-us-south-2 (10.240.64.0/24)", id="delete-inter-zone"),
+        pytest.param(vpc(without(BASE, "corporate-network-inbound")), "acl-rule-missing", "narrowed", "medium",
+                     "icmp from 207.42.8.0/24 to 10.240.0.0/24", None, id="delete-corporate-no-breakage"),
+        pytest.param(vpc(changed(BASE, "corporate-network-inbound", source="0.0.0.0/0")), "acl-rule-changed",
+                     "widened", "critical", "tcp 1-65535 from 0.0.0.0/0 to 10.240.0.0/24", None,
+                     id="source-widened-to-anywhere"),
+        pytest.param(vpc(changed(BASE, "corporate-network-inbound", source="207.42.0.0/16")), "acl-rule-changed",
+                     "widened", "high", "tcp 1-65535 from 207.42.0.0/16 to 10.240.0.0/24", None,
+                     id="source-widened-a-little"),
+        pytest.param(vpc([rule("deny-rdp", "deny", "inbound", "tcp", "207.42.8.0/24", dport=(3389, 3389)), *BASE]),
+                     "acl-rule-unexpected", "narrowed", "medium", "tcp 3389 from 207.42.8.0/24 to 10.240.0.0/24", None,
+                     id="deny-added"),
+        pytest.param(vpc([*BASE[:-3], rule("x", "allow", "inbound", "udp", "198.51.100.0/24", dport=(53, 53)),
+                          *BASE[-3:]]), "acl-rule-unexpected", "widened", "high",
+                     "udp 53 from 198.51.100.0/24 to 10.240.0.0/24", None, id="allow-added"),
+    ],
+)
+def test_acl_drift(live: Vpc, code: str, exposure: str, severity: str, example: str | None,
+                   breakage: str | None) -> None:
+    findings = [f for f in check(vpc(), live) if f.resource.acl == ACL1]
+    assert [f.code for f in findings] == [code]
+    found = findings[0]
+    assert found.impact.exposure == exposure
+    assert found.severity == severity
+    if example is not None:
+        assert example in found.impact.examples
+    if breakage is None:
+        assert not found.impact.breakage
+    else:
+        assert any(breakage in b for b in found.impact.breakage), found.impact.breakage
+
+
+def test_breakage_names_what_was_lost() -> None:
+    [found] = check(vpc(), vpc(without(BASE, "allow-ibm-private-network-outbound")))
+    assert found.impact.breakage == (
+        "outbound to the IBM private service endpoints 166.8.0.0/14 (the cluster master, registry) at subnet "
+        "vpc-us-south-1 is no longer allowed: tcp 1-65535 from 10.240.0.0/24 to 166.8.0.0/14",)
+    assert found.to_dict()["impact"]["breakage"]
+
+
+@pytest.mark.parametrize(
+    ("live", "codes", "exposure", "example"),
+    [
+        pytest.param(vpc(sub1_acl=DEFAULT.name), ["subnet-allow-all"], "widened",
+                     "tcp 1-65535 from 0.0.0.0/0 to 10.240.0.0/24", id="reverted-to-default"),
+        pytest.param(vpc(sub1_acl=ACL2), ["subnet-acl-changed"], "narrowed",
+                     "tcp 1-65535 from 10.240.64.0/24 to 10.240.0.0/24", id="other-recipe-acl"),
+        pytest.param(vpc(gateway=None), ["gateway-detached"], "narrowed", None, id="gateway-detached"),
+        pytest.param(vpc(gateway="gw-2"), ["gateway-changed"], "unchanged", None, id="gateway-changed"),
+    ],
+)
+def test_subnet_drift(live: Vpc, codes: list[str], exposure: str, example: str | None) -> None:
+    findings = check(vpc(), live)
+    assert [f.code for f in findings] == codes
+    assert findings[0].impact.exposure == exposure
+    assert findings[0].impact.summary
+    if example is not None:
+        assert example in findings[0].impact.examples, findings[0].impact.examples
+
+
+def test_other_recipe_acl_breaks_inter_zone_traffic() -> None:
+    [found] = check(vpc(), vpc(sub1_acl=ACL2))
+    assert any("inter-zone traffic with worker subnet vpc-us-south-2" in b for b in found.impact.breakage)
+    assert found.severity == "high"  # subnet-acl-changed keeps its severity; impact is the detail
+
+
+def test_gateway_attached_shows_what_the_acl_lets_out() -> None:
+    open_out = [rule("web-out", "allow", "outbound", "tcp", destination="0.0.0.0/0", dport=(443, 443)), *BASE]
+    gw = next(f for f in check(vpc(open_out, gateway=None), vpc(open_out)) if f.code == "gateway-attached")
+    assert gw.impact.exposure == "widened"
+    assert gw.impact.examples[0].startswith("tcp 443 from 10.240.0.0/24 to ")
+    assert gw.severity == "critical"
+
+
+@pytest.mark.parametrize(
+    ("rules", "exposure", "example"),
+    [
+        pytest.param(BASE, "widened", "tcp 1-65535 from 10.240.0.0/24 to 207.42.8.0/24", id="corporate-network"),
+        pytest.param(without(BASE, "corporate-network-outbound"), "unchanged", None, id="nothing-public"),
+    ],
+)
+def test_gateway_attached_opens_what_the_acl_lets_out(rules: list[AclRule], exposure: str,
+                                                      example: str | None) -> None:
+    [gw] = check(vpc(rules, gateway=None), vpc(rules))
+    assert gw.code == "gateway-attached"
+    assert gw.impact.exposure == exposure
+    assert (example in gw.impact.examples) if example else not gw.impact.examples
+
+
+def test_acl_missing_compares_with_what_the_subnet_uses_now() -> None:
+    live = vpc(sub1_acl=DEFAULT.name)
+    live = replace(live, acls=tuple(a for a in live.acls if a.name != ACL1))
+    findings = {f.code: f for f in check(vpc(), live)}
+    assert findings["acl-missing"].impact.exposure == "widened"
+    assert findings["subnet-allow-all"].severity == "critical"
+
+
+def test_acl_of_no_subnet_is_evaluated_as_a_whole() -> None:
+    base = replace(vpc(), subnets=())
+    live = replace(vpc(swapped(BASE, "allow-ssh-inbound", "deny-all-inbound")), subnets=())
+    [found] = check(base, live)
+    assert "tcp 22 from 0.0.0.0/0 to 0.0.0.0/0" in found.impact.examples
+
+
+def test_unrelated_findings_pass_through() -> None:
+    other = make("subnet-missing", ResourceRef("subnet", region="us-south", vpc="vpc", subnet="gone"), "gone")
+    [found] = impact.annotate([other], Snapshot(vpcs=(vpc(),)), Snapshot(vpcs=(vpc(),)))
+    assert found.impact.exposure == "unknown"
+
+
+def test_each_acl_is_evaluated_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    real = impact.AclFlows.of
+
+    def counting(rules: Any) -> Any:
+        calls.append(len(rules))
+        return real(rules)
+
+    monkeypatch.setattr(impact.AclFlows, "of", staticmethod(counting))
+    live = vpc(without(swapped(BASE, "allow-ssh-inbound", "deny-all-inbound"), "corporate-network-outbound"))
+    findings = check(vpc(), live)
+    assert len(findings) >= 2
+    assert len(calls) == 2  # baseline and live ACL1, once each, for all of its findings
+
+
+# --- NetworkPolicies ------------------------------------------------------------------------------
+
+
+def policy(ns: str, name: str, spec: dict[str, Any]) -> NetworkPolicy:
+    return NetworkPolicy(ns, name, netpol_spec(spec))
+
+
+DB_ALLOW = policy("accounts", "db-allow", {"podSelector": {"matchLabels": {"tier": "db"}},
+                                           "ingress": [{"from": [{"podSelector": {"matchLabels": {"tier": "backend"}}}],
+                                                        "ports": [{"port": 5432}]}]})
+ACCOUNTS_ALLOW = policy("accounts", "accounts-allow", {
+    "podSelector": {"matchLabels": {"tier": "backend"}},
+    "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"usage": "finance"}}}], "ports": [{"port": 3111}]}]})
+DNS_EGRESS = policy("accounts", "egress", {
+    "podSelector": {}, "policyTypes": ["Egress"],
+    "egress": [{"to": [{"namespaceSelector": {}, "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+                "ports": [{"port": 53, "protocol": "UDP"}]}, {"to": [{"podSelector": {}}]}]})
+PODS = (
+    Pod("accounts", "backend", {"tier": "backend"}, (ContainerPort(3111),)),
+    Pod("accounts", "db", {"tier": "db"}, (ContainerPort(5432),)),
+    Pod("finance", "frontend", {"tier": "frontend"}),
+    Pod("kube-system", "coredns", {"k8s-app": "kube-dns"}),
+)
+NAMESPACES = (Namespace("accounts", {"usage": "accounts"}), Namespace("finance", {"usage": "finance"}))
+
+
+def cluster(policies: tuple[NetworkPolicy, ...], namespaces: tuple[Namespace, ...] = NAMESPACES,
+            pods: tuple[Pod, ...] = ()) -> Cluster:
+    return Cluster("iks", namespaces, policies, pods)
+
+
+def kube_check(base: Cluster, live: Cluster) -> list[Finding]:
+    b, lv = Snapshot(clusters=(base,)), Snapshot(clusters=(live,))
+    return impact.annotate(diff.diff(b, lv), b, lv)
+
+
+BASE_POLICIES = (ACCOUNTS_ALLOW, DB_ALLOW, DNS_EGRESS)
+
+
+def _relabel(ns: Namespace) -> Namespace:
+    return Namespace(ns.name, {"usage": "retired"}) if ns.name == "finance" else ns
+
+
+LIVE_CASES: dict[str, Callable[[], Cluster]] = {
+    "policy-deleted": lambda: cluster((ACCOUNTS_ALLOW, DNS_EGRESS), pods=PODS),
+    "port-changed": lambda: cluster((ACCOUNTS_ALLOW, replace(DB_ALLOW, spec=netpol_spec({
+        "podSelector": {"matchLabels": {"tier": "db"}},
+        "ingress": [{"from": [{"podSelector": {"matchLabels": {"tier": "backend"}}}], "ports": [{"port": 5433}]}]})),
+        DNS_EGRESS), pods=PODS),
+    "namespace-relabelled": lambda: cluster(BASE_POLICIES, tuple(_relabel(n) for n in NAMESPACES), pods=PODS),
+    "dns-egress-lost": lambda: cluster((ACCOUNTS_ALLOW, DB_ALLOW, replace(DNS_EGRESS, spec=netpol_spec({
+        "podSelector": {}, "policyTypes": ["Egress"], "egress": [{"to": [{"podSelector": {}}]}]}))), pods=PODS),
+    "no-pods": lambda: cluster((ACCOUNTS_ALLOW, DNS_EGRESS)),
+}
+
+
+@pytest.mark.parametrize(
+    ("case", "code", "exposure", "severity", "example", "breakage"),
+    [
+        pytest.param("policy-deleted", "netpol-missing", "widened", "critical",
+                     "tcp 1-65535 from 0.0.0.0/0 to accounts/db", False, id="policy-deleted"),
+        pytest.param("port-changed", "netpol-changed", "widened", "high",
+                     "tcp 5433 from accounts/backend to accounts/db", False, id="port-changed"),
+        pytest.param("namespace-relabelled", "namespace-labels-changed", "narrowed", "medium",
+                     "tcp 3111 from finance/frontend to accounts/backend", False, id="namespace-relabelled"),
+        pytest.param("dns-egress-lost", "netpol-changed", "narrowed", "critical",
+                     "udp 53 from accounts/backend to kube-system/coredns", True, id="dns-egress-lost"),
+        pytest.param("no-pods", "netpol-missing", "unknown", "high", None, False, id="no-pods"),
+    ],
+)
+def test_netpol_drift(case: str, code: str, exposure: str, severity: str, example: str | None,
+                      breakage: bool) -> None:
+    base = cluster(BASE_POLICIES)
+    findings = kube_check(base, LIVE_CASES[case]())
+    assert [f.code for f in findings] == [code]
+    found = findings[0]
+    assert found.impact.exposure == exposure
+    assert found.severity == severity
+    if example is not None:
+        assert example in found.impact.examples, found.impact.examples
+    assert bool(found.impact.breakage) is breakage
