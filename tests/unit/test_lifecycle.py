@@ -142,6 +142,15 @@ def test_unreadable_scope_keeps_its_findings_open(finding: Finding, unreadable: 
     assert (after.get(finding.fingerprint) is None) is resolved
 
 
+def test_a_partial_run_resolves_nothing() -> None:
+    _, states = run({}, [A, B])
+    step = lifecycle.advance(states, [acl_finding(live_port=23)], now=T0 + timedelta(hours=1), channels=["slack"],
+                             remind_after=DAY, resolve=False)
+    assert dict(step.transitions) == {A.fingerprint: "changed", B.fingerprint: "unknown"}
+    assert kinds(step) == [("changed", A.code)]
+    assert step.states[B.fingerprint] == states[B.fingerprint]
+
+
 # --- pending alerts: a channel that failed is decided again next run --------------------------------
 
 def test_failed_channel_gets_the_alert_next_run_and_the_other_does_not_repeat() -> None:

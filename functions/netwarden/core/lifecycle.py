@@ -162,11 +162,14 @@ def advance(
     suppressions: Sequence[SuppressionRule] = (),
     unreadable: Sequence[str] = (),
     notes: Mapping[str, str] | None = None,
+    resolve: bool = True,
 ) -> Step:
     """Move every fingerprint one run on and decide, per channel, what to send.
 
     ``unreadable`` lists scopes (``us-south``, ``us-south/prod-vpc``, ``k8s/prod-cluster``) that could not
-    be read; ``notes`` adds a line (for example a remediation outcome) to a fingerprint's alerts.
+    be read; ``notes`` adds a line (for example a remediation outcome) to a fingerprint's alerts. A run
+    that saw only part of the estate (an event's targeted check) passes ``resolve=False``: what it did
+    not see stays as it was, for the next full scan to resolve.
     """
     stamp = rfc3339(now)
     states: dict[str, FindingState] = {}
@@ -209,7 +212,7 @@ def advance(
     for fp, old in previous.items():
         if fp in seen:
             continue
-        if old.status == OPEN and in_scopes(old.finding.resource, unreadable):
+        if old.status == OPEN and (not resolve or in_scopes(old.finding.resource, unreadable)):
             states[fp] = old
             transitions[fp] = "unknown"
             continue
