@@ -25,6 +25,7 @@ import importlib
 import importlib.util
 import re
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ibm_cloud_sdk_core import ApiException
@@ -188,23 +189,31 @@ class _Builder:
         return ids
 
     def large(self, count: int) -> None:
+        """One thread per region (the server is threaded; the estates of regions are independent)."""
+        self.authenticator.token_manager.get_token()  # one token, fetched before the threads share it
         for region in LARGE_REGIONS:
-            sdk = self.client(region)
-            for v in range(count):
-                vpc_id = sdk.create_vpc(name=f"bench-vpc-{v:03d}").get_result()["id"]
-                acl_ids = [sdk.create_network_acl({"name": f"bench-acl-{a:03d}", "vpc": {"id": vpc_id},
-                                                   "rules": list(_bench_rules(a))}).get_result()["id"]
-                           for a in range(LARGE_ACLS_PER_VPC - 1)]
-                zones = _zones(region)
-                gateway = sdk.create_public_gateway(vpc={"id": vpc_id}, zone={"name": zones[0]},
-                                                    name="bench-gateway").get_result()["id"]
-                for z, zone in enumerate(zones):
-                    body: dict[str, Any] = {"name": f"bench-subnet-{z + 1}", "vpc": {"id": vpc_id},
-                                            "zone": {"name": zone}, "ipv4_cidr_block": f"10.240.{64 * z}.0/24",
-                                            "network_acl": {"id": acl_ids[z % len(acl_ids)]}}
-                    if z == 0:
-                        body["public_gateway"] = {"id": gateway}
-                    sdk.create_subnet(body)
+            self.client(region)
+        with ThreadPoolExecutor(max_workers=len(LARGE_REGIONS)) as pool:
+            for done in [pool.submit(self._large_region, region, count) for region in LARGE_REGIONS]:
+                done.result()
+
+    def _large_region(self, region: str, count: int) -> None:
+        sdk = self.client(region)
+        for v in range(count):
+            vpc_id = sdk.create_vpc(name=f"bench-vpc-{v:03d}").get_result()["id"]
+            acl_ids = [sdk.create_network_acl({"name": f"bench-acl-{a:03d}", "vpc": {"id": vpc_id},
+                                               "rules": list(_bench_rules(a))}).get_result()["id"]
+                       for a in range(LARGE_ACLS_PER_VPC - 1)]
+            zones = _zones(region)
+            gateway = sdk.create_public_gateway(vpc={"id": vpc_id}, zone={"name": zones[0]},
+                                                name="bench-gateway").get_result()["id"]
+            for z, zone in enumerate(zones):
+                body: dict[str, Any] = {"name": f"bench-subnet-{z + 1}", "vpc": {"id": vpc_id},
+                                        "zone": {"name": zone}, "ipv4_cidr_block": f"10.240.{64 * z}.0/24",
+                                        "network_acl": {"id": acl_ids[z % len(acl_ids)]}}
+                if z == 0:
+                    body["public_gateway"] = {"id": gateway}
+                sdk.create_subnet(body)
 
 
 def _zones(region: str) -> list[str]:
