@@ -17,13 +17,12 @@ read. Writes raise ``TemporaryRemediationError`` (throttled, 5xx, conflict, unre
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypedDict
 
-from netwarden.adapters.kube_client import KubeConnection, call, connect, list_all, write
+from netwarden.adapters.kube_client import KubeConnection, call, connect, list_all, read_json, write
 from netwarden.config import ClusterSettings
 from netwarden.core import normalize
 from netwarden.core.errors import (
@@ -200,7 +199,7 @@ class KubeClusterWriter:
                 write(lambda: net.create_namespaced_network_policy(policy.namespace, body, _preload_content=False),
                       endpoint)
                 return
-            current = _json(live)
+            current = _object(live, endpoint)
             meta = current.get("metadata") or {}
             body["metadata"]["resourceVersion"] = meta.get("resourceVersion")
             if meta.get("annotations"):
@@ -226,8 +225,8 @@ class KubeClusterWriter:
         core = conn.core()
         endpoint = f"{conn.endpoint}/api/v1/namespaces/{namespace.name}"
         with _remediation_errors(f"set labels of namespace {namespace.name} in {cluster}"):
-            live = _json(call(lambda: core.read_namespace(namespace.name, _preload_content=False), endpoint,
-                              sleep=self._sleep))
+            live = _object(call(lambda: core.read_namespace(namespace.name, _preload_content=False), endpoint,
+                                sleep=self._sleep), endpoint)
             meta = live.get("metadata") or {}
             current = meta.get("labels") or {}
             labels: dict[str, Any] = {k: v for k, v in namespace.labels.items() if current.get(k) != v}
@@ -240,6 +239,6 @@ class KubeClusterWriter:
                                                _preload_content=False), endpoint)
 
 
-def _json(response: Any) -> dict[str, Any]:
-    data = json.loads(response.data)
+def _object(response: Any, endpoint: str) -> dict[str, Any]:
+    data = read_json(response, endpoint)
     return data if isinstance(data, dict) else {}

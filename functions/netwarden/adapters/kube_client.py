@@ -158,8 +158,7 @@ def list_all(list_call: Callable[..., Any], endpoint: str, *,
                 if token:
                     kwargs["_continue"] = token
                 response = _retrying(lambda kw=kwargs: list_call(**kw), endpoint, sleep)  # type: ignore[misc]
-                with translate_kube_errors(endpoint):
-                    data = json.loads(response.data)
+                data = read_json(response, endpoint)
                 if not isinstance(data, dict) or not isinstance(data.get("items", []), list):
                     raise ProviderError("not a Kubernetes list response", endpoint=endpoint)
                 items += [i for i in data.get("items") or [] if isinstance(i, dict)]
@@ -172,12 +171,26 @@ def list_all(list_call: Callable[..., Any], endpoint: str, *,
     raise AssertionError("unreachable")
 
 
+def read_json(response: Any, endpoint: str) -> Any:
+    """The JSON body of a raw (``_preload_content=False``) response; the connection goes back to the pool."""
+    with translate_kube_errors(endpoint):
+        try:
+            return json.loads(response.data)
+        finally:
+            response.release_conn()
+
+
 def call(fn: Callable[[], Any], endpoint: str, *, sleep: Callable[[float], None] = time.sleep) -> Any:
     """One read with the error translation and the retries of ``list_all``."""
     return _retrying(fn, endpoint, sleep)
 
 
-def write(fn: Callable[[], Any], endpoint: str) -> Any:
-    """One write, errors translated and not retried: whether to retry is the remediation's decision."""
+def write(fn: Callable[[], Any], endpoint: str) -> None:
+    """One write (a raw response, drained), errors translated and not retried: whether to retry is the
+    remediation's decision."""
     with translate_kube_errors(endpoint):
-        return fn()
+        response = fn()
+        try:
+            _ = response.data
+        finally:
+            response.release_conn()
