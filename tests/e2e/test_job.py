@@ -172,3 +172,34 @@ def test_four_shards_over_twelve_vpcs_cover_each_once_and_union_to_an_unsharded_
     unsharded = open_findings(tmp_path / "unsharded")
     assert sharded == unsharded
     assert sorted(unsharded.values()) == ["acl-rule-missing"] * 3 + ["subnet-allow-all"] * 2
+
+
+def test_kafka_run_in_auto_mode_remediates_and_says_so(fake: Any, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from ce_deployment import rule_names
+
+    d = deploy(fake, tmp_path, config={"remediation": {"mode": "auto", "auto": ["acl-rule-missing"]}})
+    sdk = d.sdk()
+    expected = rule_names(sdk, "iks-cluster-us-south-1-acl")
+    seen = len(d.events())
+    delete_rule(sdk)
+    [event] = d.events(seen)
+    assert run_job(d, monkeypatch, kafka_env(event)) == 0
+    assert rule_names(sdk, "iks-cluster-us-south-1-acl") == expected
+    assert "remediated automatically" in slack_codes(d)
+
+
+def test_the_event_command_reads_a_payload_file(recipe: Deployment, monkeypatch: pytest.MonkeyPatch,
+                                                 tmp_path: Path) -> None:
+    from netwarden.entrypoints import cli
+
+    seen = len(recipe.events())
+    delete_rule(recipe.sdk())
+    [event] = recipe.events(seen)
+    payload = tmp_path / "event.json"
+    payload.write_text(json.dumps(event), encoding="utf-8")
+    for key, value in recipe.env.items():
+        monkeypatch.setenv(key, value)
+    assert cli.main(["event", "--payload", str(payload)]) == 0
+    assert "allow-workers-us-south-2-inbound" in slack_codes(recipe)
+    assert cli.main(["event", "--payload", str(tmp_path / "missing.json")]) == 1

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from netwarden.app.event import EventOutcome
 from netwarden.config import Settings
 from netwarden.core import at_event
 from netwarden.core.model import Snapshot
@@ -58,10 +59,51 @@ def event(settings: Settings, data: Any, *, source: str = "event") -> int:
 
     reader = IbmVpcReader.from_settings(settings.ibmcloud)
     scope = event_app.Scope(regions=settings.ibmcloud.regions, vpcs=settings.ibmcloud.vpcs)
-    outcome = event_app.check(parsed, baseline_for(settings), reader, scope)
+    baseline = baseline_for(settings)
+    outcome = event_app.check(parsed, baseline, reader, scope)
     if not outcome.acted:
         return EXIT_OK
-    return commands.record_event(settings, outcome)
+    wanted = frozenset(f.code for f in outcome.findings) & frozenset(settings.remediation.auto)
+    if settings.remediation.mode != "auto" or not wanted:
+        return commands.record_event(settings, outcome)
+    return _record_remediated_event(settings, baseline, outcome, wanted)
+
+
+def _record_remediated_event(settings: Settings, baseline: Snapshot, outcome: EventOutcome,
+                             codes: frozenset[str]) -> int:
+    """``remediation.mode: auto``: the event's findings go through the scan's lifecycle and alerts with
+    a remediation of the codes ``remediation.auto`` lists. Planning needs the live ids of what the baseline
+    names (the ACL a subnet should have), so the remediation reads the event's whole VPC, and only it."""
+    from dataclasses import replace
+
+    from netwarden.app import remediate
+    from netwarden.app import scan as scan_app
+    from netwarden.core.plan import PlanOptions
+    from netwarden.entrypoints import commands
+
+    assert settings.ibmcloud is not None and outcome.vpc is not None and outcome.scope is not None
+    region = outcome.scope.split("/", 1)[0]
+    vpc_settings = replace(settings, clusters=(),
+                           ibmcloud=replace(settings.ibmcloud, regions=(region,), vpcs=(outcome.vpc,)))
+    vpc_baseline = restrict(baseline, Scope(regions=(region,), vpcs=(outcome.vpc,), clusters=()))
+    store = wiring.state_store(settings)
+    now = scan_app.utc_now()
+    run_id = f"event-{scan_app.new_run_id(now)}"
+
+    def remediator() -> scan_app.RemediationOutcome:
+        options = PlanOptions(codes=codes, restore_namespace_labels=settings.remediation.restore_namespace_labels)
+        request = remediate.Request(options=options, dry_run=False, max_changes=settings.remediation.max_changes,
+                                    suppressions=settings.suppressions, initiator="event")
+        writers = remediate.Writers(vpc=wiring.vpc_writer(vpc_settings))
+        result = remediate.run(vpc_baseline, lambda: wiring.live_snapshot(vpc_settings), writers, request,
+                               state=store, run_id=run_id, clock=wiring.now_rfc3339)
+        log.info("event remediation %s: %s", result.status, result.reason or f"{len(result.applied)} step(s)")
+        return scan_app.outcome_of(result)
+
+    result = scan_app.record(outcome.findings, store=store, notifiers=wiring.notifiers(settings),
+                             options=commands._scan_options(settings), run_id=run_id, started=now,
+                             status="drift", resolve=False, kind="event", remediate=remediator)
+    return commands._scan_exit(result)
 
 
 def remediation(settings: Settings, *, apply: bool, only: tuple[str, ...] | None) -> dict[str, Any]:
