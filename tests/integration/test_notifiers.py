@@ -142,6 +142,37 @@ def test_slack_failures(fake: FakeServer, spec: dict[str, Any], calls: int, mess
     assert len(requests_to(fake, "/slack")) == calls
 
 
+def _sec(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+@pytest.mark.parametrize(("body", "status", "answer"), [
+    ({"text": "hi"}, 200, "ok"),
+    ({"blocks": [_sec("x")] * 50}, 200, "ok"),
+    ({"blocks": [_sec("x")] * 51}, 400, "invalid_blocks: 51 blocks (at most 50)"),
+    ({"blocks": [{"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}]}, 400, "invalid_blocks"),
+    ({"blocks": [{"type": "header", "text": {"type": "mrkdwn", "text": "h"}}]}, 400, "invalid_blocks"),
+    ({"blocks": [_sec("x" * 3001)]}, 400, "invalid_blocks: blocks[0].text: over 3000 characters"),
+    ({"blocks": [{"type": "context", "elements": [{"type": "mrkdwn", "text": "c"}] * 11}]}, 400, "invalid_blocks"),
+    ({"blocks": [{"type": "sectionx"}]}, 400, "invalid_blocks: blocks[0]: unknown block type"),
+    ({}, 400, "no_text"),
+    ("not json", 400, "invalid_payload"),
+])
+def test_slack_emulator_enforces_block_kit_limits(fake: FakeServer, body: Any, status: int, answer: str) -> None:
+    data = body.encode() if isinstance(body, str) else None
+    r = requests.post(fake.url + SLACK_PATH, json=None if data else body, data=data, timeout=5)
+    assert (r.status_code, r.text.startswith(answer)) == (status, True), r.text
+    assert len(received(fake, "slack")["messages"]) == (1 if status == 200 else 0)
+
+
+def test_sinks_reset_and_dump(fake: FakeServer) -> None:
+    slack_notifier(fake).send(alerts(1), CONTEXT)
+    assert requests.get(f"{fake.url}/_fake/state", timeout=5).json()["netwarden.fakes.sinks"] == {
+        "slack_messages": 1, "en_notifications": 0}
+    requests.post(f"{fake.url}/_fake/reset", timeout=5)
+    assert received(fake, "slack") == {"messages": []}
+
+
 def test_slack_needs_its_variable() -> None:
     with pytest.raises(ConfigError, match=r"netwarden.yaml: notify.slack.webhook_url_env: environment variable "
                                           r"SLACK_WEBHOOK_URL is not set"):
