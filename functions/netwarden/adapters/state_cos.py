@@ -45,7 +45,7 @@ def parse_url(url: str, environ: Mapping[str, str]) -> CosLocation:
     """``cos://bucket/some/prefix?endpoint=https://...`` -> bucket, prefix and endpoint."""
     parts = urlsplit(url)
     if parts.scheme != "cos" or not parts.netloc:
-        raise ConfigError(f"{url}: expected cos://BUCKET/PREFIX", )
+        raise ConfigError(f"{url}: expected cos://BUCKET/PREFIX")
     query = {k: v[0] for k, v in parse_qs(parts.query).items()}
     endpoint = environ.get("NETWARDEN_COS_ENDPOINT") or query.get("endpoint")
     region = environ.get("NETWARDEN_COS_REGION") or query.get("region")
