@@ -10,7 +10,7 @@ import pytest
 
 import snapshot_factory as f
 from netwarden.core import normalize
-from netwarden.core.diff import diff, diff_iter
+from netwarden.core.diff import diff, diff_iter, spec_changes
 from netwarden.core.findings import CODES
 from netwarden.core.model import Snapshot, Unreadable
 
@@ -354,3 +354,19 @@ def test_fingerprints_differ_by_code_and_resource() -> None:
 def test_diff_iter_is_lazy() -> None:
     it = diff_iter(BASE, f.with_subnet(LIVE, "subnet-zone1", public_gateway=None))
     assert next(it).code == "gateway-detached"
+
+
+@pytest.mark.parametrize(("base", "live", "changes"), [
+    ({"ingress": [{"ports": [{"port": 443}]}]}, {"ingress": [{"ports": [{"port": 8443}]}]},
+     {"ingress[0].ports[0].port": (443, 8443)}),
+    ({"policyTypes": ["Ingress"]}, {"policyTypes": ["Egress", "Ingress"]}, {"policyTypes[0]": (None, "Egress")}),
+    ({"ingress": [{"from": [{"a": 1}]}, {"from": [{"b": 2}]}]}, {"ingress": [{"from": [{"b": 2}]}]},
+     {"ingress[0]": ({"from": [{"a": 1}]}, None)}),
+    ({"podSelector": {"matchLabels": {"app": "web"}}}, {"podSelector": {}},
+     {"podSelector.matchLabels": ({"app": "web"}, None)}),
+    ({"egress": [{"to": [{"x": 1}]}]}, {}, {"egress": ([{"to": [{"x": 1}]}], None)}),
+    ({"a": [1, 1, 2]}, {"a": [1, 2, 2]}, {"a[2]": (1, 2)}),
+    ({"a": [3, 1]}, {"a": [1, 3]}, {}),
+])
+def test_spec_changes(base: dict[str, object], live: dict[str, object], changes: dict[str, object]) -> None:
+    assert spec_changes(base, live) == changes

@@ -8,7 +8,7 @@ finding at all, never a "missing" one: unreadable is not empty.
 
 ACL rule lists are compared by position (``core.diff_acl``); NetworkPolicy specs are already
 canonical (``core.normalize``), so their order-free parts compare by value and a change is detailed
-field by field with deepdiff. ``subnet-allow-all`` is decided from the rules of the live attached ACL
+field by field. ``subnet-allow-all`` is decided from the rules of the live attached ACL
 (first-match, ``core.acl_eval``), never from its name, and replaces ``subnet-acl-changed`` for that
 subnet. Everything is indexed by name first, so the work is linear in the size of the estate.
 """
@@ -16,6 +16,7 @@ subnet. Everything is indexed by name first, so the work is linear in the size o
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -204,18 +205,51 @@ def _netpol_changed(ref: ResourceRef, base: NetworkPolicy, live: NetworkPolicy) 
 
 def spec_changes(base: Mapping[str, Any], live: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
     """``{"ingress[0].ports[0].port": (443, 8443), ...}``: the changed, added (None, x) and removed
-    (x, None) parts of two canonical specs; lists are compared as sets (their order means nothing)."""
-    from deepdiff import DeepDiff
-
-    result = DeepDiff(dict(base), dict(live), ignore_order=True, verbose_level=2)
+    (x, None) parts of two canonical specs. Lists are compared as multisets (their order means
+    nothing): what both sides hold is no change, and what is left is paired in order when both sides
+    have as many left, else reported added or removed."""
     out: dict[str, tuple[Any, Any]] = {}
-    for kind in sorted(result.tree):
-        for item in result.tree[kind]:
-            path = _dotted(item.path(output_format="list"))
-            old = None if kind.endswith("_added") else item.t1
-            new = None if kind.endswith("_removed") else item.t2
-            out[path] = (old, new)
+    _walk(base, live, [], out)
     return dict(sorted(out.items()))
+
+
+def _walk(base: Any, live: Any, path: list[Any], out: dict[str, tuple[Any, Any]]) -> None:
+    if base == live:
+        return
+    if isinstance(base, Mapping) and isinstance(live, Mapping):
+        for key in sorted(set(base) | set(live), key=str):
+            if key not in live:
+                out[_dotted([*path, key])] = (base[key], None)
+            elif key not in base:
+                out[_dotted([*path, key])] = (None, live[key])
+            else:
+                _walk(base[key], live[key], [*path, key], out)
+        return
+    if isinstance(base, list) and isinstance(live, list):
+        left_b, left_l = _unmatched(base, live), _unmatched(live, base)
+        if len(left_b) == len(left_l):
+            for (_, b), (j, lv) in zip(left_b, left_l, strict=True):
+                _walk(b, lv, [*path, j], out)
+            return
+        for i, b in left_b:
+            out[_dotted([*path, i])] = (b, None)
+        for j, lv in left_l:
+            out[_dotted([*path, j])] = (None, lv)
+        return
+    out[_dotted(path)] = (base, live)
+
+
+def _unmatched(items: list[Any], others: list[Any]) -> list[tuple[int, Any]]:
+    """(index, item) of ``items`` that ``others`` does not hold (as many times)."""
+    available = Counter(_compact(x) for x in others)
+    left = []
+    for i, item in enumerate(items):
+        key = _compact(item)
+        if available[key]:
+            available[key] -= 1
+        else:
+            left.append((i, item))
+    return left
 
 
 def _dotted(parts: list[Any]) -> str:

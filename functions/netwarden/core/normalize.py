@@ -16,6 +16,7 @@ never reaches the model, except ids kept with ``compare=False`` for remediation.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 from collections.abc import Mapping, Sequence
@@ -40,11 +41,17 @@ def cidr(value: str, *, field: str = "cidr", strict: bool = True) -> str:
     if not isinstance(value, str):
         raise NormalizeError(field, f"expected a CIDR string, got {type(value).__name__}")
     try:
-        return str(ipaddress.ip_network(value.strip(), strict=strict))
+        return _network(value.strip(), strict)
     except ValueError as e:
         if "host bits set" in str(e):
             raise NormalizeError(field, f"{value!r} has host bits set") from e
         raise NormalizeError(field, f"{value!r} is not a valid IP address or CIDR") from e
+
+
+@functools.lru_cache(maxsize=65536)
+def _network(value: str, strict: bool) -> str:
+    """The canonical text of a network; cached, because an estate names the same CIDRs over and over."""
+    return str(ipaddress.ip_network(value, strict=strict))
 
 
 def protocol(value: str) -> str:
