@@ -80,19 +80,21 @@ def runtime_closure(root: str = "netwarden") -> list[str]:
     return sorted(pins.values(), key=str.lower)
 
 
-def copy_deploy_files(dest: Path, config: Path | None, baseline: Path | None) -> None:
+def copy_deploy_files(dest: Path, config: Path | None, baseline: Path | None, *, warn: bool = True) -> None:
     """``netwarden.yaml`` and ``baseline/`` of the deployment, into ``dest``."""
     dest.mkdir(parents=True, exist_ok=True)
     if config is not None and config.is_file():
         shutil.copy2(config, dest / "netwarden.yaml")
     else:
         (dest / "netwarden.yaml").write_text(MINIMAL_CONFIG, encoding="utf-8")
-        print(f"package: no config file {config}: wrote a minimal netwarden.yaml", file=sys.stderr)
+        if warn:
+            print(f"package: no config file {config}: wrote a minimal netwarden.yaml", file=sys.stderr)
     if baseline is not None and baseline.is_dir():
         shutil.copytree(baseline, dest / "baseline", ignore=IGNORE)
     else:
         (dest / "baseline").mkdir()
-        print(f"package: no baseline directory {baseline}: the bundle's baseline/ is empty", file=sys.stderr)
+        if warn:
+            print(f"package: no baseline directory {baseline}: the baseline/ shipped is empty", file=sys.stderr)
 
 
 def build_function(out: Path, requirements: str, config: Path | None, baseline: Path | None) -> Path:
@@ -115,7 +117,7 @@ def build_image_context(out: Path, requirements: str, config: Path | None, basel
     if wheel:
         subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir",
                         str(context / "wheels"), str(ROOT)], check=True)
-    copy_deploy_files(context / "deploy", config, baseline)
+    copy_deploy_files(context / "deploy", config, baseline, warn=False)
     return context
 
 
