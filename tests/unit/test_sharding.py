@@ -7,8 +7,10 @@ import sys
 
 import pytest
 
+from netwarden.config import ClusterSettings, IbmCloudSettings, Settings
 from netwarden.core.model import Cluster, Snapshot, Unreadable, Vpc
 from netwarden.core.shard import MAX_SHARDS, Scope, Shard, restrict, shard_of
+from netwarden.entrypoints.job import owns_nothing, read_environment, shard_settings
 
 VPCS = [f"vpc-{i:02d}" for i in range(12)]
 
@@ -85,3 +87,56 @@ def test_restrict_cuts_a_snapshot_to_a_scope(scope: Scope, vpcs: list[str], clus
     assert [v.scope for v in cut.vpcs] == vpcs
     assert [c.name for c in cut.clusters] == clusters
     assert [u.scope for u in cut.unreadable] == unreadable
+
+
+# --- what one shard of the job runs with -----------------------------------------------------------------
+
+REGIONS = ("us-south", "us-east", "eu-de", "eu-gb", "jp-tok", "au-syd")
+CLUSTERS = tuple(ClusterSettings(f"cluster-{i}", server=f"http://k8s/{i}") for i in range(5))
+
+
+@pytest.mark.parametrize("vpcs", [None, tuple(VPCS)], ids=["by-region", "by-vpc-name"])
+def test_shard_settings_partition_the_scope(vpcs: tuple[str, ...] | None) -> None:
+    settings = Settings(ibmcloud=IbmCloudSettings(regions=REGIONS, vpcs=vpcs), clusters=CLUSTERS,
+                        state="cos://bucket/state?region=us-south")
+    units: list[str] = []
+    clusters: list[str] = []
+    for i in range(4):
+        shard = Shard(i, 4)
+        mine, scope = shard_settings(settings, shard)
+        assert mine.state == f"cos://bucket/state/shard-{i}-of-4?region=us-south"
+        clusters += [c.name for c in mine.clusters]
+        assert scope.clusters == tuple(c.name for c in mine.clusters)
+        if mine.ibmcloud is None:
+            assert (scope.vpcs if vpcs else scope.regions) == ()
+            continue
+        if vpcs:
+            assert mine.ibmcloud.regions == REGIONS and scope.vpcs == mine.ibmcloud.vpcs
+            units += mine.ibmcloud.vpcs or ()
+        else:
+            assert mine.ibmcloud.vpcs is None and scope.regions == mine.ibmcloud.regions
+            units += mine.ibmcloud.regions
+    assert sorted(units) == sorted(vpcs or REGIONS)
+    assert sorted(clusters) == sorted(c.name for c in CLUSTERS)
+
+
+def test_an_unsharded_run_keeps_everything() -> None:
+    settings = Settings(ibmcloud=IbmCloudSettings(regions=REGIONS), clusters=CLUSTERS)
+    assert shard_settings(settings, Shard(0, 1)) == (settings, Scope())
+
+
+def test_a_shard_that_draws_nothing_owns_nothing() -> None:
+    settings = Settings(ibmcloud=IbmCloudSettings(regions=("us-south",)))
+    owners = [i for i in range(8) if not owns_nothing(shard_settings(settings, Shard(i, 8))[0])]
+    assert owners == [shard_of("us-south", 8)]
+
+
+@pytest.mark.parametrize(("env", "kind", "shard"), [
+    ({}, "scan", Shard(0, 1)),
+    ({"CE_TYPE": "dev.knative.sources.ping", "JOB_INDEX": "3", "JOB_ARRAY_SIZE": "8"}, "scan", Shard(3, 8)),
+    ({"CE_TYPE": "dev.knative.kafka.event", "CE_DATA": "{}", "JOB_INDEX": "0"}, "event", Shard(0, 1)),
+    ({"JOB_INDEX": "999", "JOB_ARRAY_SIZE": "1000"}, "scan", Shard(999, 1000)),
+])
+def test_read_environment(env: dict[str, str], kind: str, shard: Shard) -> None:
+    run = read_environment(env)
+    assert (run.kind, run.shard) == (kind, shard)
