@@ -463,6 +463,9 @@ def test_pods_land_on_nodes_and_deleting_a_namespace_deletes_its_contents(kube: 
     kube.core.delete_namespace("accounts")
     assert kube.net.list_network_policy_for_all_namespaces().items == []
     assert kube.core.list_pod_for_all_namespaces().items == []
+    deletes = [(e["resource"], e["name"], e["field_manager"]) for e in kube.events() if e["verb"] == "delete"]
+    assert deletes == [("pods", "web", "namespace-controller"), ("networkpolicies", "deny-all", "namespace-controller"),
+                       ("namespaces", "accounts", "OpenAPI-Generator")]
 
 
 def test_every_mutation_leaves_an_audit_record(kube: Kube) -> None:

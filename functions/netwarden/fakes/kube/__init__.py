@@ -1,0 +1,7 @@
+"""The Kubernetes API emulator: one stateful API server per cluster name, mounted at ``/k8s/<cluster>``.
+
+It is what the kubernetes client and kubectl talk to in netwarden's tests and demo, so it answers as
+a real API server does (discovery, OpenAPI, defaults, validation, patches, selectors, chunked lists,
+resourceVersion conflicts, Status errors). Its parts follow the emulators' shape: ``urls`` (routes),
+``responses`` (thin handlers), ``models`` (state and rules), ``exceptions`` (the wire errors).
+"""

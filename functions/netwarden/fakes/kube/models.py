@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from netwarden.fakes.kube import admission, apply, patches
+from netwarden.fakes.kube import admission, apply, kubelet, patches
 from netwarden.fakes.kube.decode import decode
 from netwarden.fakes.kube.exceptions import (
     STALE,
@@ -42,6 +42,8 @@ Object = dict[str, Any]
 Key = tuple[str, str]
 SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 SNAPSHOTS_KEPT = 32
+NAMESPACE_CONTROLLER = "kube-controller-manager/v1.32.4+IKS (linux/amd64) kubernetes/59526cd/system:serviceaccount:" \
+                       "kube-system:namespace-controller"
 PATCH_TYPES = ("application/json-patch+json", "application/merge-patch+json",
                "application/strategic-merge-patch+json", "application/apply-patch+yaml")
 
@@ -137,6 +139,8 @@ class ClusterState:
             if snapshot is None:
                 raise Expired("The provided continue parameter is too old to display a consistent list result. "
                               "You can start a new list without the continue parameter.")
+            if kind.resource not in snapshot:
+                raise BadRequest("continue key is not valid: it was issued for another resource")
             items = snapshot[kind.resource]
         else:
             items = [self.store[kind.resource][k] for k in sorted(self.store[kind.resource])]
@@ -186,10 +190,11 @@ class ClusterState:
         if actor.dry_run:
             return stored
         if kind is NODES:
-            self._assign_pod_cidr(stored)
+            self.pod_cidrs = kubelet.assign_pod_cidr(stored, self.pod_cidrs)
         if kind is PODS:
-            self._schedule(stored)
+            kubelet.schedule(stored, self.store[NODES.resource], self.store[PODS.resource].values())
         stored["metadata"]["resourceVersion"] = self._next_rv()
+        stored = _ordered(stored)
         self.store[kind.resource][(namespace, name)] = stored
         if emit:
             self._emit("create", kind, stored, actor)
@@ -227,6 +232,7 @@ class ClusterState:
         if _same(stored, old) or actor.dry_run:
             return stored if actor.dry_run else old
         stored["metadata"]["resourceVersion"] = self._next_rv()
+        stored = _ordered(stored)
         self.store[kind.resource][(namespace, name)] = stored
         self._emit(verb, kind, stored, actor)
         return copy.deepcopy(stored)
@@ -289,11 +295,13 @@ class ClusterState:
                                f"{label} in object meta: {old['metadata'].get(key)}")
         if actor.dry_run:
             return old
-        if kind is NAMESPACES:
+        if kind is NAMESPACES:  # the namespace controller's work, done at once
+            controller = Actor(NAMESPACE_CONTROLLER, "namespace-controller")
             for k in KINDS:
-                if k.namespaced:
-                    for contained in [key for key in self.store[k.resource] if key[0] == name]:
-                        del self.store[k.resource][contained]
+                for contained in [key for key in self.store[k.resource] if k.namespaced and key[0] == name]:
+                    gone = self.store[k.resource].pop(contained)
+                    self._emit("delete", k, {**gone, "metadata": {**gone["metadata"], "resourceVersion":
+                                                                  self._next_rv()}}, controller)
             old["metadata"]["deletionTimestamp"] = now()
             old["status"] = {"phase": "Terminating"}
         del self.store[kind.resource][(namespace, name)]
@@ -301,38 +309,16 @@ class ClusterState:
         self._emit("delete", kind, old, actor)
         return old
 
-    # --- a kubelet's and a scheduler's share --------------------------------------------------
-    def _assign_pod_cidr(self, node: Object) -> None:
-        spec = node.setdefault("spec", {})
-        if not spec.get("podCIDR"):
-            spec["podCIDR"] = f"172.30.{self.pod_cidrs}.0/24"
-            spec["podCIDRs"] = [spec["podCIDR"]]
-            self.pod_cidrs += 1
-
-    def _schedule(self, pod: Object) -> None:
-        nodes = self.store[NODES.resource]
-        if not nodes:
-            return
-        pods = self.store[PODS.resource].values()
-        load = {n: sum(1 for p in pods if p["spec"].get("nodeName") == n) for _, n in nodes}
-        node_name = pod["spec"].get("nodeName") or min(load, key=lambda n: (load[n], n))
-        node = nodes.get(("", node_name))
-        if node is None:
-            return
-        pod["spec"]["nodeName"] = node_name
-        base = str(node["spec"].get("podCIDR", "172.30.255.0/24")).rsplit(".", 1)[0]
-        addresses = (node.get("status") or {}).get("addresses") or []
-        host_ip = next((a.get("address") for a in addresses if a.get("type") == "InternalIP"), None)
-        pod["status"] = {"phase": "Running", "podIP": f"{base}.{load.get(node_name, 0) + 2}",
-                         "startTime": now(), "conditions": [{"type": "Ready", "status": "True"}]}
-        pod["status"]["podIPs"] = [{"ip": pod["status"]["podIP"]}]
-        if host_ip:
-            pod["status"]["hostIP"] = host_ip
-
 
 def _key(obj: Mapping[str, Any]) -> str:
     meta = obj["metadata"]
     return f"{meta.get('namespace', '')}/{meta['name']}"
+
+
+def _ordered(obj: Object) -> Object:
+    """The API server's field order: apiVersion, kind, metadata, spec, status."""
+    first = ("apiVersion", "kind", "metadata", "spec", "status")
+    return {**{k: obj[k] for k in first if k in obj}, **{k: v for k, v in obj.items() if k not in first}}
 
 
 def _item(obj: Object) -> Object:
