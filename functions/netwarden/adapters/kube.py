@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 from netwarden.adapters.kube_client import KubeConnection, call, connect, list_all, read_json, write
 from netwarden.config import ClusterSettings
@@ -49,19 +49,23 @@ class RawMetadata(TypedDict, total=False):
 
 
 class RawObject(TypedDict, total=False):
-    """A namespace, node, pod or NetworkPolicy as the API returns it (the fields read here)."""
+    """A namespace, node, pod or NetworkPolicy as the list calls return it (the fields read here)."""
 
     metadata: RawMetadata
     spec: dict[str, Any]
     status: dict[str, Any]
 
 
-def _meta(raw: Mapping[str, Any]) -> Mapping[str, Any]:
+def _meta(raw: RawObject) -> RawMetadata:
     meta = raw.get("metadata")
-    return meta if isinstance(meta, Mapping) else {}
+    return meta if isinstance(meta, dict) else {}
 
 
-def worker_subnets(nodes: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+def _objects(items: list[dict[str, Any]]) -> list[RawObject]:
+    return cast(list[RawObject], items)
+
+
+def worker_subnets(nodes: Sequence[RawObject]) -> tuple[str, ...]:
     """The distinct subnet ids the nodes' labels name, sorted."""
     found = set()
     for node in nodes:
@@ -72,13 +76,20 @@ def worker_subnets(nodes: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-def policy_from_api(raw: Mapping[str, Any]) -> NetworkPolicy:
+def policy_from_api(raw: RawObject, endpoint: str = "") -> NetworkPolicy:
+    """A NetworkPolicy as the API returns it -> the model. A spec that cannot be normalised (the API
+    server would not have stored it) makes the read fail naming the policy, not crash."""
     meta = _meta(raw)
-    return NetworkPolicy(namespace=str(meta.get("namespace", "")), name=str(meta.get("name", "")),
-                         spec=normalize.netpol_spec(raw.get("spec") or {}), labels=normalize.labels(meta.get("labels")))
+    namespace, name = str(meta.get("namespace", "")), str(meta.get("name", ""))
+    try:
+        spec = normalize.netpol_spec(raw.get("spec") or {})
+    except (normalize.NormalizeError, KeyError, TypeError, AttributeError) as e:
+        detail = f"{e.field}: {e.message}" if isinstance(e, normalize.NormalizeError) else f"malformed spec ({e})"
+        raise ProviderError(f"NetworkPolicy {namespace}/{name}: {detail}", endpoint=endpoint) from e
+    return NetworkPolicy(namespace=namespace, name=name, spec=spec, labels=normalize.labels(meta.get("labels")))
 
 
-def pod_from_api(raw: Mapping[str, Any]) -> Pod:
+def pod_from_api(raw: RawObject) -> Pod:
     meta, spec, status = _meta(raw), raw.get("spec") or {}, raw.get("status") or {}
     ports = []
     for container in spec.get("containers") or []:
@@ -119,14 +130,14 @@ class KubeClusterReader:
 
     def read_cluster(self, conn: KubeConnection, managed: Sequence[str] | None) -> Cluster:
         core, net = conn.core(), conn.networking()
-        nodes = list_all(core.list_node, f"{conn.endpoint}/api/v1/nodes", sleep=self._sleep)
-        namespaces = list_all(core.list_namespace, f"{conn.endpoint}/api/v1/namespaces", sleep=self._sleep)
-        policies = list_all(net.list_network_policy_for_all_namespaces,
-                            f"{conn.endpoint}/apis/networking.k8s.io/v1/networkpolicies", sleep=self._sleep)
-        pods = list_all(core.list_pod_for_all_namespaces, f"{conn.endpoint}/api/v1/pods", sleep=self._sleep)
+        policies_url = f"{conn.endpoint}/apis/networking.k8s.io/v1/networkpolicies"
+        nodes = _objects(list_all(core.list_node, f"{conn.endpoint}/api/v1/nodes", sleep=self._sleep))
+        namespaces = _objects(list_all(core.list_namespace, f"{conn.endpoint}/api/v1/namespaces", sleep=self._sleep))
+        policies = _objects(list_all(net.list_network_policy_for_all_namespaces, policies_url, sleep=self._sleep))
+        pods = _objects(list_all(core.list_pod_for_all_namespaces, f"{conn.endpoint}/api/v1/pods", sleep=self._sleep))
         keep = set(managed) if managed is not None else {str(_meta(n).get("name")) for n in namespaces}
 
-        def kept(raw: Mapping[str, Any]) -> bool:
+        def kept(raw: RawObject) -> bool:
             return _meta(raw).get("namespace") in keep
 
         return Cluster(
@@ -134,7 +145,8 @@ class KubeClusterReader:
             namespaces=normalize.sorted_by_name([Namespace(str(_meta(n).get("name")),
                                                            normalize.labels(_meta(n).get("labels")))
                                                  for n in namespaces if _meta(n).get("name") in keep]),
-            policies=tuple(sorted((policy_from_api(p) for p in policies if kept(p)), key=lambda p: p.key)),
+            policies=tuple(sorted((policy_from_api(p, policies_url) for p in policies if kept(p)),
+                                  key=lambda p: p.key)),
             pods=tuple(sorted((pod_from_api(p) for p in pods if kept(p)), key=lambda p: (p.namespace, p.name))),
             worker_subnets=worker_subnets(nodes),
         )
