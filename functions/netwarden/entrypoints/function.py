@@ -78,7 +78,11 @@ Runner = Callable[[Request], dict[str, Any]]
 
 
 def main(params: dict[str, Any]) -> dict[str, Any]:
-    """Code Engine's entry point. Never raises: every outcome is an HTTP answer."""
+    """Code Engine's entry point. Never raises: every outcome is an HTTP answer. Logs go to stderr as
+    JSON lines, which Code Engine keeps with the function's logs."""
+    from netwarden.entrypoints import logs
+
+    logs.configure()
     return handle(params, os.environ, run)
 
 
