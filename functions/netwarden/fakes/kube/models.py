@@ -178,8 +178,8 @@ class ClusterState:
         meta["creationTimestamp"] = now()
         if kind is PODS:
             obj["status"] = {}
+        self._require_namespace(kind, namespace)  # NamespaceLifecycle admission runs before validation
         stored = admission.admit(kind, obj, None)
-        self._require_namespace(kind, namespace)
         name = stored["metadata"]["name"]
         if (namespace, name) in self.store[kind.resource]:
             raise AlreadyExists(self._who(kind, name))
