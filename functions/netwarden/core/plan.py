@@ -200,22 +200,29 @@ class _Builder:
         elif acl_fixes:
             allow_all = any(f.code == "subnet-allow-all" for f in items)
             self.subnet_acl(base, sub, live_vpc, acl_fixes, CLOSE if allow_all else ATTACH)
-        unset = [f for f in wanted if f.code in ("gateway-attached", "gateway-changed")]
-        if unset and sub.public_gateway is not None:
-            self.steps.append(_step(UnsetGateway(region, vpc_name, sub.name, _need_id(sub.id, f"subnet {sub.name}")),
+        gateways = [f for f in wanted if f.code in ("gateway-attached", "gateway-changed", "gateway-detached")]
+        if gateways:
+            self.gateway(base, sub, live_vpc, gateways)
+
+    def gateway(self, base: Subnet, sub: Subnet, live_vpc: Vpc, fixes: list[Finding]) -> None:
+        """Detach what the baseline does not have (first), attach what it has (last). A gateway is
+        swapped only when the baseline's exists: a subnet left without its egress path is no fix."""
+        region, vpc_name, want = live_vpc.region, live_vpc.name, base.public_gateway
+        attach = [f for f in fixes if f.code in ("gateway-detached", "gateway-changed")]
+        if attach and want is not None and want not in live_vpc.public_gateways:
+            self.skip(attach, f"public gateway {want} does not exist in {region}/{vpc_name} (deleted or renamed?): "
+                              "attach one by hand or update the baseline")
+            fixes = [f for f in fixes if f not in attach]
+            attach = []
+        sid = _need_id(sub.id, f"subnet {sub.name}")
+        detach = [f for f in fixes if f.code in ("gateway-attached", "gateway-changed")]
+        if detach and sub.public_gateway is not None:
+            self.steps.append(_step(UnsetGateway(region, vpc_name, sub.name, sid),
                                     f"Detach public gateway {sub.public_gateway} from subnet {sub.name} "
-                                    f"(the baseline has {base.public_gateway or 'none'})", unset, CLOSE))
-        attach = [f for f in wanted if f.code in ("gateway-detached", "gateway-changed")]
-        if not attach:
-            pass
-        elif base.public_gateway is None:
-            self.skip(attach, "the baseline names no public gateway for this subnet")
-        elif base.public_gateway not in live_vpc.public_gateways:
-            self.skip(attach, f"public gateway {base.public_gateway} does not exist in {region}/{vpc_name}")
-        else:
-            self.steps.append(_step(
-                SetGateway(region, vpc_name, sub.name, _need_id(sub.id, f"subnet {sub.name}"), base.public_gateway),
-                f"Attach public gateway {base.public_gateway} to subnet {sub.name} (baseline)", attach, OPEN))
+                                    f"(the baseline has {want or 'none'})", detach, CLOSE))
+        if attach and want is not None:
+            self.steps.append(_step(SetGateway(region, vpc_name, sub.name, sid, want),
+                                    f"Attach public gateway {want} to subnet {sub.name} (baseline)", attach, OPEN))
 
     def subnet_acl(self, base: Subnet, sub: Subnet, live_vpc: Vpc, fixes: list[Finding], phase: int) -> None:
         acl = live_vpc.acl(base.network_acl) if base.network_acl else None

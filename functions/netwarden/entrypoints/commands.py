@@ -61,6 +61,7 @@ def remediate(args: argparse.Namespace) -> int:
 
     from netwarden.app import remediate as app
     from netwarden.app.remediate_report import render
+    from netwarden.app.snapshot import take
     from netwarden.core.errors import ConfigError
     from netwarden.core.findings import CODES
     from netwarden.core.plan import PlanOptions
@@ -79,7 +80,8 @@ def remediate(args: argparse.Namespace) -> int:
     request = app.Request(options=options, dry_run=not args.apply, max_changes=max_changes,
                           suppressions=settings.suppressions, initiator="cli")
     writers = app.Writers(vpc=wiring.vpc_writer(settings), kube=wiring.kube_writer(settings))
-    result = app.run(baseline, lambda: wiring.live_snapshot(settings), writers, request,
+    vpc_reader, kube_reader = wiring.vpc_reader(settings), wiring.kube_reader(settings)  # one each, for every read
+    result = app.run(baseline, lambda: take(vpc_reader, kube_reader, taken_at=wiring.now_rfc3339()), writers, request,
                      state=wiring.state_store(settings) if args.apply else None,
                      run_id=f"cli-{uuid.uuid4().hex[:12]}", clock=wiring.now_rfc3339)
     write_output(render(result, args.format), None)
@@ -279,4 +281,7 @@ def fake_serve(args: argparse.Namespace) -> int:
 
 
 def demo(args: argparse.Namespace) -> int:
-    raise NetwardenError("demo is not available in this build yet")
+    """The recipe cluster end to end on the embedded emulators (``entrypoints.demo``)."""
+    from netwarden.entrypoints import demo as story
+
+    return story.main(args.workdir, Path(args.baseline) if args.baseline else story.BASELINE)
