@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -354,10 +355,14 @@ def test_webhook_retries(hook: WebhookRecorder, statuses: list[int], delivered: 
 # --- secrets never logged ------------------------------------------------------------------------------------
 
 def test_no_secret_in_any_log_line_or_error(fake: FakeServer, smtp: Any, hook: WebhookRecorder,
-                                            caplog: pytest.LogCaptureFixture) -> None:
+                                            caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    # At DEBUG, ibm-cloud-sdk-core turns on http.client's wire dump for the whole process, and for good:
+    # put it back afterwards, as ibm-cos-sdk's client cannot send with it on.
+    monkeypatch.setattr(http.client.HTTPConnection, "debuglevel", 0)
+    monkeypatch.setattr(http.client, "print", print, raising=False)
     caplog.set_level(logging.DEBUG)
-    for name in ("urllib3", "requests", "slack_sdk", "ibm_cloud_sdk_core", "mail.log", "netwarden"):
-        logging.getLogger(name).setLevel(logging.DEBUG)
+    for name in ("urllib3", "requests", "slack_sdk", "ibm-cloud-sdk-core", "mail.log", "netwarden"):
+        caplog.set_level(logging.DEBUG, logger=name)
     hook_url = f"{hook.url}/in/{WEBHOOK_TOKEN}"
     environ = {"SLACK_WEBHOOK_URL": fake.url + SLACK_PATH, "SMTP_PASSWORD": SMTP_PASSWORD, "EN_APIKEY": "fake-apikey",
                "HOOK_URL": hook_url}
