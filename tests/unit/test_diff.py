@@ -267,6 +267,11 @@ def test_netpol_change_is_detailed() -> None:
     (lambda s: f.with_subnet(f.with_acl(s, "acl-zone3", [
         f.rule("all-to-zone2", "allow", "inbound", "all", "0.0.0.0/0", "10.240.64.0/24"), *f.rules_of(s, "acl-zone3")]),
         "subnet-zone2", network_acl="acl-zone3"), ["acl-rule-unexpected", "subnet-allow-all"]),
+    # Two halves of the address space are all of it.
+    (lambda s: f.with_acl(s, "acl-zone1", [
+        f.rule("low-half", "allow", "inbound", "all", "0.0.0.0/1", "0.0.0.0/0"),
+        f.rule("high-half", "allow", "inbound", "all", "128.0.0.0/1", "0.0.0.0/0"), *f.rules_of(s, "acl-zone1")]),
+     ["acl-rule-unexpected", "acl-rule-unexpected", "subnet-allow-all"]),
     # A live edit of the attached ACL that opens everything: the rule, and what it does to the subnet.
     (_insert("acl-zone1", 0, ALLOW_ALL_IN), ["acl-rule-unexpected", "subnet-allow-all"]),
 ])

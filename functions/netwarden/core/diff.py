@@ -15,6 +15,8 @@ subnet. Everything is indexed by name first, so the work is linear in the size o
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import json
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -24,7 +26,7 @@ from netwarden.core import acl_eval
 from netwarden.core.diff_acl import diff_acl
 from netwarden.core.findings import Finding, ResourceRef, make
 from netwarden.core.flowset import FlowSet
-from netwarden.core.model import Cluster, NetworkAcl, NetworkPolicy, Snapshot, Subnet, Vpc
+from netwarden.core.model import AclRule, Cluster, NetworkAcl, NetworkPolicy, Snapshot, Subnet, Vpc
 
 
 def diff(baseline: Snapshot, live: Snapshot) -> list[Finding]:
@@ -133,11 +135,36 @@ class _SubnetDiff:
     def _allows_all(self, side: str, acl: str, destination: str | None) -> bool:
         key = (side, acl, destination)
         if key not in self._allows:
-            if (side, acl) not in self._flows:
-                rules = (self.base_acls if side == "base" else self.live_acls)[acl].rules
-                self._flows[(side, acl)] = acl_eval.allowed_flows(rules, "inbound")
-            self._allows[key] = acl_eval.all_traffic(destination).issubset(self._flows[(side, acl)])
+            rules = (self.base_acls if side == "base" else self.live_acls)[acl].rules
+            if not _sources_cover_everything(rules):
+                self._allows[key] = False  # the exact evaluation cannot say otherwise; skip its cost
+            else:
+                if (side, acl) not in self._flows:
+                    self._flows[(side, acl)] = acl_eval.allowed_flows(rules, "inbound")
+                self._allows[key] = acl_eval.all_traffic(destination).issubset(self._flows[(side, acl)])
         return self._allows[key]
+
+
+def _sources_cover_everything(rules: tuple[AclRule, ...]) -> bool:
+    """A necessary condition for letting all traffic in: the sources of the inbound allow rules
+    together cover every IPv4 address. Most custom ACLs fail it at once, without a flow evaluation."""
+    spans = sorted(_span(r.source) for r in rules if r.direction == "inbound" and r.action == "allow")
+    spans = [(low, high) for low, high in spans if low <= high]
+    reach = 0
+    for low, high in spans:
+        if low > reach:
+            return False
+        reach = max(reach, high + 1)
+    return reach > 0xFFFFFFFF
+
+
+@functools.lru_cache(maxsize=65536)
+def _span(cidr: str) -> tuple[int, int]:
+    """The first and last IPv4 address of ``cidr`` as integers ((1, 0), an empty span, for IPv6)."""
+    network = ipaddress.ip_network(cidr, strict=False)
+    if network.version != 4:
+        return (1, 0)
+    return int(network.network_address), int(network.broadcast_address)
 
 
 def _subnet_data(subnet: Subnet) -> dict[str, Any]:
