@@ -1,7 +1,7 @@
 """kubectl against the Kubernetes emulator: what a person does to a cluster, and what they read back.
 
 Each test runs the real ``kubectl`` with ``--server`` pointed at the emulator, an empty kubeconfig and
-a private discovery cache (so neither the developer's config nor another test's cache takes part).
+a discovery cache of this module's own (so neither the developer's config nor their cache takes part).
 Without kubectl on the PATH these tests are skipped, saying so.
 """
 
@@ -54,10 +54,10 @@ spec:
 
 
 class Kubectl:
-    def __init__(self, fake: FakeServer, tmp: Path) -> None:
+    def __init__(self, fake: FakeServer, tmp: Path, cache: Path) -> None:
         self.tmp = tmp
         (tmp / "kubeconfig").write_text("")
-        self.base = [str(KUBECTL), "--kubeconfig", str(tmp / "kubeconfig"), "--cache-dir", str(tmp / "cache"),
+        self.base = [str(KUBECTL), "--kubeconfig", str(tmp / "kubeconfig"), "--cache-dir", str(cache),
                      "--server", f"{fake.url}/k8s/kubectl-cluster", "--request-timeout", "10s"]
 
     def __call__(self, *args: str, stdin: str | None = None, ok: bool = True) -> subprocess.CompletedProcess[str]:
@@ -76,9 +76,15 @@ class Kubectl:
         return json.loads(self(*args, "-o", "json").stdout)
 
 
+@pytest.fixture(scope="module")
+def discovery_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """kubectl's discovery cache, shared by the tests of this module: they talk to the same server."""
+    return tmp_path_factory.mktemp("kubectl-cache")
+
+
 @pytest.fixture
-def kubectl(fake: FakeServer, tmp_path: Path) -> Kubectl:
-    k = Kubectl(fake, tmp_path)
+def kubectl(fake: FakeServer, tmp_path: Path, discovery_cache: Path) -> Kubectl:
+    k = Kubectl(fake, tmp_path, discovery_cache)
     k.apply(NAMESPACES)
     return k
 
