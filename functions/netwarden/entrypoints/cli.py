@@ -94,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="the recipe cluster end to end on the embedded emulators")
     p.add_argument("--workdir", metavar="DIR", help="write here (default: a temporary directory)")
+    p.add_argument("--baseline", metavar="DIR", help="the recipe baseline (default: ./baseline)")
     p.add_argument("--debug", action="store_true")
     p.set_defaults(run=c.demo)
     return parser

@@ -1,0 +1,81 @@
+"""`make demo` end to end: every step of the story ends as it must, and only the work directory is written."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from netwarden.entrypoints import demo
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+SKIP = {".venv", ".git", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".benchmarks",
+        ".import_linter_cache", "dist", "build"}
+
+
+def _tree(root: Path) -> dict[str, int]:
+    """Every file below ``root`` (build and cache folders left out) with its modification time."""
+    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in root.rglob("*")
+            if p.is_file() and not SKIP & set(p.relative_to(root).parts)}
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, dict[str, int]]:
+    workdir = tmp_path_factory.mktemp("demo")
+    out = io.StringIO()
+    before = _tree(ROOT)
+    assert demo.main(str(workdir), ROOT / "baseline", out) == 0
+    created = {k: v for k, v in _tree(ROOT).items() if k not in before}
+    return out.getvalue(), workdir, created
+
+
+def test_each_step_ends_with_its_exit_code(story: tuple[str, Path, dict[str, int]]) -> None:
+    text, _, _ = story
+    exits = [line.strip() for line in text.splitlines() if line.strip().startswith("-> exit")]
+    assert [e.split()[2] for e in exits] == ["0", "0", "0", "0", "2", "2", "2", "2", "2", "2", "0", "0", "0"]
+
+
+def test_drift_is_found_with_impact(story: tuple[str, Path, dict[str, int]]) -> None:
+    _, workdir, _ = story
+    report = json.loads((workdir / "reports" / "check.json").read_text())
+    assert report["status"] == "drift"
+    codes = sorted(f["code"] for f in report["findings"])
+    assert codes == ["acl-rule-missing", "gateway-attached", "netpol-changed", "subnet-allow-all"]
+    allow_all = next(f for f in report["findings"] if f["code"] == "subnet-allow-all")
+    assert allow_all["severity"] == "critical" and allow_all["impact"]["exposure"] == "widened"
+    assert any("from 0.0.0.0/0" in e for e in allow_all["impact"]["examples"])
+    for ext in ("txt", "md", "sarif", "xml"):
+        assert (workdir / "reports" / f"check.{ext}").stat().st_size > 0
+
+
+def test_event_alerts_and_scans_alert_once(story: tuple[str, Path, dict[str, int]]) -> None:
+    text, _, _ = story
+    event_part = text.split("== 4.")[1].split("== 5.")[0]
+    assert "is.subnet.network-acl.update" in event_part and "SUBNET-ALLOW-ALL" in event_part.upper()
+    scan_part = text.split("== 5.")[1].split("== 6.")[0]
+    assert "Slack received 1 message(s)" in scan_part
+
+
+def test_remediation_applies_verifies_and_resolves(story: tuple[str, Path, dict[str, int]]) -> None:
+    text, workdir, _ = story
+    part = text.split("== 6.")[1]
+    assert "dry run: nothing was changed" in part
+    assert "Verification (fresh snapshot): in sync" in part
+    assert "4 RESOLVED" in part
+    assert list((workdir / "state").rglob("audit/*.json"))
+
+
+def test_writes_only_inside_the_workdir(story: tuple[str, Path, dict[str, int]]) -> None:
+    _, workdir, created_in_repo = story
+    assert {p.name for p in workdir.iterdir()} >= {"netwarden.yaml", "reports", "state", "netwarden.log", "event.json"}
+    assert created_in_repo == {}
+
+
+def test_missing_baseline_is_one_clear_error(tmp_path: Path) -> None:
+    from netwarden.entrypoints.cli import main
+
+    assert main(["demo", "--workdir", str(tmp_path / "w"), "--baseline", str(tmp_path / "nowhere")]) == 1
