@@ -57,11 +57,14 @@ class Estate:
     vpc: VpcV1
     net: k8s.NetworkingV1Api
     core: k8s.CoreV1Api
+    err: str = ""
 
     def netwarden(self, *args: str) -> tuple[int, str]:
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
+        """Run the CLI in this process; returns the exit code and stdout (stderr is kept in ``err``)."""
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = cli.main([*args, "--config", str(self.config)])
+        self.err = err.getvalue()
         return code, out.getvalue()
 
     def state(self) -> bytes:
@@ -249,6 +252,14 @@ SIX = ["acl-rule-changed", "acl-rule-missing", "acl-rule-unexpected", "gateway-d
 def test_six_findings_of_four_kinds_are_fixed_in_one_run(estate: Estate) -> None:
     six_findings(estate)
     assert codes_found(estate) == SIX
+    before = estate.state()
+    assert estate.netwarden("remediate", "--apply", "--max-changes", "5")[0] == 1
+    assert "the plan has 6 steps, more than max_changes (5)" in estate.err
+    estate.control("POST", "faults", {"path": "^/k8s/", "method": "GET", "status": 403})
+    exit_code, out = estate.netwarden("remediate", "--apply")
+    assert exit_code == 3 and "INCOMPLETE: nothing was changed" in out, out
+    estate.control("DELETE", "faults")
+    assert estate.state() == before, "a refused plan and an incomplete snapshot change nothing"
     exit_code, out = estate.netwarden("remediate", "--apply", "--format", "json")
     assert exit_code == 0, out
     result = json.loads(out)

@@ -351,6 +351,14 @@ def test_findings_without_an_automatic_fix_are_skipped_with_the_reason(drift: Ed
     assert not any(s.fixes and set(s.fixes) & {x.fingerprint for x in plan.skipped} for s in plan.steps)
 
 
+def test_a_gateway_swap_without_the_baseline_gateway_leaves_the_subnet_its_gateway() -> None:
+    live = chain(with_gateways("pgw-renamed"), subnet("subnet-zone1", public_gateway="pgw-renamed"))(LIVE)
+    plan = build(diff(BASE, live), BASE, live)
+    assert plan.steps == ()
+    assert [s.finding.code for s in plan.skipped] == ["gateway-changed"]
+    assert "pgw-zone1 does not exist" in plan.skipped[0].reason
+
+
 def test_a_subnet_whose_baseline_acl_is_missing_is_not_touched() -> None:
     live = chain(lambda s: f.without_acl(s, "acl-zone2"), subnet("subnet-zone2", network_acl="default-acl"))(LIVE)
     plan = build(diff(BASE, live), BASE, live)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ from netwarden.app.remediate import (
     remediate,
     run,
 )
+from netwarden.app.remediate_report import render
 from netwarden.core.errors import (
     LockHeld,
     PermanentRemediationError,
@@ -38,6 +40,7 @@ from netwarden.core.errors import (
 from netwarden.core.model import Snapshot, Unreadable
 from netwarden.core.plan import PlanOptions
 from netwarden.core.plan_steps import Step
+from netwarden.entrypoints import cli
 
 BASE = f.recipe()
 LIVE = f.live_of(BASE)
@@ -289,3 +292,47 @@ def test_steps_are_executed_in_plan_order() -> None:
     assert [d for _, d in w.observed] == [s.description for s in steps]
     assert [name for name, _ in w.estate.writes] == ["replace_subnet_acl", "unset_subnet_gateway", "create_rule",
                                                      "delete_rule"]
+
+
+# --- what people and tools read ----------------------------------------------------------------------
+
+
+def test_text_shows_each_step_with_its_call_and_the_outcome() -> None:
+    w = World()
+    w.estate.fail = lambda n, name: PermanentRemediationError("HTTP 403: not authorized") if n == 3 else None
+    text = render(w.go(), "text")
+    assert text.startswith("netwarden remediate: FAILED: stopped part way\n")
+    assert "   1. [applied] Attach network ACL acl-zone1 to subnet subnet-zone1 again" in text
+    assert "      PUT /v1/subnets/id-subnet-zone1/network_acl  (vpc us-south)" in text
+    assert "   3. [FAILED] Create rule deny-all-in" in text
+    assert "   4. [not run] Delete rule allow-ssh" in text
+    assert "Step 3 failed after 1 attempt(s) (permanent error): HTTP 403: not authorized" in text
+    assert "Applied before it: 1, 2." in text
+    assert "Audit record: audit/20261127T100000Z-run-1.json (run run-1)" in text
+
+
+def test_dry_run_text_and_json() -> None:
+    w = World()
+    result = w.go(dry_run=True, codes={"subnet-allow-all"})
+    text = render(result, "text")
+    assert "dry run: nothing was changed" in text and "[applied]" not in text
+    assert "Re-run with --apply to execute this plan." in text
+    assert "  - gateway-attached us-south/prod-vpc/subnet-zone3: not selected (--only / remediation.auto)" in text
+    data = json.loads(render(result, "json"))
+    assert (data["status"], data["dry_run"], data["applied"], data["audit"]) == ("planned", True, [], None)
+    assert [s["kind"] for s in data["plan"]["steps"]] == ["replace-subnet-acl"]
+    assert {s["code"] for s in data["plan"]["skipped"]} == {"acl-rule-unexpected", "acl-rule-missing",
+                                                           "gateway-attached"}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--only", "acl-rule-gone"], "--only: unknown finding code(s) acl-rule-gone"),
+    (["--max-changes", "-1"], "--max-changes: expected a whole number >= 0"),
+])
+def test_bad_arguments_are_one_line_and_exit_1(args: list[str], message: str, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "netwarden.yaml"
+    config.write_text("baseline: nowhere\n")
+    assert cli.main(["remediate", "--config", str(config), *args]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("netwarden: error: ") and message in err and err.count("\n") == 1
