@@ -8,7 +8,7 @@ Environment variables override the file, for Code Engine, where config comes fro
 config maps: ``NETWARDEN_BASELINE``, ``NETWARDEN_STATE``, ``NETWARDEN_REGIONS`` and ``NETWARDEN_VPCS``
 (comma lists), ``NETWARDEN_VPC_URL``, ``NETWARDEN_IAM_URL``, ``NETWARDEN_REMEDIATION_MODE``,
 ``NETWARDEN_MAX_CHANGES``. ``NETWARDEN_CONFIG`` names the file. Relative paths in the file
-(``baseline``, a ``file://`` state) are taken from the file's own directory.
+(``baseline``, a ``file://`` state, a cluster's ``kubeconfig``) are taken from the file's own directory.
 """
 
 from __future__ import annotations
@@ -160,7 +160,10 @@ def parse(doc: yaml_io.YamlDoc, *, base: Path = Path(".")) -> Settings:
     if data.get("ibmcloud") is not None:
         settings = replace(settings, ibmcloud=_ibmcloud(doc, data["ibmcloud"]))
     if data.get("kubernetes") is not None:
-        settings = replace(settings, clusters=_clusters(doc, data["kubernetes"]))
+        clusters = _clusters(doc, data["kubernetes"])
+        settings = replace(settings, clusters=tuple(
+            replace(c, kubeconfig=str(base / c.kubeconfig)) if c.kubeconfig and not Path(c.kubeconfig).is_absolute()
+            and not c.kubeconfig.startswith("~") else c for c in clusters))
     if data.get("notify") is not None:
         settings = replace(settings, notify=_notify(doc, data["notify"]))
     if data.get("remediation") is not None:

@@ -52,6 +52,15 @@ def test_full_config(tmp_path: Path) -> None:
     assert s.suppressions[0].expires == date(2027, 1, 31)
 
 
+def test_relative_kubeconfig_is_taken_from_the_config_directory(tmp_path: Path) -> None:
+    path = tmp_path / "netwarden.yaml"
+    path.write_text("kubernetes:\n  clusters:\n    - {name: a, kubeconfig: kube/config}\n"
+                    "    - {name: b, kubeconfig: /etc/kube/config}\n")
+    a, b = Settings.load(path, environ={}).clusters
+    assert a.kubeconfig == str(tmp_path / "kube" / "config")
+    assert b.kubeconfig == "/etc/kube/config"
+
+
 def test_environment_overrides_file(tmp_path: Path) -> None:
     path = tmp_path / "netwarden.yaml"
     path.write_text(FULL)
