@@ -29,13 +29,13 @@ from __future__ import annotations
 import ipaddress
 import itertools
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from netwarden.adapters import baseline_schema as schema
-from netwarden.adapters import yaml_io
+from netwarden.adapters import baseline_yaml, yaml_io
 from netwarden.adapters.files import write_atomic
 from netwarden.core import k8s_syntax, lint, normalize
 from netwarden.core.errors import BaselineError, Location
@@ -61,15 +61,20 @@ LAYOUT = ("vpc/<region>/<vpc>/network-acls/<acl>.yaml, vpc/<region>/<vpc>/subnet
 
 def read_baseline(path: Path) -> Snapshot:
     """The baseline directory ``path`` as a Snapshot; BaselineError (file:line: field) if it is not one."""
-    return read_baseline_with_sources(path)[0]
+    _check_dir(path)
+    return parse_tree({rel: _Lazy(path / rel) for rel in _yaml_files(path)}, str(path), lines=False)[0]
 
 
 def read_baseline_with_sources(path: Path) -> tuple[Snapshot, schema.Sources]:
     """The Snapshot and, for lint, where each ACL, rule, subnet, namespace and policy selector is."""
+    _check_dir(path)
+    return parse_tree({rel: _Lazy(path / rel) for rel in _yaml_files(path)}, str(path))
+
+
+def _check_dir(path: Path) -> None:
     if not path.is_dir():
         raise BaselineError("baseline directory not found" if not path.exists() else "not a directory",
                             location=Location(str(path)))
-    return parse_tree({rel: _Lazy(path / rel) for rel in _yaml_files(path)}, str(path))
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -112,54 +117,94 @@ class _ClusterParts:
     workloads_doc: yaml_io.YamlDoc | None = None
 
 
-def parse_tree(files: Mapping[str, _Lazy | str], root: str) -> tuple[Snapshot, schema.Sources]:
-    """Parse a baseline given as relative path -> file (or text), in sorted path order."""
-    sources: schema.Sources = {}
-    vpcs: dict[tuple[str, str], _VpcParts] = {}
-    clusters: dict[str, _ClusterParts] = {}
-    cidr_cache: dict[str, str] = {}
+def parse_tree(files: Mapping[str, _Lazy | str], root: str, *, lines: bool = True) -> tuple[Snapshot, schema.Sources]:
+    """Parse a baseline given as relative path -> file (or text), in sorted path order. Without
+    ``lines``, files are loaded the fast way (``baseline_yaml``) and only a file with a problem is
+    loaded again with line numbers, to name them; the sources then carry no lines."""
+    reader = _Reader(files, root.rstrip("/"), lines)
     for rel in sorted(files):
-        display = f"{root.rstrip('/')}/{rel}"
+        reader.file(rel)
+    snapshot = Snapshot(
+        vpcs=tuple(_vpc(region, name, parts, reader.located) for (region, name), parts in sorted(reader.vpcs.items())),
+        clusters=tuple(_cluster(name, parts, root, reader.located) for name, parts in sorted(reader.clusters.items())),
+    )
+    if not snapshot.vpcs and not snapshot.clusters:
+        raise BaselineError("no baseline files: expected vpc/<region>/<vpc>/... or kubernetes/<cluster>/...",
+                            location=Location(root))
+    return snapshot, reader.sources
+
+
+class _Reader:
+    """The state of one ``parse_tree``: what each file contributed, and where it came from."""
+
+    def __init__(self, files: Mapping[str, _Lazy | str], root: str, lines: bool) -> None:
+        self.files, self.root, self.lines = files, root, lines
+        self.sources: schema.Sources = {}
+        self.vpcs: dict[tuple[str, str], _VpcParts] = {}
+        self.clusters: dict[str, _ClusterParts] = {}
+        self.cidr_cache: dict[str, str] = {}
+
+    def load(self, rel: str, *, lines: bool) -> yaml_io.YamlDoc:
+        display, source = f"{self.root}/{rel}", self.files[rel]
+        if isinstance(source, _Lazy):
+            try:
+                text = source.path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                return yaml_io.load(source.path, display=display)  # raises the error that names the file
+        else:
+            text = source
+        if not lines:
+            data = baseline_yaml.fast_data(text)
+            if data is not baseline_yaml.NOT_PLAIN:
+                return yaml_io.YamlDoc(display, data)
+        return yaml_io.loads(text, file=display)
+
+    def located(self, doc: yaml_io.YamlDoc) -> yaml_io.YamlDoc:
+        """``doc`` with its line numbers (loaded again if it was loaded the fast way)."""
+        return doc if doc.lines else self.load(doc.file[len(self.root) + 1:], lines=True)
+
+    def file(self, rel: str) -> None:
         parts = rel.split("/")
         kind = _classify(parts)
         if kind is None:
-            raise BaselineError(f"not part of the baseline layout (expected {LAYOUT})", location=Location(display))
-        source = files[rel]
-        doc = (yaml_io.load(source.path, display=display) if isinstance(source, _Lazy)
-               else yaml_io.loads(source, file=display))
+            raise BaselineError(f"not part of the baseline layout (expected {LAYOUT})",
+                                location=Location(f"{self.root}/{rel}"))
+        doc = self.load(rel, lines=self.lines)
+        try:
+            self.parse(kind, parts, doc)
+        except BaselineError:
+            if doc.lines:
+                raise
+            self.parse(kind, parts, self.located(doc))  # the same problem, now with its line
+            raise
+
+    def parse(self, kind: str, parts: list[str], doc: yaml_io.YamlDoc) -> None:
+        sources, display = self.sources, doc.file
         if kind in ("acl", "subnets", "vpc"):
             scope = (parts[1], parts[2])
             _name_part(display, parts[1], "region")
             _name_part(display, parts[2], "VPC")
-            vpc = vpcs.setdefault(scope, _VpcParts())
+            vpc = self.vpcs.setdefault(scope, _VpcParts())
             if kind == "acl":
-                vpc.acls.append(schema.parse_acl(doc, scope, parts[4][:-5], sources, cidr_cache))
+                vpc.acls.append(schema.parse_acl(doc, scope, parts[4][:-5], sources, self.cidr_cache))
             elif kind == "subnets":
                 vpc.subnets, vpc.subnets_doc = schema.parse_subnets(doc, parts[1], scope, sources), doc
             else:
                 (vpc.default_acl, vpc.gateways), vpc.meta_doc = schema.parse_vpc_meta(doc), doc
                 sources[lint.vpc_subject(*scope)] = Location(display, 1)
+            return
+        cluster = self.clusters.setdefault(parts[1], _ClusterParts())
+        if kind == "namespaces":
+            cluster.namespaces = schema.parse_namespaces(doc, parts[1], sources)
+        elif kind == "workloads":
+            cluster.pods, cluster.workloads_doc = schema.parse_workloads(doc, parts[1], sources), doc
         else:
-            cluster = clusters.setdefault(parts[1], _ClusterParts())
-            if kind == "namespaces":
-                cluster.namespaces = schema.parse_namespaces(doc, parts[1], sources)
-            elif kind == "workloads":
-                cluster.pods, cluster.workloads_doc = schema.parse_workloads(doc, parts[1], sources), doc
-            else:
-                if k8s_syntax.dns1123_label(parts[2]):
-                    raise BaselineError(f"directory {parts[2]!r} is not a valid namespace name: "
-                                        f"{k8s_syntax.dns1123_label(parts[2])[0]}", location=Location(display))
-                policy = schema.parse_policy(doc, parts[1], parts[2], parts[3][:-5], sources)
-                cluster.policies.append(policy)
-                cluster.policy_docs[policy.key] = doc
-    snapshot = Snapshot(
-        vpcs=tuple(_vpc(region, name, parts) for (region, name), parts in sorted(vpcs.items())),
-        clusters=tuple(_cluster(name, parts, root) for name, parts in sorted(clusters.items())),
-    )
-    if not snapshot.vpcs and not snapshot.clusters:
-        raise BaselineError("no baseline files: expected vpc/<region>/<vpc>/... or kubernetes/<cluster>/...",
-                            location=Location(root))
-    return snapshot, sources
+            if k8s_syntax.dns1123_label(parts[2]):
+                raise BaselineError(f"directory {parts[2]!r} is not a valid namespace name: "
+                                    f"{k8s_syntax.dns1123_label(parts[2])[0]}", location=Location(display))
+            policy = schema.parse_policy(doc, parts[1], parts[2], parts[3][:-5], sources)
+            cluster.policies.append(policy)
+            cluster.policy_docs[policy.key] = doc
 
 
 def _classify(parts: list[str]) -> str | None:
@@ -183,40 +228,43 @@ def _name_part(display: str, value: str, what: str) -> None:
         raise BaselineError(f"directory {value!r} is not a valid IBM Cloud {what} name", location=Location(display))
 
 
-def _vpc(region: str, name: str, parts: _VpcParts) -> Vpc:
+def _vpc(region: str, name: str, parts: _VpcParts, located: Callable[[yaml_io.YamlDoc], yaml_io.YamlDoc]) -> Vpc:
     acls = {a.name for a in parts.acls}
     doc = parts.subnets_doc
     for subnet in parts.subnets:
         if subnet.network_acl not in acls and doc is not None:
-            raise schema.fail(doc, (subnet.name, "network_acl"), f"ACL {subnet.network_acl!r} is not in the baseline "
+            raise schema.fail(located(doc), (subnet.name, "network_acl"),
+                              f"ACL {subnet.network_acl!r} is not in the baseline "
                               f"(no vpc/{region}/{name}/network-acls/{subnet.network_acl}.yaml)")
         if (parts.gateways is not None and subnet.public_gateway is not None
                 and subnet.public_gateway not in parts.gateways and doc is not None):
-            raise schema.fail(doc, (subnet.name, "public_gateway"), f"public gateway {subnet.public_gateway!r} is not "
+            raise schema.fail(located(doc), (subnet.name, "public_gateway"),
+                              f"public gateway {subnet.public_gateway!r} is not "
                               f"among the public_gateways of vpc/{region}/{name}/vpc.yaml")
     if parts.default_acl is not None and parts.default_acl not in acls and parts.meta_doc is not None:
-        raise schema.fail(parts.meta_doc, ("default_network_acl",), f"ACL {parts.default_acl!r} is not in the "
+        raise schema.fail(located(parts.meta_doc), ("default_network_acl",), f"ACL {parts.default_acl!r} is not in the "
                           f"baseline (no vpc/{region}/{name}/network-acls/{parts.default_acl}.yaml)")
     with_cidr = sorted((ipaddress.ip_network(s.cidr), s.name) for s in parts.subnets if s.cidr)
     for (a, name_a), (b, name_b) in itertools.pairwise(with_cidr):
         if a.overlaps(b) and doc is not None:
-            raise schema.fail(doc, (name_b, "cidr"), f"{b} overlaps subnet {name_a} ({a}): the subnets of a VPC "
-                              "are disjoint")
+            raise schema.fail(located(doc), (name_b, "cidr"),
+                              f"{b} overlaps subnet {name_a} ({a}): the subnets of a VPC are disjoint")
     return Vpc(region=region, name=name, acls=normalize.sorted_by_name(parts.acls),
                subnets=normalize.sorted_by_name(parts.subnets), default_acl=parts.default_acl,
                public_gateways=parts.gateways or ())
 
 
-def _cluster(name: str, parts: _ClusterParts, root: str) -> Cluster:
+def _cluster(name: str, parts: _ClusterParts, root: str,
+             located: Callable[[yaml_io.YamlDoc], yaml_io.YamlDoc]) -> Cluster:
     declared = {n.name for n in parts.namespaces or []}
     for policy in parts.policies:
         if policy.namespace not in declared:
-            raise schema.fail(parts.policy_docs[policy.key], ("metadata", "namespace"),
+            raise schema.fail(located(parts.policy_docs[policy.key]), ("metadata", "namespace"),
                               f"namespace {policy.namespace!r} is not in kubernetes/{name}/namespaces.yaml",
                               "metadata.namespace")
     for pod in parts.pods:
         if pod.namespace not in declared and parts.workloads_doc is not None:
-            raise schema.fail(parts.workloads_doc, (pod.namespace,), f"namespace {pod.namespace!r} is not in "
+            raise schema.fail(located(parts.workloads_doc), (pod.namespace,), f"namespace {pod.namespace!r} is not in "
                               f"kubernetes/{name}/namespaces.yaml")
     if parts.namespaces is None and not parts.pods and not parts.policies:
         raise BaselineError("a cluster directory needs namespaces.yaml",
@@ -321,7 +369,7 @@ def write_baseline(snapshot: Snapshot, path: Path) -> list[Path]:
                                     location=Location(str(path)))
     texts = render(snapshot)
     try:
-        parse_tree(texts, str(path))
+        parse_tree(texts, str(path), lines=False)
     except BaselineError as e:
         raise BaselineError(f"the snapshot does not make a valid baseline: {e}", location=Location(str(path))) from e
     if path.exists() and not path.is_dir():

@@ -1,0 +1,74 @@
+"""A faster YAML load for the happy path of reading a large baseline; ``yaml_io`` for everything else.
+
+Reading a baseline the size of a large account (2,500 ACL files, 100,000 rules) is mostly YAML
+work: ``yaml_io.loads`` builds every node with its marks, records the line of every value and then
+runs PyYAML's generic constructor. ``check`` needs no line numbers unless something is wrong, so
+``fast_data`` parses with libyaml, resolves implicit tags through a memo (a baseline repeats the
+same keys and values thousands of times) and builds plain mappings, lists and strings directly,
+leaving only non-string scalars (ports, ICMP codes, nulls, booleans) to PyYAML's constructor.
+
+It returns ``NOT_PLAIN`` for anything out of the ordinary: a syntax error, a duplicate key, an
+anchor or alias, a merge key, an explicit tag, a non-string key. The caller then reads the file with
+``yaml_io.loads``, whose result and error messages are the reference; it does the same for any file
+whose content turns out to be invalid, so that every error still names its line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MEMO_LIMIT = 200_000
+_memo: dict[tuple[Any, str, Any], str] = {}
+
+NOT_PLAIN: Any = object()
+
+
+class _Loader(_Base):  # type: ignore[misc]
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is not yaml.ScalarNode:
+            return super().resolve(kind, value, implicit)
+        key = (implicit, value, None)
+        tag = _memo.get(key)
+        if tag is None:
+            if len(_memo) > _MEMO_LIMIT:
+                _memo.clear()
+            tag = _memo[key] = super().resolve(kind, value, implicit)
+        return tag
+
+
+class _NotPlain(Exception):
+    pass
+
+
+def fast_data(text: str) -> Any:
+    """The data of a plain YAML document (block mappings, lists and scalars), or ``NOT_PLAIN``."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        return None if node is None else _build(node, loader, set())
+    except (yaml.YAMLError, _NotPlain):
+        return NOT_PLAIN
+    finally:
+        loader.dispose()
+
+
+def _build(node: Any, loader: Any, seen: set[int]) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return node.value if node.tag == _STR else loader.construct_object(node, deep=True)
+    if id(node) in seen:  # an alias: leave sharing and recursion to PyYAML
+        raise _NotPlain
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode) and node.tag == _MAP:
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR or key_node.value in out:
+                raise _NotPlain
+            out[key_node.value] = _build(value_node, loader, seen)
+        return out
+    if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
+        return [_build(item, loader, seen) for item in node.value]
+    raise _NotPlain
