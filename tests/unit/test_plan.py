@@ -329,6 +329,16 @@ def test_only_selected_codes_are_remediated_and_the_rest_is_listed() -> None:
     assert [(s.finding.code, s.reason.split(" ")[0]) for s in plan.skipped] == [("acl-rule-unexpected", "not")]
 
 
+def test_a_subnet_opened_by_its_own_rules_gets_the_whole_acl_back_when_allow_all_is_selected() -> None:
+    live = chain(insert(0, f.rule("open", "allow", "inbound", "all", "0.0.0.0/0", "0.0.0.0/0")),
+                 delete("allow-ping-in"), insert(0, SSH_ANYWHERE, acl="acl-zone2"))(LIVE)
+    findings = diff(BASE, live)
+    plan = build(findings, BASE, live, PlanOptions(codes=frozenset({"subnet-allow-all"})))
+    assert [kind_of(s.op) for s in plan.steps] == ["delete-rule", "create-rule"]
+    assert all("subnet-allow-all" in s.codes for s in plan.steps)
+    assert [(s.finding.code, s.finding.resource.acl) for s in plan.skipped] == [("acl-rule-unexpected", "acl-zone2")]
+
+
 def test_suppressed_findings_are_not_remediated() -> None:
     live = insert(0, SSH_ANYWHERE)(LIVE)
     findings = diff(BASE, live)

@@ -336,3 +336,12 @@ def test_bad_arguments_are_one_line_and_exit_1(args: list[str], message: str, tm
     assert cli.main(["remediate", "--config", str(config), *args]) == 1
     err = capsys.readouterr().err
     assert err.startswith("netwarden: error: ") and message in err and err.count("\n") == 1
+
+
+def test_a_plan_refused_while_planning_is_a_refused_run() -> None:
+    live = drifted()
+    live = f.with_acl(live, "acl-zone2", [replace(r, id=None) for r in f.rules_of(live, "acl-zone2")])
+    w = World(live)
+    result = w.go()
+    assert result.status == "refused" and "no id for rule" in (result.reason or "")
+    assert w.estate.writes == [] and w.state.data == {}

@@ -200,7 +200,10 @@ def _refusal(plan: RemediationPlan, writers: Writers, max_changes: int) -> str |
 
 def _apply(plan: RemediationPlan, writers: Writers, ctx: Context, result: RemediationResult) -> RemediationResult:
     with _locks(ctx.state, plan.scopes, ctx.run_id):
-        fresh = ctx.refresh()
+        try:
+            fresh = ctx.refresh()
+        except PlanRefused as e:
+            return replace(result, status="refused", reason=f"{e}: nothing was changed")
         if fresh.plan.unreadable:
             return replace(result, status="incomplete", reason="the live state could not be read in full when "
                            "re-read under the lock: nothing was changed")
@@ -409,7 +412,12 @@ def run(baseline: Snapshot, read_live: Callable[[], Snapshot], writers: Writers,
     snapshot and report it already has, ``options.codes`` = ``remediation.auto`` and ``dry_run=False``."""
     live = live if live is not None else read_live()
     report = report if report is not None else _check(baseline, live, request, clock)
-    plan = plan_from(report, baseline, live, request.options)
+    try:
+        plan = plan_from(report, baseline, live, request.options)
+    except PlanRefused as e:
+        log.warning("remediation refused: %s", e)
+        return RemediationResult("refused", RemediationPlan(unreadable=live.unreadable), request.dry_run, run_id,
+                                 reason=f"{e}: nothing was changed", max_changes=request.max_changes)
     log.info("remediation plan: %d step(s) for %d finding(s), %d skipped", len(plan), len(plan.fixes),
              len(plan.skipped))
 

@@ -55,7 +55,7 @@ def render_text(result: RemediationResult) -> str:
 
 
 def _mark(n: int, applied: set[int], result: RemediationResult) -> str:
-    if result.dry_run or result.status in ("refused", "incomplete"):
+    if result.status in ("planned", "refused", "incomplete", "nothing-to-do"):
         return ""
     if n in applied:
         return "[applied] "

@@ -166,7 +166,11 @@ class _Builder:
                 self.labels(f)
             else:
                 self.skip([f], f"no automatic remediation for {f.code}")
-        handled = {fp for s in self.steps for fp in s.fixes} | {s.finding.fingerprint for s in self.skipped}
+        fixed = {fp for s in self.steps for fp in s.fixes}
+        # A finding a step fixes is not "left out", even when its code was not selected (the rules of an
+        # ACL restored whole because its subnet allows everything).
+        self.skipped = [s for s in self.skipped if s.finding.fingerprint not in fixed]
+        handled = fixed | {s.finding.fingerprint for s in self.skipped}
         self.skip((f for f in findings if f.fingerprint not in handled),
                   "nothing left to change: the live state already matches the baseline here")
         ordered = tuple(sorted(self.steps, key=lambda s: s.phase))
