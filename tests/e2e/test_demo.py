@@ -58,6 +58,9 @@ def test_event_alerts_and_scans_alert_once(story: tuple[str, Path, dict[str, int
     assert "is.subnet.network-acl.update" in event_part and "SUBNET-ALLOW-ALL" in event_part.upper()
     scan_part = text.split("== 5.")[1].split("== 6.")[0]
     assert "Slack received 1 message(s)" in scan_part
+    # the event already alerted subnet-allow-all, with the same content: the scan alerts only the other three
+    assert "NETWARDEN: 3 NEW (1 CRITICAL, 1 HIGH, 1 LOW)" in scan_part
+    assert "CHANGED" not in scan_part
 
 
 def test_remediation_applies_verifies_and_resolves(story: tuple[str, Path, dict[str, int]]) -> None:

@@ -25,6 +25,7 @@ from netwarden.core.at_event import ChangeEvent
 from netwarden.core.diff import diff
 from netwarden.core.errors import ProviderNotFound
 from netwarden.core.findings import Finding
+from netwarden.core.impact import annotate
 from netwarden.core.model import Snapshot, Vpc
 
 log = logging.getLogger(__name__)
@@ -141,7 +142,10 @@ def _gone(event: ChangeEvent, baseline: Snapshot, scope: Scope) -> EventOutcome:
 
 
 def _diff_part(base: Vpc, live: Vpc) -> list[Finding]:
-    return diff(Snapshot(vpcs=(base,)), Snapshot(vpcs=(live,)))
+    """The part's findings with their impact, as a full check would judge them, so that the next scan
+    sees the same finding (same content) and does not alert it again as changed."""
+    baseline, current = Snapshot(vpcs=(base,)), Snapshot(vpcs=(live,))
+    return annotate(diff(baseline, current), baseline, current)
 
 
 def _checked(event: ChangeEvent, scope: str, vpc: str, findings: Sequence[Finding]) -> EventOutcome:
