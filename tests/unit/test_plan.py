@@ -438,3 +438,11 @@ def _target() -> object:
     from netwarden.core.plan_steps import AclTarget
 
     return AclTarget("us-south", "prod-vpc", ACL, "acl-acl-zone1")
+
+
+def test_a_deny_replacement_cut_short_is_finished_without_another_rename() -> None:
+    cut_short = change("deny-all-in", name="deny-all-in-old", protocol="tcp", destination_port=f.normalize.ALL_PORTS,
+                       source_port=f.normalize.ALL_PORTS)(LIVE)
+    _, steps = plan_for(cut_short)
+    assert [kind_of(s.op) for s in steps] == ["create-rule", "delete-rule"]
+    assert diff(BASE, execute(cut_short, steps)[-1]) == []

@@ -164,7 +164,9 @@ class _Simulation:
         renamed: dict[str, str] = {}
         for op in replaces:
             assert op.live is not None and op.base is not None
-            if op.live.action == "deny" or op.base.action == "deny":
+            # Both rules exist for a while when either denies (the new deny first, the old deny last): the
+            # old one must give up its name first, if the new one is to have it.
+            if op.live.name == op.base.name and "deny" in (op.live.action, op.base.action):
                 renamed[op.live.name] = self._rename_aside(op)
         creates = sorted(by_kind.get("create", []) + replaces, key=lambda o: o.index or 0)
         deletes = by_kind.get("delete", []) + replaces
