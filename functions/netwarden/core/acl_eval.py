@@ -246,10 +246,10 @@ class Exposure:
             return "the allowed traffic is the same"
         parts = []
         if self.opened:
-            parts.append(f"opens {_count(self.opened)}")
+            parts.append(f"opens {_count(self.opened, self.after)}")
         if self.closed:
             closed = examples(self.closed, 1, within=self.before)
-            parts.append(f"closes {_count(self.closed)}" + (f" (e.g. {closed[0]})" if self.opened else ""))
+            parts.append(f"closes {_count(self.closed, self.before)}" + (f" (e.g. {closed[0]})" if self.opened else ""))
         return "; ".join(parts)
 
 
@@ -312,9 +312,10 @@ def _badness(box: Box) -> tuple[int, int, int, Box]:
     return (-width, 0 if sensitive else 1, order, box)
 
 
-def _count(flows: FlowSet) -> str:
-    n = sum(1 for _ in islice(flows.boxes(), RANKED))
-    more = "+" if n >= RANKED else ""
+def _count(flows: FlowSet, within: FlowSet) -> str:
+    """How many distinct flow ranges (as the examples show them) changed; "50+" beyond that."""
+    n = len(examples(flows, WIDENED, within=within))
+    more = "+" if n >= WIDENED else ""
     return f"{n}{more} flow range{'s' if n != 1 else ''}"
 
 

@@ -19,6 +19,7 @@ exact, and so is everything derived from them (exposure, shadowing, reachability
 from __future__ import annotations
 
 import ipaddress
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -127,28 +128,80 @@ def _combine(a: Any, b: Any, op: Op) -> Any:
 
 
 def merge(a: Tree, b: Tree, op: Op) -> Tree:
-    """Union, intersection or difference of two levels of equal depth, in canonical form."""
+    """Union, intersection or difference of two levels of equal depth, in canonical form.
+
+    One sweep over both interval lists; the parts of ``a`` before and after ``b`` are copied in bulk
+    (found by bisection), so subtracting or intersecting a small box costs little in a big set."""
     if not a:
         return b if op == "or" else ()
     if not b:
         return () if op == "and" else a
-    cuts = sorted({p for lo, hi, _ in a for p in (lo, hi + 1)} | {p for lo, hi, _ in b for p in (lo, hi + 1)})
+    first, last = b[0][0], b[-1][1]
+    i = bisect_left(a, first, key=_hi)  # a[:i] lies wholly before b
+    k = bisect_right(a, last, key=_lo)  # a[k:] lies wholly after b
     out: list[tuple[int, int, Any]] = []
-    i = j = 0
-    for k in range(len(cuts) - 1):
-        start, end = cuts[k], cuts[k + 1] - 1
-        while i < len(a) and a[i][1] < start:
+    if op != "and":
+        out.extend(a[:i])
+    j = 0
+    alo = a[i][0] if i < k else 0
+    blo = first
+    while i < k and j < len(b):
+        ahi, ac = a[i][1], a[i][2]
+        bhi, bc = b[j][1], b[j][2]
+        if ahi < blo:  # the rest of a[i] lies before b[j]
+            if op != "and":
+                _append(out, alo, ahi, ac)
             i += 1
-        while j < len(b) and b[j][1] < start:
-            j += 1
-        ca = a[i][2] if i < len(a) and a[i][0] <= start else None
-        cb = b[j][2] if j < len(b) and b[j][0] <= start else None
-        if ca is None and cb is None:
+            alo = a[i][0] if i < k else 0
             continue
-        child = _combine(ca, cb, op)
+        if bhi < alo:  # the rest of b[j] lies before a[i]
+            if op == "or":
+                _append(out, blo, bhi, bc)
+            j += 1
+            blo = b[j][0] if j < len(b) else 0
+            continue
+        if alo < blo:
+            if op != "and":
+                _append(out, alo, blo - 1, ac)
+            alo = blo
+        elif blo < alo:
+            if op == "or":
+                _append(out, blo, alo - 1, bc)
+            blo = alo
+        end = min(ahi, bhi)
+        child = _combine(ac, bc, op)
         if child is not None:
-            _append(out, start, end, child)
+            _append(out, alo, end, child)
+        if ahi == end:
+            i += 1
+            alo = a[i][0] if i < k else 0
+        else:
+            alo = end + 1
+        if bhi == end:
+            j += 1
+            blo = b[j][0] if j < len(b) else 0
+        else:
+            blo = end + 1
+    if op != "and" and i < k:
+        _append(out, alo, a[i][1], a[i][2])
+        for lo, hi, child in a[i + 1:k]:
+            _append(out, lo, hi, child)
+    if op == "or" and j < len(b):
+        _append(out, blo, b[j][1], b[j][2])
+        for lo, hi, child in b[j + 1:]:
+            _append(out, lo, hi, child)
+    if op != "and" and k < len(a):
+        _append(out, *a[k])
+        out.extend(a[k + 1:])
     return tuple(out)
+
+
+def _lo(item: tuple[int, int, Any]) -> int:
+    return item[0]
+
+
+def _hi(item: tuple[int, int, Any]) -> int:
+    return item[1]
 
 
 def box_tree(intervals: Sequence[Interval]) -> Tree:

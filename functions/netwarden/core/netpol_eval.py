@@ -156,6 +156,7 @@ class _Rule:
     externals: frozenset[int]
     numeric: PortSet
     named: tuple[tuple[str, str], ...]  # (port name, protocol)
+    numeric_id: int
 
     def ports_on(self, pod: Pod | None) -> PortSet:
         """The rule's ports against a destination pod (named ports resolve on it; None: outside)."""
@@ -169,6 +170,46 @@ class _Rule:
         return out
 
 
+class _Pool:
+    """Port sets interned as small ints, with their unions and intersections memoised: a cluster has
+    a handful of distinct port sets, and the evaluation combines them hundreds of thousands of times."""
+
+    def __init__(self) -> None:
+        self.sets: list[PortSet] = [NONE, ALL]
+        self._ids: dict[Tree, int] = {NONE.tree: 0, ALL.tree: 1}
+        self._or: dict[tuple[int, int], int] = {}
+        self._and: dict[tuple[int, int], int] = {}
+
+    def id(self, ports: PortSet) -> int:
+        found = self._ids.get(ports.tree)
+        if found is None:
+            found = self._ids[ports.tree] = len(self.sets)
+            self.sets.append(ports)
+        return found
+
+    def union(self, a: int, b: int) -> int:
+        if b in (a, 0):
+            return a
+        if a == 0:
+            return b
+        found = self._or.get((a, b))
+        if found is None:
+            found = self._or[(a, b)] = self.id(self.sets[a] | self.sets[b])
+        return found
+
+    def inter(self, a: int, b: int) -> int:
+        if b in (a, 1):
+            return a
+        if a == 1:
+            return b
+        if a == 0 or b == 0:
+            return 0
+        found = self._and.get((a, b))
+        if found is None:
+            found = self._and[(a, b)] = self.id(self.sets[a] & self.sets[b])
+        return found
+
+
 @dataclass(frozen=True, slots=True)
 class _Context:
     """What compiling and granting rules needs: the pods (and their keys), namespace labels and the
@@ -179,6 +220,7 @@ class _Context:
     ns_labels: Mapping[str, Mapping[str, str]]
     ext: Sequence[Interval]
     starts: list[int]
+    pool: _Pool
 
 
 def key(pod: Pod) -> str:
@@ -206,13 +248,14 @@ def reachability(cluster: Cluster, *, externals: Sequence[Interval] | None = Non
     pods = list(cluster.pods)
     ext = tuple(externals) if externals is not None else external_ranges(cluster.policies)
     ns_labels = _namespace_labels(cluster, pods, namespace_labels)
-    ingress: list[dict[Endpoint, PortSet] | None] = [None] * len(pods)
-    egress: list[dict[Endpoint, PortSet] | None] = [None] * len(pods)
+    ingress: list[dict[Endpoint, int] | None] = [None] * len(pods)
+    egress: list[dict[Endpoint, int] | None] = [None] * len(pods)
     by_ns: dict[str, list[int]] = {}
     for i, pod in enumerate(pods):
         by_ns.setdefault(pod.namespace, []).append(i)
     keys = [key(p) for p in pods]
-    ctx = _Context(pods, keys, ns_labels, ext, [lo for lo, _ in ext])
+    pool = _Pool()
+    ctx = _Context(pods, keys, ns_labels, ext, [lo for lo, _ in ext], pool)
     for policy in cluster.policies:
         spec = policy.spec
         types = spec.get("policyTypes") or ["Ingress"]
@@ -221,36 +264,37 @@ def reachability(cluster: Cluster, *, externals: Sequence[Interval] | None = Non
         for direction, table, peers_key in (("Ingress", ingress, "from"), ("Egress", egress, "to")):
             if direction not in types:
                 continue
-            rules = [_compile(r, peers_key, policy.namespace, ctx) for r in spec.get(direction.lower()) or []]
+            rules = [_compile(r, peers_key, policy.namespace, ctx, by_ns) for r in spec.get(direction.lower()) or []]
             for i in selected:
                 allowed = table[i]
                 if allowed is None:
                     allowed = table[i] = {}
                 for rule in rules:
                     _grant(allowed, rule, i if direction == "Ingress" else None, ctx)
+    sets, inter = pool.sets, pool.inter
     conns: dict[tuple[Endpoint, Endpoint], PortSet] = {}
     for s, src in enumerate(keys):
         out = egress[s]
         for d, dst in enumerate(keys):
             if s == d:
                 continue
-            e = ALL if out is None else out.get(dst, NONE)
+            e = 1 if out is None else out.get(dst, 0)
             if not e:
                 continue
             into = ingress[d]
-            c = e if into is None else e & into.get(src, NONE)
+            c = e if into is None else inter(e, into.get(src, 0))
             if c:
-                conns[(src, dst)] = c
+                conns[(src, dst)] = sets[c]
         for r in ext:
-            e = ALL if out is None else out.get(r, NONE)
+            e = 1 if out is None else out.get(r, 0)
             if e:
-                conns[(src, r)] = e
+                conns[(src, r)] = sets[e]
     for d, dst in enumerate(keys):
         into = ingress[d]
         for r in ext:
-            c = ALL if into is None else into.get(r, NONE)
+            c = 1 if into is None else into.get(r, 0)
             if c:
-                conns[(r, dst)] = c
+                conns[(r, dst)] = sets[c]
     return Reachability(tuple(keys), ext, conns)
 
 
@@ -266,7 +310,8 @@ def _namespace_labels(cluster: Cluster, pods: Sequence[Pod],
     return labels
 
 
-def _compile(rule: Mapping[str, Any], peers_key: str, namespace: str, ctx: _Context) -> _Rule:
+def _compile(rule: Mapping[str, Any], peers_key: str, namespace: str, ctx: _Context,
+             by_ns: Mapping[str, list[int]]) -> _Rule:
     pods, ns_labels, ext = ctx.pods, ctx.ns_labels, ctx.ext
     peers = rule.get(peers_key) or []
     if not peers:
@@ -279,14 +324,13 @@ def _compile(rule: Mapping[str, Any], peers_key: str, namespace: str, ctx: _Cont
                 ext_set |= _block_ranges(peer["ipBlock"], ctx.starts)
                 continue
             ns_sel = peer.get("namespaceSelector")
-            pod_sel = peer.get("podSelector")
-            for i, pod in enumerate(pods):
-                if ns_sel is None:
-                    in_ns = pod.namespace == namespace
-                else:
-                    in_ns = selector_matches(ns_sel, ns_labels.get(pod.namespace, {}))
-                if in_ns and selector_matches(pod_sel or {}, pod.labels):
-                    pod_set.add(i)
+            pod_sel = peer.get("podSelector") or {}
+            if ns_sel is None:
+                namespaces = [namespace]
+            else:
+                namespaces = [ns for ns in by_ns if selector_matches(ns_sel, ns_labels.get(ns, {}))]
+            for ns in namespaces:
+                pod_set.update(i for i in by_ns.get(ns, ()) if selector_matches(pod_sel, pods[i].labels))
     numeric = NONE
     named: list[tuple[str, str]] = []
     ports = rule.get("ports") or []
@@ -306,7 +350,7 @@ def _compile(rule: Mapping[str, Any], peers_key: str, namespace: str, ctx: _Cont
             high = int(port.get("endPort") or low)
             if low <= high:
                 numeric = numeric | PortSet.of(proto, low, high)
-    return _Rule(frozenset(pod_set), frozenset(ext_set), numeric, tuple(named))
+    return _Rule(frozenset(pod_set), frozenset(ext_set), numeric, tuple(named), ctx.pool.id(numeric))
 
 
 def _block_ranges(block: Mapping[str, Any], starts: list[int]) -> set[int]:
@@ -329,25 +373,26 @@ def _block_ranges(block: Mapping[str, Any], starts: list[int]) -> set[int]:
     return out
 
 
-def _grant(allowed: dict[Endpoint, PortSet], rule: _Rule, target: int | None, ctx: _Context) -> None:
-    """Add what ``rule`` allows to ``allowed`` (keyed by peer). ``target``: the selected pod for
-    ingress (named ports resolve on it); None for egress (they resolve on each peer pod)."""
-    pods, keys, ext = ctx.pods, ctx.keys, ctx.ext
+def _grant(allowed: dict[Endpoint, int], rule: _Rule, target: int | None, ctx: _Context) -> None:
+    """Add what ``rule`` allows to ``allowed`` (peer -> interned port set). ``target``: the selected
+    pod for ingress (named ports resolve on it); None for egress (they resolve on each peer pod)."""
+    pods, keys, ext, pool = ctx.pods, ctx.keys, ctx.ext, ctx.pool
+    union = pool.union
     if target is not None:
-        ports = rule.ports_on(pods[target])
+        ports = pool.id(rule.ports_on(pods[target])) if rule.named else rule.numeric_id
         if ports:
             for p in rule.pods:
-                allowed[keys[p]] = allowed.get(keys[p], NONE) | ports
+                allowed[keys[p]] = union(allowed.get(keys[p], 0), ports)
             for r in rule.externals:
-                allowed[ext[r]] = allowed.get(ext[r], NONE) | ports
+                allowed[ext[r]] = union(allowed.get(ext[r], 0), ports)
         return
     for p in rule.pods:
-        ports = rule.ports_on(pods[p])
+        ports = pool.id(rule.ports_on(pods[p])) if rule.named else rule.numeric_id
         if ports:
-            allowed[keys[p]] = allowed.get(keys[p], NONE) | ports
-    if rule.numeric:
+            allowed[keys[p]] = union(allowed.get(keys[p], 0), ports)
+    if rule.numeric_id:
         for r in rule.externals:
-            allowed[ext[r]] = allowed.get(ext[r], NONE) | rule.numeric
+            allowed[ext[r]] = union(allowed.get(ext[r], 0), rule.numeric_id)
 
 
 def _ip_blocks(spec: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
