@@ -18,12 +18,21 @@ Excluded, with the reason (these outputs are not copied and not run):
 * the 8 endpoint-level diffs (``*_endpointsDiff``) and the endpoint-level reports: they combine
   security groups (stateful), instances, load balancers and routing with the ACLs; netwarden
   evaluates ACLs;
-* the explain and lint outputs: rule-level explanations, not connectivity.
+* the explain outputs: rule-level explanations of endpoint connections, not connectivity; and the
+  lints other than "Network ACL rules shadowed by higher priority rules" (security groups, split
+  subnets, CIDRs outside the VPC, unattached ACLs).
+
+* shadowed rules (``lint_out/*_Lint``, every lint test whose expected output exists): the ACL rules
+  the analyzer reports as shadowed by higher-priority rules are exactly those ``acl_eval.shadowed``
+  finds, and the one rule ``shadowed`` names as covering is among the analyzer's shadowing rules.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from vpc_adapter import (
@@ -36,7 +45,13 @@ from vpc_adapter import (
     subnet_connectivity,
 )
 
-DATA = Path(__file__).parent / "data" / "vpc-network-config-analyzer" / "pkg" / "ibmvpc" / "examples"
+from netwarden.core.acl_eval import shadowed
+
+ROOT = Path(__file__).parent / "data" / "vpc-network-config-analyzer"
+DATA = ROOT / "pkg" / "ibmvpc" / "examples"
+LINT_CASES: list[dict[str, Any]] = json.loads((ROOT / "lint_cases.json").read_text(encoding="utf-8"))["cases"]
+SHADOWED = re.compile(r'network ACL "(?P<acl>[^"]+)" rule is shadowed by higher priority rules\n'
+                      r'\tRule details: name: (?P<rule>[^,]+),.*?\n\t\tShadowing rules:\n(?P<by>(?:\t\t\t.*\n?)+)')
 REPORTS = DATA / "out" / "analysis_out"
 
 
@@ -79,6 +94,21 @@ def test_subnets_diff(name: str) -> None:
     want = parse_subnets_diff((DATA / "out" / "diff_out" / f"{name}_all_vpcs_subnetsDiff.txt").read_text("utf-8"))
     for side in ("before", "after"):
         assert got[side] == want[side], f"{side}: {got[side].differences(want[side])}"
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.conformance(
+    "vpc-network-config-analyzer shadowed-rules"), id=c["name"]) for c in LINT_CASES])
+def test_shadowed_rules(case: dict[str, Any]) -> None:
+    text = (ROOT / case["expected_output"]).read_text(encoding="utf-8")
+    want = {(m["acl"], m["rule"]): set(re.findall(r"name: ([^,]+),", m["by"])) for m in SHADOWED.finditer(text)}
+    got: dict[tuple[str, str], str | None] = {}
+    for vpc in load_config(ROOT / case["input"]).vpcs:
+        for acl in vpc.acls:
+            for index, by in shadowed(acl.rules):
+                got[(acl.name, acl.rules[index].name)] = acl.rules[by].name if by is not None else None
+    assert set(got) == set(want)
+    for key, by in got.items():
+        assert by is None or by in want[key]
 
 
 def test_the_recommended_cases_are_present() -> None:
