@@ -30,73 +30,33 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from netwarden.app import check
+from netwarden.app.remediate_exec import (
+    DEFAULT_RETRY,
+    Observer,
+    RetryPolicy,
+    StepFailure,
+    Writers,
+    apply_step,
+    execute,
+)
 from netwarden.core import plan as planner
 from netwarden.core import snapshot_io
-from netwarden.core.errors import (
-    NetwardenError,
-    PermanentRemediationError,
-    PlanRefused,
-    ProviderConflict,
-    ProviderError,
-    ProviderThrottled,
-    ProviderUnavailable,
-    TemporaryRemediationError,
-)
+from netwarden.core.errors import PlanRefused
 from netwarden.core.findings import Finding
 from netwarden.core.lifecycle import SuppressionRule
 from netwarden.core.model import Snapshot
-from netwarden.core.plan_steps import (
-    ApplyPolicy,
-    CreateRule,
-    DeletePolicy,
-    DeleteRule,
-    KubeOperation,
-    MoveRule,
-    Operation,
-    RemediationPlan,
-    ReplaceSubnetAcl,
-    RuleRef,
-    SetGateway,
-    SetNamespaceLabels,
-    Step,
-    UnsetGateway,
-    UpdateRule,
-)
-from netwarden.core.ports import KubeWriter, StateStore, VpcWriter
+from netwarden.core.plan_steps import KubeOperation, RemediationPlan
+from netwarden.core.ports import StateStore
 from netwarden.core.report import CheckReport
 
 log = logging.getLogger(__name__)
 
+__all__ = ["STATUSES", "Context", "Observer", "Refresh", "RemediationResult", "Request", "RetryPolicy",
+           "StepFailure", "Verification", "Writers", "apply_step", "plan_from", "remediate", "run"]
+
 #: Outcomes. ``nothing-to-do`` and ``in_sync``: 0; ``planned`` and ``drift``: 2; ``incomplete``: 3;
 #: ``refused`` and ``failed``: 1 (see ``entrypoints.commands.remediate``).
 STATUSES = ("nothing-to-do", "planned", "refused", "incomplete", "failed", "in_sync", "drift")
-TEMPORARY = (TemporaryRemediationError, ProviderThrottled, ProviderUnavailable, ProviderConflict)
-
-
-@dataclass(frozen=True, slots=True)
-class Writers:
-    vpc: VpcWriter | None = None
-    kube: KubeWriter | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """``attempts`` per step in all; waits ``base_delay * 2**n`` (or what the API asked), at most ``max_delay``."""
-
-    attempts: int = 4
-    base_delay: float = 0.5
-    max_delay: float = 8.0
-
-
-@dataclass(frozen=True, slots=True)
-class StepFailure:
-    step: int
-    error: str
-    temporary: bool
-    attempts: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"step": self.step, "error": self.error, "temporary": self.temporary, "attempts": self.attempts}
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,10 +101,6 @@ class Refresh:
 
     plan: RemediationPlan
     snapshot: Snapshot
-
-
-#: Called after every applied step with its number (1-based) and the step: tests read the estate there.
-Observer = Callable[[int, Step], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +171,7 @@ def _apply(plan: RemediationPlan, writers: Writers, ctx: Context, result: Remedi
         audit.start(fresh.snapshot)
         result = replace(result, audit_key=audit.key)
         try:
-            applied, failure = _execute(plan.steps, writers, ctx)
+            applied, failure = execute(plan.steps, writers, ctx.retry, ctx.sleep, ctx.observer)
         except BaseException as e:
             audit.finish("error", [], None, None, reason=f"{type(e).__name__}: {e}")
             raise
@@ -238,99 +194,6 @@ def _locks(state: StateStore, scopes: Sequence[str], owner: str) -> Iterator[Non
         for scope in sorted(scopes):
             stack.enter_context(state.lock(f"remediate/{scope}", owner))
         yield
-
-
-def _execute(steps: Sequence[Step], writers: Writers, ctx: Context) -> tuple[tuple[int, ...], StepFailure | None]:
-    created: dict[tuple[str, str, str, str], str] = {}
-    applied: list[int] = []
-    for n, step in enumerate(steps, 1):
-        failure = _attempt(n, step, writers, created, ctx)
-        if failure is not None:
-            log.error("remediation stopped at step %d of %d (%s): %s; applied: %s", n, len(steps), step.description,
-                      failure.error, ", ".join(map(str, applied)) or "none")
-            return tuple(applied), failure
-        applied.append(n)
-        log.info("step %d/%d applied: %s", n, len(steps), step.description)
-        if ctx.observer is not None:
-            ctx.observer(n, step)
-    return tuple(applied), None
-
-
-def _attempt(n: int, step: Step, writers: Writers, created: dict[tuple[str, str, str, str], str],
-             ctx: Context) -> StepFailure | None:
-    policy = ctx.retry
-    for attempt in range(1, policy.attempts + 1):
-        try:
-            apply_step(step.op, writers, created)
-            return None
-        except TEMPORARY as e:
-            if attempt == policy.attempts:
-                return StepFailure(n, f"{e} (still failing after {attempt} attempts)", True, attempt)
-            delay = min(policy.max_delay, _asked_delay(e) or policy.base_delay * 2 ** (attempt - 1))
-            log.warning("step %d: temporary error, retry %d/%d in %.1fs: %s", n, attempt, policy.attempts - 1,
-                        delay, e)
-            ctx.sleep(delay)
-        except NetwardenError as e:
-            return StepFailure(n, str(e), False, attempt)
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _asked_delay(e: NetwardenError) -> float | None:
-    if isinstance(e, TemporaryRemediationError):
-        return e.delay
-    if isinstance(e, ProviderError):
-        return e.retry_after
-    return None
-
-
-def apply_step(op: Operation, writers: Writers, created: dict[tuple[str, str, str, str], str]) -> None:
-    """Make the one write ``op`` stands for; ``created`` maps rules this run created to their ids."""
-    if isinstance(op, KubeOperation):
-        _apply_kube(op, writers.kube)
-        return
-    vpc = writers.vpc
-    if vpc is None:
-        raise PermanentRemediationError("no VPC writer")
-    match op:
-        case CreateRule(target=t, rule=rule, before=before):
-            new_id = vpc.create_rule(t.region, t.vpc, t.acl, rule, _resolve(before, t.region, t.vpc, t.acl, created))
-            created[(t.region, t.vpc, t.acl, rule.name)] = new_id
-        case UpdateRule(target=t, rule_id=rid, patch=patch):
-            vpc.update_rule(t.region, t.vpc, t.acl, rid, dict(patch))
-        case MoveRule(target=t, rule_id=rid, before=before):
-            vpc.move_rule(t.region, t.vpc, t.acl, rid, _resolve(before, t.region, t.vpc, t.acl, created))
-        case DeleteRule(target=t, rule_id=rid):
-            vpc.delete_rule(t.region, t.vpc, t.acl, rid)
-        case ReplaceSubnetAcl(region=r, vpc=v, subnet=s, acl=acl):
-            vpc.replace_subnet_acl(r, v, s, acl)
-        case SetGateway(region=r, vpc=v, subnet=s, gateway=gw):
-            vpc.set_subnet_gateway(r, v, s, gw)
-        case UnsetGateway(region=r, vpc=v, subnet=s):
-            vpc.unset_subnet_gateway(r, v, s)
-
-
-def _apply_kube(op: KubeOperation, kube: KubeWriter | None) -> None:
-    if kube is None:
-        raise PermanentRemediationError("no Kubernetes writer")
-    match op:
-        case ApplyPolicy(cluster=c, policy=p):
-            kube.apply_policy(c, p)
-        case DeletePolicy(cluster=c, namespace=ns, name=name):
-            kube.delete_policy(c, ns, name)
-        case SetNamespaceLabels(cluster=c, namespace=ns):
-            kube.set_namespace_labels(c, ns)
-
-
-def _resolve(ref: RuleRef | None, region: str, vpc: str, acl: str,
-             created: dict[tuple[str, str, str, str], str]) -> str | None:
-    if ref is None:
-        return None
-    if ref.id is not None:
-        return ref.id
-    found = created.get((region, vpc, acl, ref.name))
-    if found is None:
-        raise PermanentRemediationError(f"rule {ref.name} was to be created earlier in this run, and was not")
-    return found
 
 
 def _verify(plan: RemediationPlan, report: CheckReport) -> Verification:
@@ -406,7 +269,7 @@ def plan_from(report: CheckReport, baseline: Snapshot, live: Snapshot, options: 
 
 def run(baseline: Snapshot, read_live: Callable[[], Snapshot], writers: Writers, request: Request, *,
         state: StateStore | None, run_id: str, clock: Callable[[], str], live: Snapshot | None = None,
-        report: CheckReport | None = None, observer: Observer | None = None, retry: RetryPolicy = RetryPolicy(),
+        report: CheckReport | None = None, observer: Observer | None = None, retry: RetryPolicy = DEFAULT_RETRY,
         sleep: Callable[[float], None] = time.sleep) -> RemediationResult:
     """Snapshot (or ``live``), check (or ``report``), plan, and ``remediate``. Scan's auto mode passes the
     snapshot and report it already has, ``options.codes`` = ``remediation.auto`` and ``dry_run=False``."""
