@@ -64,10 +64,17 @@ def diff(baseline: Reachability, live: Reachability) -> list[PairChange]:
     """Every pair whose connections differ, sorted (pods first, then outside ranges)."""
     base_pods, live_pods = set(baseline.pods), set(live.pods)
     changes: list[PairChange] = []
-    pairs = {p for p in (*baseline.conns, *live.conns) if isinstance(p[0], str) and isinstance(p[1], str)}
-    for src, dst in pairs:
-        before, after = baseline.get(src, dst), live.get(src, dst)
-        if before != after:
+    bconns, lconns = baseline.conns, live.conns
+    for conns, other, first in ((bconns, lconns, True), (lconns, bconns, False)):
+        for (src, dst), mine in conns.items():
+            if not (isinstance(src, str) and isinstance(dst, str)):
+                continue
+            theirs = other.get((src, dst), NONE)
+            if not first and theirs is not NONE:
+                continue  # seen from the baseline's side already
+            if mine is theirs or mine == theirs:
+                continue
+            before, after = (mine, theirs) if first else (theirs, mine)
             changes.append(_change(src, dst, before, after, (base_pods, live_pods)))
     atoms = [(atom, _lookup(baseline, atom), _lookup(live, atom))
              for atom in _refine(baseline.externals, live.externals)]
