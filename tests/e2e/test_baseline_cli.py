@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import shutil
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -122,3 +123,29 @@ def test_an_incomplete_capture_writes_nothing(fake: FakeServer, estate: Path, ca
     assert "unreadable: us-south" in captured.err
     assert f"nothing was written to {out}" in captured.err
     assert not out.exists()
+
+
+# --- the policy files are manifests kubectl applies -------------------------------------------------
+
+KUBECTL = shutil.which("kubectl")
+
+
+@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed on this machine (not on PATH)")
+def test_kubectl_applies_the_policy_directory(fake: FakeServer, tmp_path: Path) -> None:
+    (tmp_path / "kubeconfig").write_text("")
+    base = [str(KUBECTL), "--kubeconfig", str(tmp_path / "kubeconfig"), "--cache-dir", str(tmp_path / "cache"),
+            "--server", f"{fake.url}/k8s/iks-cluster", "--request-timeout", "10s"]
+
+    def kubectl(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*base, *args], capture_output=True, text=True, timeout=60, check=False)
+
+    for namespace in ("accounts", "finance"):
+        assert kubectl("create", "namespace", namespace).returncode == 0
+    done = kubectl("apply", "-f", str(BASELINE / POLICIES))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [f"networkpolicy.networking.k8s.io/{name} created"
+                                        for name in ("accounts-allow", "backend-allow", "db-allow")]
+    refused = kubectl("apply", "-f", str(REPO / "tests/fixtures/bad-baselines/netpol-recipe-namespace-selector"
+                                         / "kubernetes/prod-cluster/accounts/backend-allow.yaml"))
+    assert refused.returncode != 0
+    assert 'unknown field "spec.ingress[0].from[0].NamespaceSelector"' in refused.stderr
