@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from netwarden.config import Settings
-from netwarden.core.errors import NetwardenError
 from netwarden.entrypoints import wiring
 from netwarden.entrypoints.cli import EXIT_DRIFT, EXIT_ERROR, EXIT_INCOMPLETE, EXIT_OK, write_output
 
