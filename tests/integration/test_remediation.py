@@ -4,10 +4,10 @@
 For every finding code that has a remediation (drifted four at a time, one estate per kind of resource,
 each code on its own resource): the plan has a step for it; ``remediate`` without ``--apply`` leaves the
 emulators' state byte-for-byte as it was (IAM's count of tokens issued aside); ``remediate --apply`` puts
-the baseline back and the next ``check`` exits 0. Then: six findings of four kinds fixed in one run; a permanent 5xx on exactly the
-third write stops the run with an audit record, and the next run finishes the job; and while a subnet
-that fell back to the allow-all ACL is remediated, no state read after a step lets through more than the
-state before or after the run (exact flow sets, ``core.acl_eval``).
+the baseline back and the next ``check`` exits 0. Then: six findings of four kinds fixed in one run; a
+permanent 5xx on exactly the third write stops the run with an audit record, and the next run finishes
+the job; and while a subnet that fell back to the allow-all ACL is remediated, no state read after a
+step lets through more than the state before or after the run (exact flow sets, ``core.acl_eval``).
 """
 
 from __future__ import annotations
