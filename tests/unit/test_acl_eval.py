@@ -155,8 +155,7 @@ SUBNET = "10.240.0.0/24"
     ],
 )
 def test_exposure(base: list[AclRule], live: list[AclRule], state: str, first: str | None) -> None:
-    e = acl_eval.Exposure.of_acls(acl_eval.AclFlows.of(base).effective(SUBNET),
-                                  acl_eval.AclFlows.of(live).effective(SUBNET))
+    e = acl_eval.exposure(base, live, SUBNET)
     assert e.state == state
     assert (e.examples()[0] if e.examples() else None) == first
     assert e.summary()

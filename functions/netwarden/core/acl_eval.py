@@ -319,6 +319,11 @@ def _count(flows: FlowSet, within: FlowSet) -> str:
     return f"{n}{more} flow range{'s' if n != 1 else ''}"
 
 
+def exposure(baseline: Sequence[AclRule], live: Sequence[AclRule], subnet: str | None = None) -> Exposure:
+    """The exposure diff of two rule lists, at the subnet ``subnet`` (a CIDR) or as a whole."""
+    return Exposure.of_acls(AclFlows.of(baseline).effective(subnet), AclFlows.of(live).effective(subnet))
+
+
 def lost(baseline: AclFlows, live: AclFlows, need: FlowSet) -> FlowSet:
     """The part of ``need`` (flows a cluster cannot do without) the baseline allowed and live does not."""
     return (need & baseline.all()) - live.all()

@@ -132,26 +132,38 @@ class _Analysis:
             e = Exposure.of_acls(b, lv)
             opened, closed = opened | e.opened, closed | e.closed
             before, after = before | e.before, after | e.after
-            for need, why in self._needs(subnet, base.cidr, base_vpc, live_vpc):
+            for need, why in _needs(base.cidr):
                 gone = lost(b, lv, need)
                 if gone:
                     where = f" at subnet {subnet}" if subnet else ""
                     breakage.append(f"{why}{where} is no longer allowed: {examples(gone, 1)[0]}")
+            if subnet is not None and base.cidr is not None:
+                breakage.extend(self._inter_zone(subnet, base.cidr, (b, lv), base_vpc, live_vpc))
         exposure = Exposure(opened, closed, before, after)
         return Impact(exposure.state, exposure.examples(), tuple(dict.fromkeys(breakage)), exposure.summary())
 
-    def _needs(self, subnet: str | None, cidr: str | None, base_vpc: Vpc | None,
-               live_vpc: Vpc | None) -> Iterable[tuple[FlowSet, str]]:
-        """The flows the subnet's workers cannot do without, each with the reason."""
-        for block, why in IBM_PRIVATE:
-            yield all_traffic(source=block, destination=cidr), f"inbound from the {why}"
-            yield all_traffic(source=cidr, destination=block), f"outbound to the {why}"
-        if subnet is None or cidr is None:
-            return
-        for other in self._other_zone_workers(subnet, base_vpc, live_vpc):
+    def _inter_zone(self, subnet: str, cidr: str, flows: tuple[AclFlows, AclFlows], base_vpc: Vpc | None,
+                    live_vpc: Vpc | None) -> list[str]:
+        """Breakage of the traffic with the worker subnets of the other zones: one set for all of
+        them, and only when some of it is lost, which of them."""
+        others = self._other_zone_workers(subnet, base_vpc, live_vpc)
+        if not others:
+            return []
+        need = FlowSet()
+        for other in others:
             assert other.cidr is not None
-            yield (all_traffic(source=other.cidr, destination=cidr) | all_traffic(source=cidr, destination=other.cidr),
-                   f"inter-zone traffic with worker subnet {other.name} ({other.cidr})")
+            need = need | all_traffic(source=other.cidr, destination=cidr) | all_traffic(source=cidr,
+                                                                                           destination=other.cidr)
+        gone = lost(*flows, need)
+        out = []
+        for other in others if gone else ():
+            assert other.cidr is not None
+            mine = gone & (all_traffic(source=other.cidr, destination=cidr) | all_traffic(source=cidr,
+                                                                                             destination=other.cidr))
+            if mine:
+                out.append(f"inter-zone traffic with worker subnet {other.name} ({other.cidr}) at subnet {subnet} "
+                           f"is no longer allowed: {examples(mine, 1)[0]}")
+        return out
 
     def _other_zone_workers(self, subnet: str, base_vpc: Vpc | None, live_vpc: Vpc | None) -> list[Subnet]:
         """The worker subnets of the other zones: the clusters' worker subnets when they are known,
@@ -194,6 +206,13 @@ class _Analysis:
                                                     f"through public gateway {gateway}")
         return Impact("narrowed", shown, breakage=(f"egress to the public internet through public gateway {gateway}",),
                       summary="the workers lost their path to the internet")
+
+
+def _needs(cidr: str | None) -> Iterable[tuple[FlowSet, str]]:
+    """The IBM private ranges a subnet's workers cannot do without, both ways, each with the reason."""
+    for block, why in IBM_PRIVATE:
+        yield all_traffic(source=block, destination=cidr), f"inbound from the {why}"
+        yield all_traffic(source=cidr, destination=block), f"outbound to the {why}"
 
 
 def _using(acl: str, base_vpc: Vpc | None, live_vpc: Vpc | None) -> list[str]:
