@@ -60,6 +60,13 @@ def test_protocol_all_is_icmp_tcp_udp() -> None:
     assert old == new
 
 
+def test_legacy_deny_all_is_any() -> None:
+    old = normalize.acl_rule(**_rule(action="deny", protocol_="all"))  # type: ignore[arg-type]
+    assert old.protocol == "any"
+    assert normalize.acl_rule_from_api({"name": "d", "action": "deny", "direction": "inbound", "protocol": "all",
+                                        "source": "0.0.0.0/0", "destination": "0.0.0.0/0"}).protocol == "any"
+
+
 def test_tcp_ports_default_to_all() -> None:
     rule = normalize.acl_rule(**_rule())  # type: ignore[arg-type]
     assert rule.destination_port == ALL_PORTS and rule.source_port == ALL_PORTS

@@ -3,7 +3,7 @@
 Real estates say the same thing in several ways. What is folded here, and why:
 
 * ``protocol: all`` (VPC API versions before 2025-12-09) is ``icmp_tcp_udp`` (the same stored rule,
-  rendered by date);
+  rendered by date), and a legacy ``deny`` + ``all`` rule is ``any``, as the API now renders it;
 * a tcp/udp rule without ports allows 1-65535, and the API fills those in on read;
 * a bare address ``10.0.0.1`` is the network ``10.0.0.1/32``;
 * a NetworkPolicy is what the API server stores: ``policyTypes`` inferred when absent, protocol TCP
@@ -54,7 +54,11 @@ def _network(value: str, strict: bool) -> str:
     return str(ipaddress.ip_network(value, strict=strict))
 
 
-def protocol(value: str) -> str:
+def protocol(value: str, action: str = "allow") -> str:
+    """The current spelling of a protocol. A legacy ``deny`` + ``all`` rule is what the API now shows as
+    ``any`` (deny + ``icmp_tcp_udp`` does not exist: denying those three takes ``any`` or three rules)."""
+    if value == "all" and action == "deny":
+        return "any"
     return PROTOCOL_SYNONYMS.get(value, value)
 
 
@@ -105,7 +109,7 @@ def acl_rule(
         raise NormalizeError("action", f"{action!r} is not 'allow' or 'deny'")
     if direction not in ("inbound", "outbound"):
         raise NormalizeError("direction", f"{direction!r} is not 'inbound' or 'outbound'")
-    proto = protocol(protocol_)
+    proto = protocol(protocol_, action)
     if proto in PORT_PROTOCOLS:
         destination_port = destination_port or ALL_PORTS
         source_port = source_port or ALL_PORTS
@@ -137,7 +141,7 @@ def acl_rule(
 
 def acl_rule_from_api(raw: Mapping[str, Any]) -> AclRule:
     """A VPC API rule (``NetworkACLRule`` / ``NetworkACLRuleItem`` as a dict) -> AclRule."""
-    proto = protocol(str(raw["protocol"]))
+    proto = protocol(str(raw["protocol"]), str(raw["action"]))
     dport = sport = None
     if proto in PORT_PROTOCOLS:
         dport = PortRange(int(raw.get("destination_port_min", 1)), int(raw.get("destination_port_max", 65535)))
