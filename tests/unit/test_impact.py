@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from netwarden.adapters.baseline_fs import read_baseline
+from netwarden.app import check as check_app
 from netwarden.core import diff, impact
 from netwarden.core.findings import Finding, ResourceRef, make
 from netwarden.core.model import (
@@ -314,3 +317,44 @@ def test_netpol_drift(case: str, code: str, exposure: str, severity: str, exampl
     if example is not None:
         assert example in found.impact.examples, found.impact.examples
     assert bool(found.impact.breakage) is breakage
+
+
+# --- the committed recipe baseline, through ``check`` ----------------------------------------------
+
+RECIPE_DIR = Path(__file__).resolve().parents[2] / "baseline"
+RECIPE_ACL = "iks-cluster-us-south-1-acl"
+SSH_ANYWHERE = AclRule("allow-ssh-inbound", "allow", "inbound", "tcp", "0.0.0.0/0", "0.0.0.0/0",
+                       PortRange(22, 22), PortRange(1, 65535))
+
+
+def _recipe_drift(edit: Callable[[list[AclRule]], list[AclRule]]) -> tuple[Snapshot, Snapshot]:
+    baseline = read_baseline(RECIPE_DIR)
+    vpc0 = baseline.vpcs[0]
+    acls = tuple(replace(a, rules=tuple(edit(list(a.rules)))) if a.name == RECIPE_ACL else a for a in vpc0.acls)
+    return baseline, replace(baseline, vpcs=(replace(vpc0, acls=acls), *baseline.vpcs[1:]))
+
+
+def _swap_ssh_above_deny(rules: list[AclRule]) -> list[AclRule]:
+    """The baseline plus a dead allow below deny-all-inbound, then that allow swapped above it."""
+    return [*rules[:-1], SSH_ANYWHERE, rules[-1]]
+
+
+@pytest.mark.parametrize(
+    ("edit", "code", "severity", "example", "breakage"),
+    [
+        pytest.param(_swap_ssh_above_deny, "acl-rule-unexpected", "critical", "tcp 22 from 0.0.0.0/0 to 10.240.0.0/24",
+                     None, id="allow-above-deny"),
+        pytest.param(lambda rules: [r for r in rules if r.name != "allow-ibm-private-network-outbound"],
+                     "acl-rule-missing", "critical", "tcp 1-65535 from 10.240.0.0/24 to 166.8.0.0/14",
+                     "outbound to the IBM private service endpoints 166.8.0.0/14", id="delete-166.8-outbound"),
+    ],
+)
+def test_check_on_the_recipe_baseline(edit: Callable[[list[AclRule]], list[AclRule]], code: str, severity: str,
+                                      example: str, breakage: str | None) -> None:
+    baseline, live = _recipe_drift(edit)
+    report = check_app.run(baseline, live)
+    [found] = [f for f in report.findings if f.resource.acl == RECIPE_ACL]
+    assert (found.code, found.severity) == (code, severity)
+    assert example in found.impact.examples
+    assert bool(breakage) == bool(found.impact.breakage)
+    assert breakage is None or breakage in found.impact.breakage[0]
