@@ -229,6 +229,11 @@ def _fault_response(fault: Fault) -> Response:
     return Response.json(body, status, headers)
 
 
+def _host(address: str | bytes | bytearray) -> str:
+    """A bound address as text (typeshed allows bytes for AF_UNIX; an IP server binds AF_INET)."""
+    return address if isinstance(address, str) else bytes(address).decode()
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # Headers and body go out in two writes: with Nagle's algorithm on, the client's delayed ACK
@@ -240,7 +245,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         request = Request.from_target(self.command, self.path, dict(self.headers.items()), body)
-        host = self.headers.get("Host") or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
+        host = self.headers.get("Host") or f"{_host(self.server.server_address[0])}:{self.server.server_address[1]}"
         try:
             response = self.server.cloud.handle(request, host)
         except Exception as e:  # an emulator bug must show as a 500, not kill the connection silently
@@ -281,7 +286,7 @@ class FakeServer:
         self._server = _Server((host, port), self.cloud)
         self._thread: threading.Thread | None = None
         bound_host, bound_port = self._server.server_address[:2]
-        self.url = f"http://{bound_host}:{bound_port}"
+        self.url = f"http://{_host(bound_host)}:{bound_port}"
         self.cloud.url = self.url
 
     @property
