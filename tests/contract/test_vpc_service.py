@@ -90,6 +90,11 @@ def test_paging_defaults_to_50_and_refuses_bad_limits_and_tokens(fake: FakeServe
     page = parsed(NetworkACLCollection, sdk.list_network_acls())
     assert (page["limit"], page["total_count"], len(page["network_acls"])) == (50, 56, 50)
     assert len(NetworkAclsPager(client=sdk, limit=7).get_all()) == 56
+    fake.cloud.add_fault({"path": r"/network_acls\?.*start=14_", "status": 503, "count": 1})  # page 3 of 7s
+    fake.cloud.requests.clear()
+    refused(NetworkAclsPager(client=sdk, limit=7).get_all, 503, "injected fault")
+    assert [r["status"] for r in vpc_requests(fake)] == [200, 200, 503]
+    assert len(NetworkAclsPager(client=sdk, limit=7).get_all()) == 56
     refused(lambda: sdk.list_network_acls(limit=101), 400, "from 1 to 100")
     refused(lambda: sdk.list_network_acls(limit=0), 400, "from 1 to 100")
     refused(lambda: sdk.list_network_acls(start="not-a-token"), 400, "start token")

@@ -10,8 +10,8 @@ Facts followed (``ibm-cloud-apis.md`` sections 1 and 3): a VPC is created with a
 allows all inbound and all outbound traffic (rules ``allow-inbound`` and ``allow-outbound``,
 icmp_tcp_udp, 0.0.0.0/0); names are unique per VPC (VPCs per region); omitted names become hyphenated
 random words; ``version`` (YYYY-MM-DD) and ``generation`` (2) are required on every call; pages hold
-50 items by default and at most 100, and ``start`` is an opaque token (here, the id of the first item
-of the page).
+50 items by default and at most 100, and ``start`` is an opaque token (here, the index and id of the
+first item of the page).
 """
 
 from __future__ import annotations
@@ -371,18 +371,21 @@ def parse_limit(value: str | None) -> int:
 
 
 def page(items: Sequence[T], key: Callable[[T], str], start: str | None, limit_arg: str | None) -> Page:
-    """One page of ``items``; ``start`` is the key of the page's first item (opaque to clients)."""
+    """One page of ``items``. ``start`` is opaque to clients; here it is ``<index>_<id>`` of the page's first
+    item: the id says where the page starts (so pages survive inserts and deletes before them), the index
+    lets a fault's regex on ``path?query`` pick a page (``start=100_`` is the second page of 100)."""
     limit = parse_limit(limit_arg)
     offset = 0
     if start:
         keys = [key(item) for item in items]
-        if start not in keys:
+        index, _, ident = start.partition("_")
+        if not index.isdigit() or ident not in keys:
             raise BadField(f"start token {start!r} is not valid for this collection", field="start",
                            value=start, target_type="parameter")
-        offset = keys.index(start)
+        offset = keys.index(ident)
     chunk = list(items[offset: offset + limit])
     rest = items[offset + limit:]
-    return Page(chunk, limit, len(items), key(rest[0]) if rest else None)
+    return Page(chunk, limit, len(items), f"{offset + limit}_{key(rest[0])}" if rest else None)
 
 
 # --- VPCs -----------------------------------------------------------------------------------------
