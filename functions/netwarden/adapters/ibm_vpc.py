@@ -6,8 +6,9 @@ collection. An ACL's rules are listed separately only when the embedded list is 
 rule still names a ``before``). One IAM token serves every region. Reads retry 429 and 5xx with
 backoff, honouring ``Retry-After`` up to a bound. A region that still fails is reported
 ``Unreadable("us-south", reason)``; a VPC whose data cannot be read, ``Unreadable("us-south/vpc")``;
-the rest is returned. Only IAM refusing the API key, or an API that cannot be reached in any region,
-fails the whole read.
+the rest is returned. Only refused credentials (IAM refusing the API key, the API refusing the token),
+an unknown resource group, or an API that cannot be reached in any region fail the whole read: those are
+the user's to fix, and a scan that reported them as unreadable scopes would hide them.
 
 SDK results are converted into ``core.model`` once, here (rules with ``normalize.acl_rule_from_api``).
 """
