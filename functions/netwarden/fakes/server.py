@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import random
 import re
 import threading
@@ -222,7 +223,8 @@ def _query_string(request: Request) -> str:
 
 def _fault_response(fault: Fault) -> Response:
     status = fault.status or 503
-    headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
+    # Retry-After is whole seconds (RFC 9110); urllib3 refuses "0.5" as an invalid header.
+    headers = {"Retry-After": str(math.ceil(fault.retry_after))} if fault.retry_after is not None else {}
     code = "too_many_requests" if status == 429 else "service_unavailable" if status >= 500 else "fault"
     body = {"errors": [{"code": code, "message": f"injected fault: HTTP {status}"}], "status_code": status,
             "trace": "fault-injected", "kind": "Status", "code": status, "message": f"injected fault: HTTP {status}"}
