@@ -1,7 +1,7 @@
 """Use-case: check a live snapshot against the baseline, and decide what the outcome is.
 
 The diff (``core.diff``) says what differs; this use-case adds what it means and what to do with it:
-the impact of each finding (``core.impact``, when that analysis is present), which findings a
+the impact of each finding (``core.impact``), which findings a
 suppression from the config covers (``core.lifecycle.match_suppression``: code plus resource path,
 a trailing ``*`` matches a prefix, active through its ``expires`` day), and the status:
 
@@ -15,13 +15,12 @@ suppression is reported as expired and suppresses nothing. Decisions are logged 
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from netwarden.core.diff import diff
-from netwarden.core.findings import Finding
+from netwarden.core.impact import annotate
 from netwarden.core.lifecycle import SuppressionRule, match_suppression
 from netwarden.core.model import Snapshot
 from netwarden.core.report import CheckReport, SuppressionMark, sorted_findings
@@ -42,7 +41,7 @@ def run(
     now = datetime.now(UTC)
     today = today or now.date()
     generated_at = generated_at or now.replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    findings = _annotate(diff(baseline, live), baseline, live)
+    findings = annotate(diff(baseline, live), baseline, live)
     marks: dict[str, SuppressionMark] = {}
     for finding in findings:
         rule, expired = match_suppression(finding, suppressions, today)
@@ -64,15 +63,3 @@ def run(
     return CheckReport(status=status, findings=sorted_findings(findings), unreadable=live.unreadable,
                        generated_at=generated_at, suppressions=marks)
 
-
-def _annotate(findings: list[Finding], baseline: Snapshot, live: Snapshot) -> list[Finding]:
-    """Fill in impact (and so severity) with ``core.impact`` when that analysis is installed."""
-    try:
-        impact = importlib.import_module("netwarden.core.impact")
-    except ModuleNotFoundError as e:
-        if e.name != "netwarden.core.impact":
-            raise
-        log.debug("impact analysis not available: findings keep an unknown impact")
-        return findings
-    annotated: list[Finding] = list(impact.annotate(findings, baseline, live))
-    return annotated

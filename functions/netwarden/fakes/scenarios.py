@@ -98,8 +98,11 @@ def config_for(url: str, name: str, baseline: Snapshot | None, baseline_dir: str
                      "resource_manager_url": f"{url}/rm"},
     }
     served = clusters(name, baseline)
-    if served:
-        config["kubernetes"] = {"clusters": [{"name": c, "server": f"{url}/k8s/{c}"} for c in served]}
+    if served and baseline is not None:
+        # the baseline's namespaces are the managed ones: kube-system and default are not the estate
+        config["kubernetes"] = {"clusters": [
+            {"name": c.name, "server": f"{url}/k8s/{c.name}", "namespaces": [n.name for n in c.namespaces]}
+            for c in baseline.clusters if c.name in served]}
     return config
 
 
