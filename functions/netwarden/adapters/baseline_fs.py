@@ -303,7 +303,7 @@ def render(snapshot: Snapshot) -> dict[str, str]:
                 workloads.setdefault(pod.namespace, []).append(workload_data(pod))
             out[f"{base}/workloads.yaml"] = yaml_io.dumps(workloads)
         for policy in cluster.policies:
-            out[f"{base}/{policy.namespace}/{policy.name}.yaml"] = yaml_io.dumps(policy_manifest(policy))
+            out[f"{base}/{policy.namespace}/{policy.name}.yaml"] = yaml_io.dumps(normalize.netpol_manifest(policy))
     return out
 
 
@@ -336,23 +336,6 @@ def workload_data(pod: Pod) -> dict[str, Any]:
         out["ports"] = [{"port": p.port, "protocol": p.protocol, **({"name": p.name} if p.name else {})}
                         for p in pod.ports]
     return out
-
-
-def policy_manifest(policy: NetworkPolicy) -> dict[str, Any]:
-    """The manifest ``kubectl apply -f`` takes, with the canonical spec."""
-    metadata: dict[str, Any] = {"name": policy.name, "namespace": policy.namespace}
-    if policy.labels:
-        metadata["labels"] = dict(sorted(policy.labels.items()))
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": metadata,
-            "spec": _plain(policy.spec)}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def write_baseline(snapshot: Snapshot, path: Path) -> list[Path]:

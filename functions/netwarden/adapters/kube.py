@@ -166,15 +166,6 @@ def _remediation_errors(what: str) -> Iterator[None]:
         raise PermanentRemediationError(f"{what}: {e}") from e
 
 
-def policy_manifest(policy: NetworkPolicy) -> dict[str, Any]:
-    """The NetworkPolicy object a remediation writes: the baseline's spec and labels."""
-    metadata: dict[str, Any] = {"name": policy.name, "namespace": policy.namespace}
-    if policy.labels:
-        metadata["labels"] = dict(policy.labels)
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": metadata,
-            "spec": dict(policy.spec)}
-
-
 class KubeClusterWriter:
     """``core.ports.KubeWriter``: create-or-replace a policy, delete one, set a namespace's labels."""
 
@@ -201,7 +192,7 @@ class KubeClusterWriter:
         conn = self._conn(cluster)
         net = conn.networking()
         endpoint = f"{conn.endpoint}/apis/networking.k8s.io/v1/namespaces/{policy.namespace}/networkpolicies"
-        body = policy_manifest(policy)
+        body = normalize.netpol_manifest(policy)
         with _remediation_errors(f"apply NetworkPolicy {policy.key} in {cluster}"):
             try:
                 live = call(lambda: net.read_namespaced_network_policy(policy.name, policy.namespace,

@@ -22,7 +22,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from netwarden.core.model import ALL_PORTS, ICMP_TCP_UDP, PORT_PROTOCOLS, AclRule, PortRange
+from netwarden.core.model import ALL_PORTS, ICMP_TCP_UDP, PORT_PROTOCOLS, AclRule, NetworkPolicy, PortRange
 
 PROTOCOL_SYNONYMS = {"all": ICMP_TCP_UDP}
 
@@ -268,6 +268,24 @@ def netpol_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
     if egress:
         out["egress"] = sorted((_rule(r, "to") for r in egress), key=_sort_key)
     return out
+
+
+def netpol_manifest(policy: NetworkPolicy) -> dict[str, Any]:
+    """The plain manifest of a policy, as ``kubectl apply -f`` takes it, a baseline file holds it and a
+    remediation writes it: its metadata labels (sorted) and its canonical spec as plain JSON data."""
+    metadata: dict[str, Any] = {"name": policy.name, "namespace": policy.namespace}
+    if policy.labels:
+        metadata["labels"] = dict(sorted(policy.labels.items()))
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": metadata,
+            "spec": _plain(policy.spec)}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 def labels(value: Mapping[str, Any] | None) -> dict[str, str]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from netwarden.core.findings import Finding
 from netwarden.core.model import AclRule, Namespace, NetworkPolicy, Unreadable
-from netwarden.core.normalize import acl_rule_to_api
+from netwarden.core.normalize import acl_rule_to_api, netpol_manifest
 
 NETPOL_API = "/apis/networking.k8s.io/v1"
 
@@ -177,8 +177,8 @@ def api_call(op: Operation) -> ApiCall:
         case ApplyPolicy(cluster=cluster, policy=p, exists=exists):
             base = f"{NETPOL_API}/namespaces/{p.namespace}/networkpolicies"
             if exists:
-                return ApiCall(f"kubernetes {cluster}", "PUT", f"{base}/{p.name}", policy_manifest(p))
-            return ApiCall(f"kubernetes {cluster}", "POST", base, policy_manifest(p))
+                return ApiCall(f"kubernetes {cluster}", "PUT", f"{base}/{p.name}", netpol_manifest(p))
+            return ApiCall(f"kubernetes {cluster}", "POST", base, netpol_manifest(p))
         case DeletePolicy(cluster=cluster, namespace=ns, name=name):
             return ApiCall(f"kubernetes {cluster}", "DELETE", f"{NETPOL_API}/namespaces/{ns}/networkpolicies/{name}")
         case SetNamespaceLabels(cluster=cluster, namespace=ns, remove=remove):
@@ -186,23 +186,6 @@ def api_call(op: Operation) -> ApiCall:
             return ApiCall(f"kubernetes {cluster}", "PATCH", f"/api/v1/namespaces/{ns.name}",
                            {"metadata": {"labels": labels}})
     raise TypeError(f"not an operation: {op!r}")  # pragma: no cover - the match is exhaustive
-
-
-def policy_manifest(policy: NetworkPolicy) -> dict[str, Any]:
-    """The NetworkPolicy as a plain manifest (what ``kubectl apply -f`` would send)."""
-    meta: dict[str, Any] = {"name": policy.name, "namespace": policy.namespace}
-    if policy.labels:
-        meta["labels"] = dict(policy.labels)
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta,
-            "spec": _plain(policy.spec)}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def scope_of(op: Operation) -> str:
