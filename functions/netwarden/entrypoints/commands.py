@@ -45,7 +45,7 @@ def check(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     base = settings.baseline
-    baseline = wiring.read_snapshot(base) if base.is_file() else wiring.read_baseline(base)
+    baseline = wiring.load_baseline(base)
     live = wiring.read_snapshot(Path(args.snapshot)) if args.snapshot else wiring.live_snapshot(settings)
     report = check_app.run(baseline, live, suppressions=settings.suppressions, generated_at=wiring.now_rfc3339())
     write_output(render(report, args.format, baseline_dir=wiring.repo_path(base)), args.out)
@@ -63,7 +63,6 @@ def remediate(args: argparse.Namespace) -> int:
     from netwarden.app.snapshot import take
     from netwarden.core.errors import ConfigError
     from netwarden.core.findings import CODES
-    from netwarden.core.plan import PlanOptions
 
     settings = settings_from(args)
     unknown = sorted(set(args.only or ()) - set(CODES))
@@ -72,13 +71,9 @@ def remediate(args: argparse.Namespace) -> int:
     max_changes = settings.remediation.max_changes if args.max_changes is None else args.max_changes
     if max_changes < 0:
         raise ConfigError("--max-changes: expected a whole number >= 0")
-    base = settings.baseline
-    baseline = wiring.read_snapshot(base) if base.is_file() else wiring.read_baseline(base)
-    options = PlanOptions(codes=frozenset(args.only) if args.only else None,
-                          restore_namespace_labels=settings.remediation.restore_namespace_labels)
-    request = app.Request(options=options, dry_run=not args.apply, max_changes=max_changes,
-                          suppressions=settings.suppressions, initiator="cli")
-    writers = app.Writers(vpc=wiring.vpc_writer(settings), kube=wiring.kube_writer(settings))
+    baseline = wiring.load_baseline(settings.baseline)
+    request, writers = wiring.remediation(settings, codes=args.only, dry_run=not args.apply, initiator="cli",
+                                          max_changes=max_changes)
     vpc_reader, kube_reader = wiring.vpc_reader(settings), wiring.kube_reader(settings)  # one each, for every read
     result = app.run(baseline, lambda: take(vpc_reader, kube_reader, taken_at=wiring.now_rfc3339()), writers, request,
                      state=wiring.state_store(settings) if args.apply else None,
@@ -99,8 +94,7 @@ def scan(args: argparse.Namespace) -> int:
 
     logs.configure()
     settings = settings_from(args)
-    path = settings.baseline
-    return run_scan(settings, wiring.read_snapshot(path) if path.is_file() else wiring.read_baseline(path))
+    return run_scan(settings, wiring.load_baseline(settings.baseline))
 
 
 def run_scan(settings: Settings, baseline: Snapshot) -> int:
@@ -151,13 +145,9 @@ def _auto_remediator(settings: Settings, baseline: Snapshot, store: StateStore) 
     def remediator(live: Snapshot, report: CheckReport, run_id: str) -> RemediationOutcome:
         from netwarden.app import remediate
         from netwarden.app.scan import outcome_of
-        from netwarden.core.plan import PlanOptions
 
-        options = PlanOptions(codes=frozenset(settings.remediation.auto),
-                              restore_namespace_labels=settings.remediation.restore_namespace_labels)
-        request = remediate.Request(options=options, dry_run=False, max_changes=settings.remediation.max_changes,
-                                    suppressions=settings.suppressions, initiator="scan")
-        writers = remediate.Writers(vpc=wiring.vpc_writer(settings), kube=wiring.kube_writer(settings))
+        request, writers = wiring.remediation(settings, codes=settings.remediation.auto, dry_run=False,
+                                              initiator="scan")
         result = remediate.run(baseline, lambda: wiring.live_snapshot(settings), writers, request, state=store,
                                run_id=run_id, clock=wiring.now_rfc3339, live=live, report=report)
         return outcome_of(result)

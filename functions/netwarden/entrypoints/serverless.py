@@ -30,8 +30,7 @@ EXIT_OK = 0
 
 def baseline_for(settings: Settings, scope: Scope | None = None) -> Snapshot:
     """The deployment's baseline (a directory or a snapshot file), cut to ``scope`` when given."""
-    path = settings.baseline
-    baseline = wiring.read_snapshot(path) if path.is_file() else wiring.read_baseline(path)
+    baseline = wiring.load_baseline(settings.baseline)
     return restrict(baseline, scope) if scope is not None else baseline
 
 
@@ -78,7 +77,6 @@ def _record_remediated_event(settings: Settings, baseline: Snapshot, outcome: Ev
 
     from netwarden.app import remediate
     from netwarden.app import scan as scan_app
-    from netwarden.core.plan import PlanOptions
     from netwarden.entrypoints import commands
 
     assert settings.ibmcloud is not None and outcome.vpc is not None and outcome.scope is not None
@@ -91,10 +89,7 @@ def _record_remediated_event(settings: Settings, baseline: Snapshot, outcome: Ev
     run_id = f"event-{scan_app.new_run_id(now)}"
 
     def remediator() -> scan_app.RemediationOutcome:
-        options = PlanOptions(codes=codes, restore_namespace_labels=settings.remediation.restore_namespace_labels)
-        request = remediate.Request(options=options, dry_run=False, max_changes=settings.remediation.max_changes,
-                                    suppressions=settings.suppressions, initiator="event")
-        writers = remediate.Writers(vpc=wiring.vpc_writer(vpc_settings))
+        request, writers = wiring.remediation(vpc_settings, codes=codes, dry_run=False, initiator="event")
         result = remediate.run(vpc_baseline, lambda: wiring.live_snapshot(vpc_settings), writers, request,
                                state=store, run_id=run_id, clock=wiring.now_rfc3339)
         log.info("event remediation %s: %s", result.status, result.reason or f"{len(result.applied)} step(s)")
@@ -109,15 +104,9 @@ def _record_remediated_event(settings: Settings, baseline: Snapshot, outcome: Ev
 def remediation(settings: Settings, *, apply: bool, only: tuple[str, ...] | None) -> dict[str, Any]:
     """The function's work: plan (``apply=False``) or remediate, with the config's safeguards."""
     from netwarden.app import remediate
-    from netwarden.core.plan import PlanOptions
 
     baseline = baseline_for(settings)
-    options = PlanOptions(codes=frozenset(only) if only else None,
-                          restore_namespace_labels=settings.remediation.restore_namespace_labels)
-    request = remediate.Request(options=options, dry_run=not apply, max_changes=settings.remediation.max_changes,
-                                suppressions=settings.suppressions, initiator="function")
-    # The writers are built for a plan too: the safeguards refuse a plan that no writer could execute.
-    writers = remediate.Writers(vpc=wiring.vpc_writer(settings), kube=wiring.kube_writer(settings))
+    request, writers = wiring.remediation(settings, codes=only, dry_run=not apply, initiator="function")
     result = remediate.run(baseline, lambda: wiring.live_snapshot(settings), writers, request,
                            state=wiring.state_store(settings) if apply else None,
                            run_id=f"function-{uuid.uuid4().hex[:12]}", clock=wiring.now_rfc3339)

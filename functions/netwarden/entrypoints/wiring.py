@@ -6,13 +6,18 @@ imports neither ibm_vpc nor kubernetes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from netwarden.config import Settings
 from netwarden.core.lint import LintFinding
 from netwarden.core.model import Snapshot
 from netwarden.core.ports import KubeReader, KubeWriter, Notifier, StateStore, VpcReader, VpcWriter
+
+if TYPE_CHECKING:
+    from netwarden.app.remediate import Request, Writers
 
 
 def now_rfc3339() -> str:
@@ -91,6 +96,25 @@ def live_snapshot(settings: Settings) -> Snapshot:
     from netwarden.app import snapshot
 
     return snapshot.take(vpc_reader(settings), kube_reader(settings), taken_at=now_rfc3339())
+
+
+def load_baseline(path: Path) -> Snapshot:
+    """The baseline at ``path``: a baseline directory, or a snapshot file standing in for one."""
+    return read_snapshot(path) if path.is_file() else read_baseline(path)
+
+
+def remediation(settings: Settings, *, codes: Iterable[str] | None, dry_run: bool, initiator: str,
+                max_changes: int | None = None) -> tuple[Request, Writers]:
+    """A remediation request with the config's safeguards, and the writers of the config's scope.
+    The writers are built for a dry run too: the safeguards refuse a plan no writer could execute."""
+    from netwarden.app.remediate import Request, Writers
+    from netwarden.core.plan import PlanOptions
+
+    options = PlanOptions(codes=frozenset(codes) if codes else None,
+                          restore_namespace_labels=settings.remediation.restore_namespace_labels)
+    request = Request(options=options, dry_run=dry_run, suppressions=settings.suppressions, initiator=initiator,
+                      max_changes=settings.remediation.max_changes if max_changes is None else max_changes)
+    return request, Writers(vpc=vpc_writer(settings), kube=kube_writer(settings))
 
 
 def read_baseline(path: Path) -> Snapshot:
