@@ -6,6 +6,7 @@ it reset first, so tests never see each other's state.
 
 from __future__ import annotations
 
+import http.client
 import os
 from collections.abc import Iterator
 
@@ -45,3 +46,24 @@ def fake(fake_server: FakeServer) -> FakeServer:
     """The emulators, reset: empty VPC API, no clusters, no faults, empty logs."""
     fake_server.cloud.reset()
     return fake_server
+
+
+@pytest.fixture(autouse=True)
+def plain_http_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An IBM SDK service built while DEBUG logging is on turns on http.client's wire dump for the whole
+    process, with a print replacement that breaks on the headers list of a 100-continue answer (which
+    ibm-cos-sdk's PutObject gets): whatever ran before, every test starts with http.client as shipped."""
+    monkeypatch.setattr(http.client.HTTPConnection, "debuglevel", 0)
+    monkeypatch.setattr(http.client, "print", print, raising=False)
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> Iterator[str]:
+    """moto's S3 server (IBM Cloud Object Storage speaks the S3 API), on port 0, for the session."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()

@@ -4,7 +4,6 @@ recorder and an SMTP server, and the state lives in a directory or in moto's S3.
 
 from __future__ import annotations
 
-import http.client
 import json
 import uuid
 from collections.abc import Iterator
@@ -15,7 +14,6 @@ from typing import Any
 
 import pytest
 import requests
-from moto.server import ThreadedMotoServer
 from sink_servers import SMTP_PASSWORD, SMTP_USER, SmtpRecorder, WebhookRecorder, smtp_server, webhook_server
 
 from netwarden.adapters import notifiers as registry
@@ -120,24 +118,6 @@ def sinks(fake: FakeServer, servers: tuple[SmtpRecorder, WebhookRecorder]) -> Si
     env = NotifierEnv(environ=environ, iam_url=f"{fake.url}/iam", timeout=5,
                       retry=RetryPolicy(attempts=2, sleep=lambda _: None))
     return Sinks(fake, smtp, hook, registry.build(channels, env))
-
-
-@pytest.fixture(autouse=True)
-def plain_http_client(monkeypatch: pytest.MonkeyPatch) -> None:
-    """An IBM SDK service built while DEBUG logging is on turns on http.client's wire dump for the whole
-    process, with a print replacement that breaks on the headers list of a 100-continue answer (which
-    ibm-cos-sdk's PutObject gets): whatever ran before, these tests start with http.client as shipped."""
-    monkeypatch.setattr(http.client.HTTPConnection, "debuglevel", 0)
-    monkeypatch.setattr(http.client, "print", print, raising=False)
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture(params=["file", "cos"])

@@ -3,14 +3,12 @@ moto's S3 server (a real third-party emulator, in server mode on port 0)."""
 
 from __future__ import annotations
 
-import http.client
 import logging
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 from netwarden.adapters.state_cos import CosStateStore, parse_url
 from netwarden.adapters.state_file import FileStateStore
@@ -26,24 +24,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture(autouse=True)
-def plain_http_client(monkeypatch: pytest.MonkeyPatch) -> None:
-    """An IBM SDK service built while DEBUG logging is on turns on http.client's wire dump for the whole
-    process, with a print replacement that breaks on the headers list of a 100-continue answer (which
-    ibm-cos-sdk's PutObject gets): whatever ran before, these tests start with http.client as shipped."""
-    monkeypatch.setattr(http.client.HTTPConnection, "debuglevel", 0)
-    monkeypatch.setattr(http.client, "print", print, raising=False)
-
-
-@pytest.fixture(scope="session")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 def cos_store(moto_url: str, clock: Clock, prefix: str = "netwarden/state") -> CosStateStore:
