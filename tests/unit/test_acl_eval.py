@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from netwarden.core import acl_eval
-from netwarden.core.flowset import FlowSet, cidr_interval
+from netwarden.core.flowset import FlowSet, box_tree, cidr_interval
+from netwarden.core.flowset_fast import covers
 from netwarden.core.model import AclRule, PortRange
 from netwarden.core.normalize import NormalizeError
 
@@ -193,3 +196,50 @@ def test_pair_flows_need_both_acls() -> None:
     back = pair_flows(two, "10.240.64.0/24", one, SUBNET)
     assert conns_between(back).text() == "nothing"  # not every address pair of IPv4: 0.0.0.0/0 is not covered
     assert conns_between(back, cidr_interval("10.240.64.0/24"), cidr_interval(SUBNET)).text() == "tcp 1-65535"
+
+
+def _random_rules(seed: int, n: int) -> list[AclRule]:
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        protocol = rng.choice(["tcp", "udp", "icmp", "icmp_tcp_udp", "any", "gre"])
+        action = "allow" if protocol == "icmp_tcp_udp" else rng.choice(["allow", "deny"])
+        remote = rng.choice(["0.0.0.0/0", "10.0.0.0/8", f"10.{rng.randrange(4)}.0.0/16",
+                             f"10.0.{rng.randrange(4)}.0/24"])
+        ports = {}
+        if protocol in ("tcp", "udp"):
+            low = rng.choice([22, 80, 443, 1000])
+            ports = {"destination_port": PortRange(low, low + rng.choice([0, 100])), "source_port": PortRange(1, 65535)}
+        out.append(AclRule(f"r{i}", action, rng.choice(["inbound", "outbound"]), protocol, remote, "10.0.0.0/16",
+                           **ports))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_allowed_flows_equals_first_match(seed: int) -> None:
+    """The last-to-first shortcut of ``allowed_flows`` gives exactly the first-match evaluation's set."""
+    rules = _random_rules(seed, 3 + seed * 3)
+    for direction in acl_eval.DIRECTIONS:
+        assert acl_eval.allowed_flows(rules, direction) == acl_eval.evaluate(rules, direction).allowed
+
+
+def test_allowed_flows_raises_only_where_first_match_reaches() -> None:
+    deny_all = AclRule("deny-all", "deny", "inbound", "any", "0.0.0.0/0", "0.0.0.0/0")
+    bad = AclRule("bad", "allow", "inbound", "nonsense", "0.0.0.0/0", "0.0.0.0/0")
+    assert not acl_eval.allowed_flows([deny_all, bad], "inbound")
+    with pytest.raises(NormalizeError):
+        acl_eval.allowed_flows([bad, deny_all], "inbound")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_covers_and_all_traffic_among_match_the_algebra(seed: int) -> None:
+    rng = random.Random(seed)
+    allowed = acl_eval.allowed_flows(_random_rules(seed, 12), "inbound")
+    for box in [*list(allowed.boxes())[:20], ((6, 6), (0, 2**32 - 1), (0, 2**32 - 1), (1, 65535), (22, 22))]:
+        assert covers(allowed.tree, box) == FlowSet(box_tree(box)).issubset(allowed)
+    cidrs = [f"10.{rng.randrange(3)}.{rng.randrange(3) * 64}.0/{rng.choice([18, 24, 26])}" for _ in range(5)]
+    expected = FlowSet()
+    for other in cidrs:
+        expected = expected | acl_eval.all_traffic(source=other, destination="10.9.0.0/24")
+    assert acl_eval.all_traffic_among(cidrs, ["10.9.0.0/24"]) == expected
+    assert acl_eval.all_traffic_among([], ["10.9.0.0/24"]) == FlowSet()

@@ -18,6 +18,7 @@ A live ACL that allows those from anywhere is "allow-all" whether or not it also
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -31,10 +32,12 @@ from netwarden.core.flowset import (
     Box,
     FlowSet,
     Interval,
-    box_tree,
     cidr_interval,
+    field_domains,
     flow_text,
+    union_all,
 )
+from netwarden.core.flowset_fast import covers, product
 from netwarden.core.model import ICMP_TCP_UDP, AclRule
 from netwarden.core.normalize import NormalizeError
 
@@ -115,12 +118,29 @@ def evaluate(rules: Sequence[AclRule], direction: str) -> Evaluation:
 
 
 def allowed_flows(rules: Sequence[AclRule], direction: str) -> FlowSet:
-    """The exact set of flows of ``direction`` the ordered rules allow."""
-    return evaluate(rules, direction).allowed
+    """The exact set of flows of ``direction`` the ordered rules allow.
+
+    The same set as ``evaluate(...).allowed`` at a third of the cost: walked from the last rule to the
+    first, each rule simply overrides what the later ones decided (adds its flows, or takes them
+    away), so the first matching rule has the last word, and no "still unmatched" set is kept. Sets
+    are canonical, so the result is identical. A rule that cannot be read falls back to ``evaluate``,
+    which raises only when first-match ever reaches it."""
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be inbound or outbound, not {direction!r}")
+    allowed = FlowSet()
+    try:
+        for rule in reversed(rules):
+            if rule.direction == direction:
+                allowed = allowed | rule_flows(rule) if rule.action == "allow" else allowed - rule_flows(rule)
+    except ValueError:  # NormalizeError, or an address ipaddress cannot parse
+        return evaluate(rules, direction).allowed
+    return allowed
 
 
+@functools.lru_cache(maxsize=65536)
 def all_traffic(destination: str | None = None, source: str | None = None) -> FlowSet:
-    """icmp, tcp and udp, every port/type/code, from ``source`` to ``destination`` (None: 0.0.0.0/0)."""
+    """icmp, tcp and udp, every port/type/code, from ``source`` to ``destination`` (None: 0.0.0.0/0).
+    Cached (the set is immutable): the impact analysis asks for the same subnet pairs again and again."""
     dst = cidr_interval(destination) if destination else ADDRESSES
     src = cidr_interval(source) if source else ADDRESSES
     if dst is None or src is None:
@@ -129,6 +149,20 @@ def all_traffic(destination: str | None = None, source: str | None = None) -> Fl
     for n in sorted(ICMP_TCP_UDP_SET):
         out = out | FlowSet.box((n, n), src, dst)
     return out
+
+
+def all_traffic_among(sources: Sequence[str], destinations: Sequence[str]) -> FlowSet:
+    """icmp, tcp and udp, every port/type/code, from any of ``sources`` to any of ``destinations``
+    (CIDRs; IPv6 ones allow nothing): the union of ``all_traffic`` over every pair, built at once."""
+    src = [iv for c in sources if (iv := cidr_interval(c)) is not None]
+    dst = [iv for c in destinations if (iv := cidr_interval(c)) is not None]
+    if not src or not dst:
+        return FlowSet()
+    parts = []
+    for n in sorted(ICMP_TCP_UDP_SET):
+        a, b = field_domains(n)
+        parts.append(FlowSet(product([[(n, n)], src, dst, [a], [b]])))
+    return union_all(parts)
 
 
 def allows_all(rules: Sequence[AclRule], direction: str, destination: str | None = None) -> bool:
@@ -242,15 +276,21 @@ class Exposure:
         return examples(self.closed, limit, within=self.before)
 
     def summary(self) -> str:
+        return self.describe()[1]
+
+    def describe(self, limit: int = EXAMPLES) -> tuple[tuple[str, ...], str]:
+        """``examples(limit)`` and ``summary()`` together, ranking each side's flows once for both."""
+        opened = _ranked_texts(self.opened, self.after) if self.opened else ()
+        closed = _ranked_texts(self.closed, self.before) if self.closed else ()
+        shown = _first(opened or closed, limit)
         if not self.opened and not self.closed:
-            return "the allowed traffic is the same"
+            return shown, "the allowed traffic is the same"
         parts = []
         if self.opened:
-            parts.append(f"opens {_count(self.opened, self.after)}")
+            parts.append(f"opens {_count(len(opened))}")
         if self.closed:
-            closed = examples(self.closed, 1, within=self.before)
-            parts.append(f"closes {_count(self.closed, self.before)}" + (f" (e.g. {closed[0]})" if self.opened else ""))
-        return "; ".join(parts)
+            parts.append(f"closes {_count(len(closed))}" + (f" (e.g. {closed[0]})" if self.opened else ""))
+        return shown, "; ".join(parts)
 
 
 def examples(flows: FlowSet, limit: int = EXAMPLES, *, within: FlowSet | None = None) -> tuple[str, ...]:
@@ -258,24 +298,27 @@ def examples(flows: FlowSet, limit: int = EXAMPLES, *, within: FlowSet | None = 
     With ``within`` (a superset of ``flows``), a box's source, then its destination, is shown as the
     widest CIDR around it that ``within`` allows whole: "tcp 22 from 0.0.0.0/0", not the four ranges
     left between the ones allowed before."""
+    return _first(_ranked_texts(flows, within), limit)
+
+
+def _first(texts: tuple[str, ...], limit: int) -> tuple[str, ...]:
+    """The first ``limit`` texts (all of them for a ``limit`` below 1, as the search never stops then)."""
+    return texts[:limit] if limit > 0 else texts
+
+
+def _ranked_texts(flows: FlowSet, within: FlowSet | None) -> tuple[str, ...]:
+    """The distinct texts of the ``WIDENED`` worst boxes, worst first: every ``limit`` takes a prefix."""
     ranked = sorted(islice(flows.boxes(), RANKED), key=_badness)[:WIDENED]
     widened = sorted((_widen(b, within) for b in ranked), key=_badness)
-    out: list[str] = []
-    for box in widened:
-        text = flow_text(box)
-        if text not in out:
-            out.append(text)
-        if len(out) == limit:
-            break
-    return tuple(out)
+    return tuple(dict.fromkeys(flow_text(box) for box in widened))
 
 
 def _widen(box: Box, within: FlowSet | None) -> Box:
     if within is None:
         return box
     protocols, source, destination, a, b = box
-    source = _widest(source, lambda s: FlowSet(box_tree([protocols, s, destination, a, b])).issubset(within))
-    destination = _widest(destination, lambda d: FlowSet(box_tree([protocols, source, d, a, b])).issubset(within))
+    source = _widest(source, lambda s: covers(within.tree, (protocols, s, destination, a, b)))
+    destination = _widest(destination, lambda d: covers(within.tree, (protocols, source, d, a, b)))
     return (protocols, source, destination, a, b)
 
 
@@ -312,9 +355,8 @@ def _badness(box: Box) -> tuple[int, int, int, Box]:
     return (-width, 0 if sensitive else 1, order, box)
 
 
-def _count(flows: FlowSet, within: FlowSet) -> str:
-    """How many distinct flow ranges (as the examples show them) changed; "50+" beyond that."""
-    n = len(examples(flows, WIDENED, within=within))
+def _count(n: int) -> str:
+    """How many distinct flow ranges (as the examples show them) changed, of ``n`` ranked; "50+" beyond."""
     more = "+" if n >= WIDENED else ""
     return f"{n}{more} flow range{'s' if n != 1 else ''}"
 

@@ -18,6 +18,7 @@ exact, and so is everything derived from them (exposure, shadowing, reachability
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
@@ -70,8 +71,10 @@ def protocol_class(protocol: int) -> int:
     return protocol if protocol in (ICMP, TCP, UDP) else -1
 
 
+@functools.lru_cache(maxsize=65536)
 def cidr_interval(cidr: str) -> Interval | None:
-    """``10.0.0.0/24`` -> (first, last) as integers; None for IPv6 (IBM ACLs are IPv4 only)."""
+    """``10.0.0.0/24`` -> (first, last) as integers; None for IPv6 (IBM ACLs are IPv4 only). Cached:
+    an estate names the same CIDRs in every rule and subnet, and parsing is most of the cost."""
     net = ipaddress.ip_network(cidr, strict=False)
     if net.version != 4:
         return None
@@ -122,8 +125,8 @@ def _combine(a: Any, b: Any, op: Op) -> Any:
             return a
         if a is b:
             return None
-    if a is True:  # the last level: both present
-        return True if op != "sub" else None
+    if a is True or a == b:  # the last level (both present), or equal subtrees: compared in C, not merged
+        return a if op != "sub" else None
     return merge(a, b, op) or None
 
 
@@ -240,16 +243,7 @@ class FlowSet:
     def box(protocols: Interval, source: Interval, destination: Interval,
             a: Interval | None = None, b: Interval | None = None) -> FlowSet:
         """All flows in one box; ``a``/``b`` default to, and are clipped to, each protocol's domain."""
-        parts: list[FlowSet] = []
-        plo, phi = protocols
-        for lo, hi in class_ranges(plo, phi):
-            da, db = field_domains(lo)
-            ia = _clip(a or da, da)
-            ib = _clip(b or db, db)
-            if ia is None or ib is None:
-                continue
-            parts.append(FlowSet(box_tree([(lo, hi), source, destination, ia, ib])))
-        return union_all(parts)
+        return _box(tuple(protocols), tuple(source), tuple(destination), tuple(a) if a else a, tuple(b) if b else b)
 
     @staticmethod
     def everything(protocols: Interval = PROTOCOLS) -> FlowSet:
@@ -297,6 +291,22 @@ class FlowSet:
             else:
                 parts.append(FlowSet(box_tree([(plo, phi), dst, src, a, b])))
         return union_all(parts)
+
+
+@functools.lru_cache(maxsize=65536)
+def _box(protocols: Interval, source: Interval, destination: Interval, a: Interval | None,
+         b: Interval | None) -> FlowSet:
+    """``FlowSet.box``, cached (sets are immutable): rules, subnets and windows repeat the same boxes."""
+    parts: list[FlowSet] = []
+    plo, phi = protocols
+    for lo, hi in class_ranges(plo, phi):
+        da, db = field_domains(lo)
+        ia = _clip(a or da, da)
+        ib = _clip(b or db, db)
+        if ia is None or ib is None:
+            continue
+        parts.append(FlowSet(box_tree([(lo, hi), source, destination, ia, ib])))
+    return union_all(parts)
 
 
 def union_all(sets: Sequence[FlowSet]) -> FlowSet:

@@ -16,17 +16,19 @@ A literal diff says what changed; this says what it opens or closes, and whether
   restricted to the pairs the policy (or namespace) can affect. Without live pods it is unknown.
 
 Each ACL's flow set and each cluster's reachability is computed once per run, and only for what has
-findings.
+findings; so is each ACL's and each subnet's impact, which all the findings about it share (500 rules
+added to one ACL are one exposure diff, not 500).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from netwarden.core.acl_eval import AclFlows, Exposure, all_traffic, examples, lost
+from netwarden.core.acl_eval import AclFlows, Exposure, all_traffic, all_traffic_among, examples
 from netwarden.core.findings import Finding, Impact
-from netwarden.core.flowset import ADDRESSES, FlowSet, cidr_interval
+from netwarden.core.flowset import ADDRESSES, FlowSet, cidr_interval, union_all
 from netwarden.core.impact_netpol import NetpolImpact
 from netwarden.core.model import NetworkAcl, Snapshot, Subnet, Vpc
 
@@ -52,6 +54,14 @@ def annotate(findings: list[Finding], baseline: Snapshot, live: Snapshot) -> lis
 
 
 @dataclass(frozen=True, slots=True)
+class _Effective:
+    """What passes at one subnet under one ACL, per direction and (``all``) both together."""
+
+    flows: AclFlows
+    all: FlowSet
+
+
+@dataclass(frozen=True, slots=True)
 class _Side:
     """One subnet on one side: the ACL (None: gone or unknown) and the subnet's CIDR."""
 
@@ -64,6 +74,10 @@ class _Analysis:
         self.baseline = baseline
         self.live = live
         self._flows: dict[tuple[object, ...], AclFlows] = {}
+        self._effective: dict[tuple[tuple[object, ...], str | None], _Effective] = {}
+        self._impacts: dict[tuple[str | None, ...], Impact] = {}
+        self._inter_zone_needs: dict[tuple[str | None, ...], tuple[FlowSet, tuple[Subnet, ...]]] = {}
+        self._workers: set[str] | None = None
         self._netpol = NetpolImpact(baseline, live)
 
     def annotate(self, finding: Finding) -> Finding:
@@ -72,16 +86,29 @@ class _Analysis:
             return finding.with_impact(self._netpol.impact(finding))
         if ref.region is None or ref.vpc is None:
             return finding
-        base_vpc, live_vpc = self.baseline.vpc(ref.region, ref.vpc), self.live.vpc(ref.region, ref.vpc)
         if code in ACL_CODES and ref.acl:
-            return finding.with_impact(self._acl_impact(ref.acl, base_vpc, live_vpc))
-        if code in SUBNET_ACL_CODES and ref.subnet:
-            return finding.with_impact(self._subnet_impact(ref.subnet, base_vpc, live_vpc))
-        if code in GATEWAY_CODES and ref.subnet:
-            return finding.with_impact(self._gateway_impact(code, ref.subnet, base_vpc, live_vpc))
-        if code == "subnet-missing":
+            key: tuple[str | None, ...] = ("acl", ref.region, ref.vpc, ref.acl)
+        elif code in SUBNET_ACL_CODES and ref.subnet:
+            key = ("subnet", ref.region, ref.vpc, ref.subnet)
+        elif code in GATEWAY_CODES and ref.subnet:
+            key = (code, ref.region, ref.vpc, ref.subnet)
+        elif code == "subnet-missing":
             return finding.with_impact(Impact("unknown", summary="the subnet does not exist: no traffic to evaluate"))
-        return finding
+        else:
+            return finding
+        # The impact depends on the resource alone (every finding of one ACL shares its ACL's), so it
+        # is computed once per resource: 500 added rules cost one exposure diff, not 500.
+        if key not in self._impacts:
+            self._impacts[key] = self._impact(code, ref.region, ref.vpc, key[-1] or "")
+        return finding.with_impact(self._impacts[key])
+
+    def _impact(self, code: str, region: str, vpc: str, name: str) -> Impact:
+        base_vpc, live_vpc = self.baseline.vpc(region, vpc), self.live.vpc(region, vpc)
+        if code in ACL_CODES:
+            return self._acl_impact(name, base_vpc, live_vpc)
+        if code in SUBNET_ACL_CODES:
+            return self._subnet_impact(name, base_vpc, live_vpc)
+        return self._gateway_impact(code, name, base_vpc, live_vpc)
 
     # --- ACLs and subnets ---------------------------------------------------------------------------
 
@@ -122,39 +149,48 @@ class _Analysis:
             return Impact("unknown", summary="neither ACL of the subnet is known")
         return self._compare([(subnet, _Side(base_acl, cidr), _Side(live_acl, cidr))], base_vpc, live_vpc)
 
+    def effective(self, side: _Side) -> _Effective:
+        """What passes at one subnet under one ACL (``AclFlows.effective``), once per rule list and CIDR."""
+        key = (side.acl.rules if side.acl is not None else (), side.cidr)
+        if key not in self._effective:
+            flows = self.flows(side.acl).effective(side.cidr)
+            self._effective[key] = _Effective(flows, flows.all())
+        return self._effective[key]
+
     def _compare(self, pairs: Sequence[tuple[str | None, _Side, _Side]], base_vpc: Vpc | None,
                  live_vpc: Vpc | None) -> Impact:
-        opened, closed, before, after = FlowSet(), FlowSet(), FlowSet(), FlowSet()
+        opened: list[FlowSet] = []
+        closed: list[FlowSet] = []
+        before: list[FlowSet] = []
+        after: list[FlowSet] = []
         breakage: list[str] = []
         for subnet, base, live in pairs:
-            b = self.flows(base.acl).effective(base.cidr)
-            lv = self.flows(live.acl).effective(live.cidr)
-            e = Exposure.of_acls(b, lv)
-            opened, closed = opened | e.opened, closed | e.closed
-            before, after = before | e.before, after | e.after
+            b, lv = self.effective(base), self.effective(live)
+            opened += [lv.flows.inbound - b.flows.inbound, lv.flows.outbound - b.flows.outbound]
+            closed += [b.flows.inbound - lv.flows.inbound, b.flows.outbound - lv.flows.outbound]
+            before.append(b.all)
+            after.append(lv.all)
             for need, why in _needs(base.cidr):
-                gone = lost(b, lv, need)
+                gone = (need & b.all) - lv.all
                 if gone:
                     where = f" at subnet {subnet}" if subnet else ""
                     breakage.append(f"{why}{where} is no longer allowed: {examples(gone, 1)[0]}")
             if subnet is not None and base.cidr is not None:
                 breakage.extend(self._inter_zone(subnet, base.cidr, (b, lv), base_vpc, live_vpc))
-        exposure = Exposure(opened, closed, before, after)
-        return Impact(exposure.state, exposure.examples(), tuple(dict.fromkeys(breakage)), exposure.summary())
+        # Sets are canonical, so one balanced union equals the pairwise one it replaces.
+        exposure = Exposure(union_all(opened), union_all(closed), union_all(before), union_all(after))
+        shown, summary = exposure.describe()
+        return Impact(exposure.state, shown, tuple(dict.fromkeys(breakage)), summary)
 
-    def _inter_zone(self, subnet: str, cidr: str, flows: tuple[AclFlows, AclFlows], base_vpc: Vpc | None,
+    def _inter_zone(self, subnet: str, cidr: str, flows: tuple[_Effective, _Effective], base_vpc: Vpc | None,
                     live_vpc: Vpc | None) -> list[str]:
         """Breakage of the traffic with the worker subnets of the other zones: one set for all of
         them, and only when some of it is lost, which of them."""
-        others = self._other_zone_workers(subnet, base_vpc, live_vpc)
+        need, others = self._inter_zone_need(subnet, cidr, base_vpc, live_vpc)
         if not others:
             return []
-        need = FlowSet()
-        for other in others:
-            assert other.cidr is not None
-            need = need | all_traffic(source=other.cidr, destination=cidr) | all_traffic(source=cidr,
-                                                                                           destination=other.cidr)
-        gone = lost(*flows, need)
+        b, lv = flows
+        gone = (need & b.all) - lv.all
         out = []
         for other in others if gone else ():
             assert other.cidr is not None
@@ -165,6 +201,19 @@ class _Analysis:
                            f"is no longer allowed: {examples(mine, 1)[0]}")
         return out
 
+    def _inter_zone_need(self, subnet: str, cidr: str, base_vpc: Vpc | None,
+                         live_vpc: Vpc | None) -> tuple[FlowSet, tuple[Subnet, ...]]:
+        """The worker subnets of the other zones and all traffic between them and the subnet; once per
+        subnet (it depends on the VPCs, not on the ACLs)."""
+        key = (base_vpc.region if base_vpc else None, base_vpc.name if base_vpc else None,
+               live_vpc.region if live_vpc else None, live_vpc.name if live_vpc else None, subnet, cidr)
+        if key not in self._inter_zone_needs:
+            others = tuple(self._other_zone_workers(subnet, base_vpc, live_vpc))
+            cidrs = [o.cidr for o in others if o.cidr]
+            need = all_traffic_among(cidrs, [cidr]) | all_traffic_among([cidr], cidrs)
+            self._inter_zone_needs[key] = (need, others)
+        return self._inter_zone_needs[key]
+
     def _other_zone_workers(self, subnet: str, base_vpc: Vpc | None, live_vpc: Vpc | None) -> list[Subnet]:
         """The worker subnets of the other zones: the clusters' worker subnets when they are known,
         else every subnet of the VPC; in another zone (or of unknown zone), with a CIDR."""
@@ -172,7 +221,9 @@ class _Analysis:
         if vpc is None:
             return []
         me = vpc.subnet(subnet) or (live_vpc.subnet(subnet) if live_vpc else None)
-        workers = {w for c in (*self.baseline.clusters, *self.live.clusters) for w in c.worker_subnets}
+        if self._workers is None:
+            self._workers = {w for c in (*self.baseline.clusters, *self.live.clusters) for w in c.worker_subnets}
+        workers = self._workers
         out = []
         for s in vpc.subnets:
             if s.name == subnet or not s.cidr:
@@ -224,6 +275,7 @@ def _cidr(base: Subnet | None, live: Subnet | None) -> str | None:
     return (live.cidr if live else None) or (base.cidr if base else None)
 
 
+@functools.cache
 def _public() -> FlowSet:
     """Every flow to a public internet address."""
     everything = FlowSet.everything()

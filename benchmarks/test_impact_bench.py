@@ -1,0 +1,114 @@
+"""The impact analysis (``core.impact.annotate``) when one run has many findings.
+
+Figures, not limits: nothing here asserts a time. Each case records its number of findings and the
+cost per finding in ``extra_info``. The impact of a finding depends on its ACL or subnet alone, so
+the findings of one ACL share one exposure diff: 500 rules added to one ACL should cost about what
+one does, while many ACLs with one change each, or many re-attached subnets, grow with their number.
+
+* one ACL of ``scale.py``'s account with N rules added (N = 100, 500): N ``acl-rule-unexpected``;
+* every ACL of 4 VPCs (100 ACLs, 400 subnets) with one change: an added, deleted or swapped rule;
+* 100 subnets of those VPCs re-attached to the VPC's default allow-all ACL.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+import scale
+
+from netwarden.core import normalize
+from netwarden.core.diff import diff
+from netwarden.core.findings import Finding
+from netwarden.core.impact import annotate
+from netwarden.core.model import AclRule, Snapshot
+
+VPCS = 0.04  # of the account: 4 VPCs, 100 ACLs, 400 subnets
+
+
+def _added(rng: random.Random, name: str, local: str) -> AclRule:
+    """A rule someone added by hand: a port, a protocol or everything, from a /24, a /16 or anywhere."""
+    direction = rng.choice(["inbound", "outbound"])
+    remote = rng.choice([f"{rng.randrange(1, 223)}.{rng.randrange(256)}.{rng.randrange(256)}.0/24",
+                         f"{rng.randrange(1, 223)}.{rng.randrange(256)}.0.0/16", "0.0.0.0/0"])
+    protocol = rng.choice(["tcp", "udp", "icmp", "icmp_tcp_udp", "any"])
+    action = "allow" if protocol == "icmp_tcp_udp" else rng.choice(["allow", "allow", "deny"])
+    port = normalize.port_range(rng.randrange(1, 65000)) if protocol in ("tcp", "udp") else None
+    source, destination = (remote, local) if direction == "inbound" else (local, remote)
+    return normalize.acl_rule(name=name, action=action, direction=direction, protocol_=protocol, source=source,
+                              destination=destination, destination_port=port)
+
+
+def _edit_acls(live: Snapshot, edit: Callable[[str, list[AclRule]], list[AclRule]]) -> Snapshot:
+    vpcs = []
+    for vpc in live.vpcs:
+        acls = tuple(a if a.name == "default-acl" else replace(a, rules=tuple(edit(f"{vpc.name}/{a.name}",
+                                                                                   list(a.rules))))
+                     for a in vpc.acls)
+        vpcs.append(replace(vpc, acls=acls))
+    return replace(live, vpcs=tuple(vpcs))
+
+
+def rules_added(n: int) -> tuple[Snapshot, Snapshot]:
+    base = scale.baseline(VPCS)
+    target = f"{base.vpcs[0].name}/acl-00"
+    local = base.vpcs[0].subnets[0].cidr or "10.0.0.0/24"
+    rng = random.Random(5)
+
+    def edit(key: str, rules: list[AclRule]) -> list[AclRule]:
+        return rules if key != target else rules[:4] + [_added(rng, f"added-{i}", local) for i in range(n)] + rules[4:]
+
+    return base, _edit_acls(scale.live(base, rate=0), edit)
+
+
+def one_change_per_acl() -> tuple[Snapshot, Snapshot]:
+    base = scale.baseline(VPCS)
+    rng = random.Random(7)
+
+    def edit(_key: str, rules: list[AclRule]) -> list[AclRule]:
+        kind, at = rng.randrange(3), rng.randrange(len(rules) - 2)
+        if kind == 0:
+            rules.insert(at, _added(rng, "added", "10.0.0.0/8"))
+        elif kind == 1:
+            del rules[at]
+        else:
+            rules[at], rules[at + 1] = rules[at + 1], rules[at]
+        return rules
+
+    return base, _edit_acls(scale.live(base, rate=0), edit)
+
+
+def subnets_reattached(n: int) -> tuple[Snapshot, Snapshot]:
+    base = scale.baseline(VPCS)
+    live = scale.live(base, rate=0)
+    chosen = set(random.Random(3).sample([(v.name, s.name) for v in live.vpcs for s in v.subnets], n))
+    vpcs = tuple(replace(v, subnets=tuple(replace(s, network_acl="default-acl") if (v.name, s.name) in chosen else s
+                                          for s in v.subnets))
+                 for v in live.vpcs)
+    return base, replace(live, vpcs=vpcs)
+
+
+CASES: dict[str, Callable[[], tuple[Snapshot, Snapshot]]] = {
+    "100-rules-added-to-one-acl": lambda: rules_added(100),
+    "500-rules-added-to-one-acl": lambda: rules_added(500),
+    "one-change-in-each-of-100-acls": one_change_per_acl,
+    "100-subnets-reattached": lambda: subnets_reattached(100),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_annotate_many_findings(benchmark: Any, case: str) -> None:
+    base, live = CASES[case]()
+    findings = diff(base, live)
+    benchmark.extra_info["findings"] = len(findings)
+
+    def run() -> list[Finding]:
+        return annotate(findings, base, live)  # a fresh analysis each round (only small caches of boxes persist)
+
+    annotated = benchmark.pedantic(run, rounds=3, iterations=1, warmup_rounds=1)
+    benchmark.extra_info["ms_per_finding"] = round(benchmark.stats.stats.median * 1000 / len(findings), 2)
+    assert len(annotated) == len(findings)
+    assert all(f.impact.exposure != "unknown" for f in annotated if f.code.startswith(("acl-", "subnet-acl")))
