@@ -358,3 +358,18 @@ def test_check_on_the_recipe_baseline(edit: Callable[[list[AclRule]], list[AclRu
     assert example in found.impact.examples
     assert bool(breakage) == bool(found.impact.breakage)
     assert breakage is None or breakage in found.impact.breakage[0]
+
+
+def test_namespace_relabel_is_judged_on_its_own_next_to_a_policy_drift() -> None:
+    """finance relabelled (it loses accounts-allow) while db-allow is deleted (every pod may reach the db):
+    the label change only narrows; the pairs the deletion opens are the policy's, not the namespace's."""
+    live = cluster((ACCOUNTS_ALLOW, DNS_EGRESS), tuple(_relabel(n) for n in NAMESPACES), pods=PODS)
+    findings = {f.code: f for f in kube_check(cluster(BASE_POLICIES), live)}
+    assert set(findings) == {"netpol-missing", "namespace-labels-changed"}
+    relabel = findings["namespace-labels-changed"]
+    assert relabel.impact.exposure == "narrowed", relabel.impact.examples
+    assert relabel.severity == "medium"
+    assert "tcp 3111 from finance/frontend to accounts/backend" in relabel.impact.examples
+    missing = findings["netpol-missing"]
+    assert missing.impact.exposure == "widened"
+    assert missing.severity == "critical"

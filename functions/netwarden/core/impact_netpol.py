@@ -14,6 +14,7 @@ Breakage: a pod that could resolve names (udp or tcp 53 to the cluster DNS pods,
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from netwarden.core.findings import Finding, Impact
@@ -45,7 +46,8 @@ class NetpolImpact:
         pods = {key(p): p for p in live_cluster.pods}
         if finding.code == "namespace-labels-changed":
             ns = ref.namespace
-            touched = [c for c in changes if _in_namespace(c.source, ns) or _in_namespace(c.destination, ns)]
+            own = self._relabel_changes(ref.cluster, ns or "")
+            touched = [c for c in own if _in_namespace(c.source, ns) or _in_namespace(c.destination, ns)]
         else:
             touched = self._policy_changes(finding, changes, pods)
         return _impact(touched, pods)
@@ -59,6 +61,19 @@ class NetpolImpact:
                 before, after = compare(_as_baseline(base, live), live)
                 self._changes[name] = diff(before, after)
         return self._changes[name]
+
+    def _relabel_changes(self, name: str, namespace: str) -> list[PairChange]:
+        """The pairs that the live labels of ``namespace`` alone change: the baseline's policies and
+        labels against the same with that one namespace relabelled, so that policy drift elsewhere in
+        the cluster is not counted as the relabelling's."""
+        base, live = self.baseline.cluster(name), self.live.cluster(name)
+        assert base is not None and live is not None
+        before = _as_baseline(base, live)
+        relabelled = next((n for n in live.namespaces if n.name == namespace), None)
+        if relabelled is None:
+            return []
+        namespaces = tuple(relabelled if n.name == namespace else n for n in before.namespaces)
+        return diff(*compare(before, replace(before, namespaces=namespaces)))
 
     def _policy_changes(self, finding: Finding, changes: list[PairChange], pods: Mapping[str, Pod]) -> list[PairChange]:
         ref = finding.resource
