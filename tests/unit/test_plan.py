@@ -446,3 +446,42 @@ def test_a_deny_replacement_cut_short_is_finished_without_another_rename() -> No
     _, steps = plan_for(cut_short)
     assert [kind_of(s.op) for s in steps] == ["create-rule", "delete-rule"]
     assert diff(BASE, execute(cut_short, steps)[-1]) == []
+
+
+def _never_more_open(baseline: Snapshot, live: Snapshot) -> list[Step]:
+    _, steps = plan_for(live, baseline=baseline)
+    states = execute(live, steps)
+    assert diff(baseline, states[-1]) == []
+    before, after = _flows(states[0]), _flows(states[-1])
+    for n, state in enumerate(states[1:-1], 1):
+        for key, flows in _flows(state).items():
+            assert flows.issubset(before[key] | after[key]), f"step {n} ({steps[n - 1].description}) opens {key}"
+    return steps
+
+
+ORG_SSH_DENY = f.rule("deny-org-ssh-in", "deny", "inbound", "tcp", "207.42.8.0/24", "10.240.0.0/24",
+                      destination_port="22-23")
+
+
+def test_a_widening_patch_waits_until_its_rule_is_back_behind_the_deny() -> None:
+    # Baseline: deny org ssh, then allow org on every port. Live: the allow moved above the deny and
+    # narrowed to 443. Patching the port back before the move would let org ssh in: neither state does.
+    baseline = chain(insert(0, ORG_SSH_DENY),
+                     change("allow-org-https-in", destination_port=f.normalize.ALL_PORTS))(BASE)
+    live = chain(change("allow-org-https-in", destination_port=f.normalize.port_range(443)),
+                 reorder(lambda rules: [r for r in rules if r.name == "allow-org-https-in"]
+                         + [r for r in rules if r.name != "allow-org-https-in"]))(f.live_of(baseline))
+    steps = _never_more_open(baseline, live)
+    assert [kind_of(s.op) for s in steps] == ["move-rule", "update-rule"]
+
+
+def test_a_narrowing_patch_comes_before_a_move_that_would_open_with_the_old_content() -> None:
+    # Baseline: allow org 443 above the org ssh deny. Live: the allow moved below the deny and widened to
+    # every port. Moving it up first, still wide, would let org ssh in: the patch goes first.
+    baseline = chain(insert(9, ORG_SSH_DENY))(BASE)
+    live = chain(change("allow-org-https-in", destination_port=f.normalize.ALL_PORTS),
+                 reorder(lambda rules: [r for r in rules if r.name != "allow-org-https-in"][:9]
+                         + [r for r in rules if r.name == "allow-org-https-in"]
+                         + [r for r in rules if r.name != "allow-org-https-in"][9:]))(f.live_of(baseline))
+    steps = _never_more_open(baseline, live)
+    assert [kind_of(s.op) for s in steps] == ["update-rule", "move-rule"]

@@ -10,9 +10,10 @@ is already in its final place (a live rule, by id, or one created earlier in the
 protocol cannot be patched, so such a rule is deleted and re-created in its place.
 
 Steps come in an order that never opens more than the ACL before and after does: denies are added
-before allows are removed (NARROW), then patches, moves, missing allows and, last, the removal of
-denies (ADJUST). When a deny is replaced, the old rule is renamed first so the new one can take its
-name while the old one still denies.
+before allows are removed (NARROW), then the patches that narrow a rule, moves, the patches that
+widen one (once it is back in baseline order), missing allows and, last, the removal of denies
+(ADJUST). When a deny is replaced, the old rule is renamed first so the new one can take its name
+while the old one still denies.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from netwarden.core.acl_eval import rule_flows
 from netwarden.core.diff_acl import align
 from netwarden.core.errors import PlanRefused
 from netwarden.core.findings import Finding
+from netwarden.core.flowset import cidr_interval
 from netwarden.core.model import AclRule, NetworkAcl
 from netwarden.core.plan_steps import (
     ADJUST,
@@ -176,10 +179,17 @@ class _Simulation:
         for op in deletes:
             if _deleted(op).action == "allow":
                 self._delete(op, renamed, NARROW)
-        for op in by_kind.get("patch", []):
-            self._patch(op)
+        patches = by_kind.get("patch", [])
+        # A patch that only narrows its rule goes before the moves; one that widens it waits until every
+        # rule is back in baseline order, or the wider rule could apply where a deny will stand before it.
+        for op in patches:
+            if _narrows(op):
+                self._patch(op)
         for op in sorted(by_kind.get("move", []), key=lambda o: o.index or 0):
             self._move(op)
+        for op in patches:
+            if not _narrows(op):
+                self._patch(op)
         for op in creates:
             if _created(op).action == "allow":
                 self._create(op, ADJUST)
@@ -269,6 +279,21 @@ class _Simulation:
         before = self._place(entry, op.index)
         self._emit(op, ADJUST, MoveRule(self.target, _id(op.live), op.base.name, before),
                    f"Move rule {op.base.name} in ACL {self.target.acl} {self._where(before)} (baseline order)")
+
+
+def _narrows(op: _Op) -> bool:
+    """Whether patching ``op.live`` into ``op.base`` lets through no more, wherever the rule stands: an
+    allow that becomes a deny, an allow that matches a subset, a deny that matches a superset."""
+    assert op.live is not None and op.base is not None
+    old, new = op.live, op.base
+    if (old.action, new.action) == ("allow", "deny"):
+        return True
+    if old.action != new.action or old.direction != new.direction:
+        return False
+    if any(cidr_interval(cidr) is None for cidr in (old.source, old.destination, new.source, new.destination)):
+        return False  # IPv6: not evaluated, so not known to narrow
+    small, large = (new, old) if new.action == "allow" else (old, new)
+    return rule_flows(small).issubset(rule_flows(large))
 
 
 def _created(op: _Op) -> AclRule:
