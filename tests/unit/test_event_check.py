@@ -80,3 +80,50 @@ def test_vpcs_outside_the_configured_names_are_ignored() -> None:
 def test_a_checked_event_names_its_resource_and_scope() -> None:
     outcome = check(ev("acl", "acl-a-id"), BASE, Reader(live()), Scope(regions=("us-south",)))
     assert (outcome.scope, outcome.checked, outcome.acted) == ("us-south/prod-vpc/acl-a", ("us-south/prod-vpc",), True)
+
+
+# --- an event's findings are judged as the next scan judges them ------------------------------------
+
+def _rule(name: str, action: str, direction: str, source: str, destination: str) -> AclRule:
+    protocol = "any" if action == "deny" else "icmp_tcp_udp"
+    return AclRule(name, action, direction, protocol, source, destination)
+
+
+ZONE_RULES = (
+    _rule("zone-2-out", "allow", "outbound", "0.0.0.0/0", "10.240.64.0/24"),
+    _rule("zone-2-in", "allow", "inbound", "10.240.64.0/24", "0.0.0.0/0"),
+    _rule("ibm-out", "allow", "outbound", "0.0.0.0/0", "166.8.0.0/14"),
+    _rule("ibm-in", "allow", "inbound", "166.8.0.0/14", "0.0.0.0/0"),
+    _rule("deny-out", "deny", "outbound", "0.0.0.0/0", "0.0.0.0/0"),
+    _rule("deny-in", "deny", "inbound", "0.0.0.0/0", "0.0.0.0/0"),
+)
+ZONE_1 = NetworkAcl("zone-1-acl", ZONE_RULES, id="zone-1-acl-id")
+ZONE_2 = NetworkAcl("zone-2-acl", ZONE_RULES, id="zone-2-acl-id")
+LOCKED = NetworkAcl("locked-acl", ZONE_RULES[2:], id="locked-acl-id")
+ZONED = (Subnet("subnet-1", "zone-1-acl", None, "us-south-1", "10.240.0.0/24", id="subnet-1-id"),
+         Subnet("subnet-2", "zone-2-acl", None, "us-south-2", "10.240.64.0/24", id="subnet-2-id"))
+ZONED_BASE = Vpc("us-south", "prod-vpc", acls=(LOCKED, ZONE_1, ZONE_2), subnets=ZONED)
+
+
+@pytest.mark.parametrize(("event", "vpc"), [
+    pytest.param(ev("acl", "zone-1-acl-id"),
+                 replace(ZONED_BASE, acls=(LOCKED, replace(ZONE_1, rules=ZONE_RULES[:2] + ZONE_RULES[3:]), ZONE_2)),
+                 id="rule-deleted"),
+    pytest.param(ev("subnet", "subnet-1-id", action="is.subnet.network-acl.update"),
+                 replace(ZONED_BASE, subnets=(replace(ZONED[0], network_acl="locked-acl"), ZONED[1])),
+                 id="subnet-acl-swapped"),
+])
+def test_an_event_finding_is_the_one_the_next_scan_reports(event: ChangeEvent, vpc: Vpc) -> None:
+    """Same fingerprint and same content (impact and breakage included, judged at the subnets that use
+    the ACL and against the other zones), so the scan after the event does not alert it again as changed."""
+    from netwarden.core.diff import diff
+    from netwarden.core.impact import annotate
+
+    base, current = Snapshot(vpcs=(ZONED_BASE,)), Snapshot(vpcs=(vpc,))
+    scanned = annotate(diff(base, current), base, current)
+    outcome = check(event, base, Reader(vpc), Scope(regions=("us-south",)))
+    assert [f.code for f in outcome.findings] == [f.code for f in scanned] != []
+    for got, want in zip(outcome.findings, scanned, strict=True):
+        assert got.impact.breakage == want.impact.breakage
+        assert got.impact == want.impact
+        assert (got.fingerprint, got.content_hash, got.severity) == (want.fingerprint, want.content_hash, want.severity)

@@ -102,7 +102,7 @@ def _check_acl(event: ChangeEvent, base_vpc: Vpc, live_vpc: Vpc) -> EventOutcome
         return _ignored(event, f"the baseline has no ACL {live_acl.name} in {live_vpc.scope}")
     base_part = Vpc(base_vpc.region, base_vpc.name, acls=(base_acl,))
     live_part = replace(live_vpc, subnets=())
-    findings = _diff_part(base_part, live_part)
+    findings = _diff_part(base_part, live_part, context=base_vpc)
     return _checked(event, f"{live_vpc.scope}/{live_acl.name}", live_vpc.name, findings)
 
 
@@ -114,7 +114,7 @@ def _check_subnet(event: ChangeEvent, base_vpc: Vpc, live_vpc: Vpc) -> EventOutc
     # The baseline's ACLs come along so that "allow-all" is judged against what the subnet should have;
     # only the subnet's own findings are kept (the attached ACL's rules are an ACL event's business).
     base_part = Vpc(base_vpc.region, base_vpc.name, acls=base_vpc.acls, subnets=(base_subnet,))
-    findings = [f for f in _diff_part(base_part, live_vpc) if f.resource.kind == "subnet"]
+    findings = [f for f in _diff_part(base_part, live_vpc, context=base_vpc) if f.resource.kind == "subnet"]
     return _checked(event, f"{live_vpc.scope}/{live_subnet.name}", live_vpc.name, findings)
 
 
@@ -141,11 +141,22 @@ def _gone(event: ChangeEvent, baseline: Snapshot, scope: Scope) -> EventOutcome:
     return _checked(event, f"{vpc.scope}/{name}", vpc.name, findings)
 
 
-def _diff_part(base: Vpc, live: Vpc) -> list[Finding]:
+def _diff_part(base: Vpc, live: Vpc, context: Vpc | None = None) -> list[Finding]:
     """The part's findings with their impact, as a full check would judge them, so that the next scan
-    sees the same finding (same content) and does not alert it again as changed."""
+    sees the same finding (same content) and does not alert it again as changed.
+
+    A scan judges an ACL at the subnets that use it and a subnet against the worker subnets of the
+    other zones, so the impact is judged with every subnet of ``context`` (the baseline VPC): the live
+    ones read for this event, and for those not read, the baseline's (the event does not say they
+    changed; if they did, their own events and the next scan report it)."""
     baseline, current = Snapshot(vpcs=(base,)), Snapshot(vpcs=(live,))
-    return annotate(diff(baseline, current), baseline, current)
+    findings = diff(baseline, current)
+    if context is not None:
+        read = {s.name for s in live.subnets}
+        baseline = Snapshot(vpcs=(replace(base, subnets=context.subnets),))
+        subnets = sorted((*live.subnets, *(s for s in context.subnets if s.name not in read)), key=lambda s: s.name)
+        current = Snapshot(vpcs=(replace(live, subnets=tuple(subnets)),))
+    return annotate(findings, baseline, current)
 
 
 def _checked(event: ChangeEvent, scope: str, vpc: str, findings: Sequence[Finding]) -> EventOutcome:
