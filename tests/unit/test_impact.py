@@ -373,3 +373,18 @@ def test_namespace_relabel_is_judged_on_its_own_next_to_a_policy_drift() -> None
     missing = findings["netpol-missing"]
     assert missing.impact.exposure == "widened"
     assert missing.severity == "critical"
+
+
+def test_workers_known_by_subnet_id_count_for_a_baseline_without_ids() -> None:
+    """The nodes name their subnets by id, which the baseline does not hold: a live subnet of the same
+    name carries it, so dropping the inter-zone rule still breaks traffic with the other zone's workers."""
+    live = vpc(without(BASE, "allow-workers-inbound"))
+    live = replace(live, subnets=tuple(replace(s, id=f"{s.name}-id") for s in live.subnets))
+    workers = Cluster("iks", worker_subnets=(f"{SUB1}-id", f"{SUB2}-id"))
+    base_snap = Snapshot(vpcs=(vpc(),))
+    live_snap = Snapshot(vpcs=(live,), clusters=(workers,))
+    [found] = impact.annotate(diff.diff(base_snap, live_snap), base_snap, live_snap)
+    assert found.code == "acl-rule-missing"
+    assert any("inter-zone traffic with worker subnet vpc-us-south-2" in b for b in found.impact.breakage), \
+        found.impact.breakage
+    assert found.severity == "critical"

@@ -228,7 +228,9 @@ class _Analysis:
         for s in vpc.subnets:
             if s.name == subnet or not s.cidr:
                 continue
-            if workers and s.name not in workers and (s.id is None or s.id not in workers):
+            # the nodes name subnets by id, which a baseline subnet lacks: the live one of that name has it
+            live_id = live_sub.id if live_vpc and (live_sub := live_vpc.subnet(s.name)) else None
+            if workers and s.name not in workers and not ({s.id, live_id} & workers):
                 continue
             if me is not None and me.zone and s.zone == me.zone:
                 continue
