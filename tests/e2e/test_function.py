@@ -190,3 +190,29 @@ def test_a_refused_api_key_is_a_502_that_does_not_repeat_the_key(deployment: Any
     answer = function.main(params({"action": "plan"}))
     assert answer["statusCode"] == 502, answer
     assert "not-the-key" not in json.dumps(answer) and "Traceback" not in json.dumps(answer)
+
+
+def test_a_plan_larger_than_max_changes_is_a_422_and_changes_nothing(deployment: Any,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from ce_deployment import delete_rule, rule_names
+
+    sdk = deployment.sdk()
+    delete_rule(sdk)
+    before = rule_names(sdk, "iks-cluster-us-south-1-acl")
+    monkeypatch.setenv("NETWARDEN_MAX_CHANGES", "0")
+    answer = function.main(params({"action": "remediate"}))
+    assert answer["statusCode"] == 422, answer
+    assert answer["body"]["status"] == "refused" and "more than max_changes (0)" in answer["body"]["error"]
+    assert rule_names(sdk, "iks-cluster-us-south-1-acl") == before
+
+
+def test_a_write_the_api_refuses_is_a_502_that_lists_what_was_applied(deployment: Any, fake: Any) -> None:
+    from ce_deployment import delete_rule
+
+    delete_rule(deployment.sdk())
+    fake.cloud.add_fault({"path": r"/network_acls/[^/]+/rules\?", "method": "POST", "status": 403})
+    answer = function.main(params({"action": "remediate"}))
+    assert answer["statusCode"] == 502, answer
+    body = answer["body"]
+    assert body["status"] == "failed" and body["applied"] == [] and body["failed"]["step"] == 1
+    assert "step 1 failed" in body["error"]

@@ -49,6 +49,9 @@ MAX_BODY_BYTES = 64 * 1024
 ACTIONS = ("plan", "remediate")
 CRON_TYPE = "dev.knative.sources.ping"
 _ALLOWED_KEYS = {"action", "only", "source"}
+#: A remediation outcome that is no success, as an HTTP status: a safeguard refused the plan (too large,
+#: an incomplete snapshot, the state changed under the lock), or a write failed at the API.
+RESULT_STATUS = {"refused": 422, "incomplete": 422, "failed": 502}
 #: Environment variables whose values never appear in a response, whatever an error message says: the
 #: token, and anything named like a credential (the config names its own: api_key_env, webhook_url_env...).
 SECRET_ENV = re.compile(r"(API_?KEY|TOKEN|PASSWORD|SECRET|SECRET_ACCESS_KEY|WEBHOOK_URL|_URL_SECRET)$", re.IGNORECASE)
@@ -94,6 +97,13 @@ def handle(params: Mapping[str, Any], environ: Mapping[str, str], runner: Runner
         log.info("function request", extra={"request_id": request_id, "action": request.action,
                                             "only": request.only, "cron": request.cron})
         body = runner(request)
+        status = RESULT_STATUS.get(body.get("status"), 200)
+        if status != 200:
+            # A safeguard refused the plan or a write failed: the answer says so, and still carries
+            # the plan and what was applied.
+            log.warning("function answered %d: %s", status, body.get("status"), extra={"request_id": request_id})
+            error = redact(str(body.get("reason") or body.get("status")), secrets)
+            return respond(status, {"request_id": request_id, **body, "error": error})
         return respond(200, {"request_id": request_id, **body})
     except HttpError as e:
         log.warning("function refused request", extra={"request_id": request_id, "status": e.status})
