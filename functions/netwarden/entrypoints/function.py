@@ -97,7 +97,7 @@ def handle(params: Mapping[str, Any], environ: Mapping[str, str], runner: Runner
         log.info("function request", extra={"request_id": request_id, "action": request.action,
                                             "only": request.only, "cron": request.cron})
         body = runner(request)
-        status = RESULT_STATUS.get(body.get("status"), 200)
+        status = RESULT_STATUS.get(str(body.get("status")), 200)
         if status != 200:
             # A safeguard refused the plan or a write failed: the answer says so, and still carries
             # the plan and what was applied.
