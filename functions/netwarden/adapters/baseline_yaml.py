@@ -22,22 +22,34 @@ import yaml
 _STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MEMO_LIMIT = 200_000
-_memo: dict[tuple[Any, str, Any], str] = {}
+_memo: dict[str, str] = {}
+_SCALARS: dict[tuple[str, str], Any] = {}  # (tag, text) -> value, for the immutable int/null/bool scalars
+_CACHED_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool"})
 
 NOT_PLAIN: Any = object()
 
 
 class _Loader(_Base):  # type: ignore[misc]
+    """Plain scalars resolved through the memo; quoted ones, mappings and sequences by their kind alone,
+    as ``BaseResolver.resolve`` does when there are no path resolvers (the safe loader has none)."""
+
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is not yaml.ScalarNode:
-            return super().resolve(kind, value, implicit)
-        key = (implicit, value, None)
-        tag = _memo.get(key)
+            return _SEQ if kind is yaml.SequenceNode else _MAP if kind is yaml.MappingNode else None
+        if not implicit[0]:
+            return _STR
+        tag = _memo.get(value)
         if tag is None:
             if len(_memo) > _MEMO_LIMIT:
                 _memo.clear()
-            tag = _memo[key] = super().resolve(kind, value, implicit)
+            tag = _memo[value] = super().resolve(kind, value, implicit)
         return tag
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        """Nothing to track: there are no path resolvers."""
+
+    def ascend_resolver(self) -> None:
+        """Nothing to track: there are no path resolvers."""
 
 
 class _NotPlain(Exception):
@@ -58,7 +70,7 @@ def fast_data(text: str) -> Any:
 
 def _build(node: Any, loader: Any, seen: set[int]) -> Any:
     if isinstance(node, yaml.ScalarNode):
-        return node.value if node.tag == _STR else loader.construct_object(node, deep=True)
+        return _scalar(node, loader)
     if id(node) in seen:  # an alias: leave sharing and recursion to PyYAML
         raise _NotPlain
     seen.add(id(node))
@@ -67,8 +79,26 @@ def _build(node: Any, loader: Any, seen: set[int]) -> Any:
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR or key_node.value in out:
                 raise _NotPlain
-            out[key_node.value] = _build(value_node, loader, seen)
+            if isinstance(value_node, yaml.ScalarNode):
+                out[key_node.value] = value_node.value if value_node.tag == _STR else _scalar(value_node, loader)
+            else:
+                out[key_node.value] = _build(value_node, loader, seen)
         return out
     if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
         return [_build(item, loader, seen) for item in node.value]
     raise _NotPlain
+
+
+def _scalar(node: Any, loader: Any) -> Any:
+    tag, text = node.tag, node.value
+    if tag == _STR:
+        return text
+    if tag not in _CACHED_TAGS:
+        return loader.construct_object(node, deep=True)
+    key = (tag, text)
+    value = _SCALARS.get(key, _SCALARS)
+    if value is _SCALARS:
+        if len(_SCALARS) > _MEMO_LIMIT:
+            _SCALARS.clear()
+        value = _SCALARS[key] = loader.construct_object(node, deep=True)
+    return value

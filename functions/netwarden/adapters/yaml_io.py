@@ -32,6 +32,8 @@ class YamlDoc:
 
     def line(self, path: PathKey) -> int | None:
         """The line of ``path``, or of its nearest ancestor that has one."""
+        if not self.lines:
+            return None
         for cut in range(len(path), -1, -1):
             found = self.lines.get(path[:cut])
             if found is not None:

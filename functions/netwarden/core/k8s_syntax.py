@@ -14,6 +14,7 @@ prefix length are refused.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 
@@ -162,19 +163,26 @@ def parse_cidr_sloppy(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Netwo
 def cidr(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network | None, list[str]]:
     """``IsValidCIDRForLegacyField`` with strict validation: the parsed network (None when it does not
     parse at all) and the messages."""
+    network, messages = _cidr(value)
+    return network, list(messages)
+
+
+@functools.lru_cache(maxsize=65536)
+def _cidr(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network | None, tuple[str, ...]]:
+    """``cidr``, cached: policies name the same blocks over and over (networks are immutable)."""
     network = parse_cidr_sloppy(value)
     if network is None:
-        return None, ["must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"]
+        return None, ("must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)",)
     address, _, prefix = value.partition("/")
     try:
         strict = ipaddress.ip_network(value, strict=False)
     except ValueError:
         strict = None
     if strict is None or (len(prefix) > 1 and prefix.startswith("0")):
-        return network, ["must not have leading 0s in IP or prefix length"]
+        return network, ("must not have leading 0s in IP or prefix length",)
     ip = ipaddress.ip_address(address)
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return network, ["must not have an IPv4-mapped IPv6 address"]
+        return network, ("must not have an IPv4-mapped IPv6 address",)
     if ip != strict.network_address:
-        return network, ["must not have bits set beyond the prefix length"]
-    return network, []
+        return network, ("must not have bits set beyond the prefix length",)
+    return network, ()

@@ -119,12 +119,43 @@ def decode_errors(manifest: Any) -> list[Violation]:
     if not isinstance(manifest, Mapping):
         return [Violation("", f"json: cannot unmarshal {_json_kind(manifest)} into Go value of type v1.NetworkPolicy",
                           DECODE)]
+    if _decodes(manifest, "NetworkPolicy"):
+        return []
     unknown: list[str] = []
     try:
         _decode_struct(manifest, "NetworkPolicy", "", unknown)
     except _TypeError as e:
         return [e.violation]
     return [Violation(path, f'unknown field "{path}"', DECODE) for path in unknown]
+
+
+def _decodes(value: Any, typ: str) -> bool:
+    """True when ``value`` certainly decodes as ``typ`` with no error and no unknown field: a quick pass
+    that builds no paths. False means "look closer": ``_decode`` then finds (and words) the problem."""
+    if typ.startswith("[]"):
+        item_type = typ[2:]
+        return type(value) is list and all(item is None or _decodes(item, item_type) for item in value)
+    fields = STRUCTS.get(typ)
+    if fields is not None:
+        if type(value) is not dict:
+            return False
+        for key, item in value.items():
+            field_type = fields.get(key) if type(key) is str else None
+            if field_type is None or (item is not None and not _decodes(item, field_type)):
+                return False
+        return True
+    if typ == "string":
+        return type(value) is str
+    if typ == "map[string]string":
+        return type(value) is dict and all(item is None or type(item) is str for item in value.values())
+    if typ == "IntOrString":
+        return type(value) is str or (type(value) is int and -(2**31) <= value < 2**31)
+    if typ in _INT_RANGES:
+        low, high = _INT_RANGES[typ]
+        return type(value) is int and low <= value <= high
+    if typ == "bool":
+        return type(value) is bool
+    return typ == "RawJSON"
 
 
 def _go_type(typ: str) -> str:

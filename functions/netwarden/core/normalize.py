@@ -192,6 +192,11 @@ def _sort_key(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
+def _sorted(items: list[Any]) -> list[Any]:
+    """``items`` in canonical order; a list of one is already in it (and needs no JSON key)."""
+    return sorted(items, key=_sort_key) if len(items) > 1 else items
+
+
 def label_selector(selector: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """Canonical LabelSelector: empty ``matchLabels``/``matchExpressions`` dropped, expressions and
     their values sorted. ``None`` (absent) stays ``None``: absent and ``{}`` differ in a peer."""
@@ -208,7 +213,7 @@ def label_selector(selector: Mapping[str, Any] | None) -> dict[str, Any] | None:
             e["values"] = sorted({str(v) for v in expr["values"]})
         exprs.append(e)
     if exprs:
-        out["matchExpressions"] = sorted(exprs, key=_sort_key)
+        out["matchExpressions"] = _sorted(exprs)
     return out
 
 
@@ -247,10 +252,10 @@ def _rule(rule: Mapping[str, Any], peers_key: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     ports = [_port(p) for p in rule.get("ports") or []]
     if ports:
-        out["ports"] = sorted(ports, key=_sort_key)
+        out["ports"] = _sorted(ports)
     peers = [_peer(p) for p in rule.get(peers_key) or []]
     if peers:
-        out[peers_key] = sorted(peers, key=_sort_key)
+        out[peers_key] = _sorted(peers)
     return out
 
 
@@ -264,9 +269,9 @@ def netpol_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
         "policyTypes": sorted(set(types)),
     }
     if ingress:
-        out["ingress"] = sorted((_rule(r, "from") for r in ingress), key=_sort_key)
+        out["ingress"] = _sorted([_rule(r, "from") for r in ingress])
     if egress:
-        out["egress"] = sorted((_rule(r, "to") for r in egress), key=_sort_key)
+        out["egress"] = _sorted([_rule(r, "to") for r in egress])
     return out
 
 
