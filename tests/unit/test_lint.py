@@ -117,7 +117,15 @@ def test_shadowing_names_the_single_rule_or_the_rules_together() -> None:
              rule("c", "allow", "inbound", "tcp", "10.0.0.0/8", "0.0.0.0/0")]
     together = with_rules(ZONE1, lambda rules: [*split, *rules])
     (shadowed,) = [f for f in lint.lint(together) if f.rule == "acl-rule-shadowed"]
-    assert "the earlier rules together" in shadowed.message
+    assert "the earlier rules together already decide everything" in shadowed.message
+
+
+def test_messages_read_as_english() -> None:
+    late = with_rules(ZONE1, lambda rules: [*rules, rule("allow-late", "allow", "inbound", "tcp", "10.0.0.0/8",
+                                                          "0.0.0.0/0")])
+    messages = {f.rule: f.message for f in lint.lint(late)}
+    assert f"ACL {ZONE1} must end with an inbound rule that denies all traffic" in messages["acl-deny-all-last"]
+    assert "rule deny-all-inbound (rules[11]) already decides everything it matches" in messages["acl-rule-shadowed"]
 
 
 def test_the_default_acl_is_not_held_to_the_recipe() -> None:

@@ -166,15 +166,15 @@ def _custom_acl(vpc: Vpc, acl: NetworkAcl) -> Iterator[LintFinding]:
             subject = (rule_subject(vpc.region, vpc.name, acl.name, indexed[-1][0]) if indexed
                        else acl_subject(vpc.region, vpc.name, acl.name))
             last = f"its last {direction} rule is {indexed[-1][1].name}" if indexed else f"it has no {direction} rules"
-            yield LintFinding("acl-deny-all-last", f"ACL {acl.name} must end with a {direction} rule that denies all "
+            yield LintFinding("acl-deny-all-last", f"ACL {acl.name} must end with an {direction} rule that denies all "
                               f"traffic (deny, protocol any, {ANYWHERE} to {ANYWHERE}); {last}", subject)
     yield from _private_ranges(vpc, acl)
     for index, covering in acl_eval.shadowed(acl.rules):
         rule = acl.rules[index]
-        by = (f"rule {acl.rules[covering].name} (rules[{covering}])" if covering is not None
-              else "the earlier rules together")
-        yield LintFinding("acl-rule-shadowed", f"rule {rule.name} can never match: {by} already decide everything it "
-                          "matches", rule_subject(vpc.region, vpc.name, acl.name, index))
+        by = (f"rule {acl.rules[covering].name} (rules[{covering}]) already decides" if covering is not None
+              else "the earlier rules together already decide")
+        yield LintFinding("acl-rule-shadowed", f"rule {rule.name} can never match: {by} everything it matches",
+                          rule_subject(vpc.region, vpc.name, acl.name, index))
 
 
 def _private_ranges(vpc: Vpc, acl: NetworkAcl) -> Iterator[LintFinding]:
