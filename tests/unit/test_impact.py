@@ -388,3 +388,15 @@ def test_workers_known_by_subnet_id_count_for_a_baseline_without_ids() -> None:
     assert any("inter-zone traffic with worker subnet vpc-us-south-2" in b for b in found.impact.breakage), \
         found.impact.breakage
     assert found.severity == "critical"
+
+
+def test_a_renamed_rule_is_not_charged_with_the_other_drift_of_its_acl() -> None:
+    """The ssh rule moved above deny-all opens tcp 22 from anywhere (critical); the rule renamed next to
+    it decides the same traffic as before, so it is not critical too."""
+    renamed = [replace(r, name="corp-out") if r.name == "corporate-network-outbound" else r
+               for r in swapped(BASE, "deny-all-inbound", "allow-ssh-inbound")]
+    found = {f.code: f for f in check(vpc(), vpc(renamed))}
+    assert found["acl-rules-reordered"].severity == "critical"
+    rename = found["acl-rule-changed"]
+    assert (rename.impact.exposure, rename.impact.examples, rename.impact.breakage) == ("unchanged", (), ())
+    assert rename.severity == "low"

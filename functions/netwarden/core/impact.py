@@ -86,6 +86,10 @@ class _Analysis:
             return finding.with_impact(self._netpol.impact(finding))
         if ref.region is None or ref.vpc is None:
             return finding
+        if code == "acl-rule-changed" and set((finding.baseline or {}).get("changed") or {}) == {"name"}:
+            # a rename alone decides the same traffic; the ACL's other drift is its other findings' impact
+            return finding.with_impact(Impact("unchanged", summary="only the rule's name differs: it matches and "
+                                                                   "decides the same traffic"))
         if code in ACL_CODES and ref.acl:
             key: tuple[str | None, ...] = ("acl", ref.region, ref.vpc, ref.acl)
         elif code in SUBNET_ACL_CODES and ref.subnet:
