@@ -485,3 +485,13 @@ def test_a_narrowing_patch_comes_before_a_move_that_would_open_with_the_old_cont
                          + [r for r in rules if r.name != "allow-org-https-in"][9:]))(f.live_of(baseline))
     steps = _never_more_open(baseline, live)
     assert [kind_of(s.op) for s in steps] == ["update-rule", "move-rule"]
+
+
+def test_a_rule_is_patched_while_a_deny_still_shadows_it_when_moving_the_deny_first_would_open_it() -> None:
+    # Live: deny-all-in moved to the top (it shadows every inbound allow) and allow-org-https-in on port
+    # 8080. Moving the deny back first would let org 8080 in, which neither ACL does: patch it first.
+    live = chain(change("allow-org-https-in", destination_port=f.normalize.port_range(8080)),
+                 reorder(lambda rules: [r for r in rules if r.name == "deny-all-in"]
+                         + [r for r in rules if r.name != "deny-all-in"]))(LIVE)
+    steps = _never_more_open(BASE, live)
+    assert [kind_of(s.op) for s in steps] == ["update-rule", "move-rule"]

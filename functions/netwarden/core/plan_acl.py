@@ -12,8 +12,10 @@ protocol cannot be patched, so such a rule is deleted and re-created in its plac
 Steps come in an order that never opens more than the ACL before and after does: denies are added
 before allows are removed (NARROW), then the patches that narrow a rule, moves, the patches that
 widen one (once it is back in baseline order), missing allows and, last, the removal of denies
-(ADJUST). When a deny is replaced, the old rule is renamed first so the new one can take its name
-while the old one still denies.
+(ADJUST); among the patches and moves, each next one is the first whose result lets through only what
+the ACL before or after does (a rule a misplaced deny still shadows is patched before the deny
+moves). When a deny is replaced, the old rule is renamed first so the new one can take its name while
+the old one still denies.
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from netwarden.core.acl_eval import rule_flows
+from netwarden.core.acl_eval import DIRECTIONS, allowed_flows, rule_flows
 from netwarden.core.diff_acl import align
 from netwarden.core.errors import PlanRefused
 from netwarden.core.findings import Finding
-from netwarden.core.flowset import cidr_interval
+from netwarden.core.flowset import FlowSet, cidr_interval
 from netwarden.core.model import AclRule, NetworkAcl
 from netwarden.core.plan_steps import (
     ADJUST,
@@ -44,6 +46,8 @@ MISSING, UNEXPECTED, CHANGED, REORDERED = (
     "acl-rule-missing", "acl-rule-unexpected", "acl-rule-changed", "acl-rules-reordered")
 RULE_CODES = frozenset({MISSING, UNEXPECTED, CHANGED, REORDERED})
 NAME_MAX = 63
+#: Up to this many patches and moves in one ACL, each next one is chosen by evaluating the ACL it leaves.
+SCHEDULE_MAX = 32
 
 
 @dataclass(slots=True)
@@ -71,6 +75,7 @@ class _Entry:
     id: str | None
     index: int | None
     placed: bool
+    rule: AclRule | None = None
 
 
 def summary(rule: AclRule) -> str:
@@ -144,7 +149,7 @@ def plan_acl(target: AclTarget, base: NetworkAcl, live: NetworkAcl, findings: Se
             chosen.append(op)
     addressed = {f.fingerprint for op in chosen for f in op.fixes}
     taken = {r.name for r in live.rules} | {r.name for r in base.rules}
-    steps = _Simulation(target, live, placed, taken).run(chosen)
+    steps = _Simulation(target, live, placed, taken, base).run(chosen)
     return steps, [f for f in findings if f.fingerprint not in addressed]
 
 
@@ -152,9 +157,13 @@ class _Simulation:
     """Emits the chosen ops in a safe order, keeping a model of the live list to know what each new or
     moved rule goes before (a rule already in its final place, by id, or one created earlier, by name)."""
 
-    def __init__(self, target: AclTarget, live: NetworkAcl, placed: dict[str, int], taken: set[str]) -> None:
+    def __init__(self, target: AclTarget, live: NetworkAcl, placed: dict[str, int], taken: set[str],
+                 base: NetworkAcl | None = None) -> None:
         self.target = target
-        self.entries = [_Entry(r.name, r.id, placed.get(r.name), r.name in placed) for r in live.rules]
+        self.entries = [_Entry(r.name, r.id, placed.get(r.name), r.name in placed, r) for r in live.rules]
+        #: What the ACL lets through before or after the run, per direction: no step may let through more.
+        self.bound = {d: allowed_flows(live.rules, d) | (allowed_flows(base.rules, d) if base is not None else
+                                                        FlowSet()) for d in DIRECTIONS}
         self.by_live = {e.name: e for e in self.entries}
         self.taken = set(taken)
         self.steps: list[Step] = []
@@ -180,16 +189,21 @@ class _Simulation:
             if _deleted(op).action == "allow":
                 self._delete(op, renamed, NARROW)
         patches = by_kind.get("patch", [])
-        # A patch that only narrows its rule goes before the moves; one that widens it waits until every
-        # rule is back in baseline order, or the wider rule could apply where a deny will stand before it.
-        for op in patches:
-            if _narrows(op):
+        # By default a patch that only narrows its rule goes before the moves, and one that widens it once
+        # every rule is back in baseline order. But a move can also uncover a rule patched later (a deny
+        # moved below it), so each next step is the first one whose result lets through nothing that
+        # neither the ACL before nor the one after does.
+        pending = [op for op in patches if _narrows(op)] + sorted(by_kind.get("move", []),
+                                                                   key=lambda o: o.index or 0)
+        pending += [op for op in patches if not _narrows(op)]
+        while pending:
+            op = next((o for o in pending if self._safe(o)), pending[0]) if len(pending) <= SCHEDULE_MAX \
+                else pending[0]
+            pending.remove(op)
+            if op.kind == "patch":
                 self._patch(op)
-        for op in sorted(by_kind.get("move", []), key=lambda o: o.index or 0):
-            self._move(op)
-        for op in patches:
-            if not _narrows(op):
-                self._patch(op)
+            else:
+                self._move(op)
         for op in creates:
             if _created(op).action == "allow":
                 self._create(op, ADJUST)
@@ -199,6 +213,20 @@ class _Simulation:
         return self.steps
 
     # --- the simulated list -------------------------------------------------------------------------
+    def _safe(self, op: _Op) -> bool:
+        """Whether the patch or move ``op``, made now, lets through only what the ACL before or after does."""
+        assert op.live is not None and op.base is not None and op.index is not None
+        entries = list(self.entries)
+        pos = self._find(op.live.name)
+        if op.kind == "patch":
+            entries[pos] = _Entry(op.base.name, None, None, False, op.base)
+        else:
+            entry = entries.pop(pos)
+            anchor = next((e for e in entries if e.placed and e.index is not None and e.index > op.index), None)
+            entries.insert(entries.index(anchor) if anchor is not None else len(entries), entry)
+        rules = [e.rule for e in entries if e.rule is not None]
+        return all(allowed_flows(rules, d).issubset(self.bound[d]) for d in DIRECTIONS)
+
     def _find(self, live_name: str) -> int:
         entry = self.by_live[live_name]
         return next(n for n, e in enumerate(self.entries) if e is entry)
@@ -241,7 +269,7 @@ class _Simulation:
     def _create(self, op: _Op, phase: int) -> None:
         rule = _created(op)
         assert op.index is not None
-        before = self._place(_Entry(rule.name, None, None, False), op.index)
+        before = self._place(_Entry(rule.name, None, None, False, rule), op.index)
         what = (f"replacing the {op.live.protocol} rule (a protocol cannot be patched)"
                 if op.kind == "replace" and op.live is not None else "at its baseline position")
         self._emit(op, phase, CreateRule(self.target, rule, before),
@@ -260,7 +288,8 @@ class _Simulation:
     def _patch(self, op: _Op) -> None:
         assert op.live is not None and op.base is not None
         patch = rule_patch(op.live, op.base)
-        self.entries[self._find(op.live.name)].name = op.base.name
+        entry = self.entries[self._find(op.live.name)]
+        entry.name, entry.rule = op.base.name, op.base
         fields = ", ".join(sorted(patch))
         self._emit(op, ADJUST, UpdateRule(self.target, _id(op.live), op.live.name, patch),
                    f"Patch rule {op.live.name} in ACL {self.target.acl} back to the baseline ({fields}): "
