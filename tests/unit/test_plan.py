@@ -495,3 +495,16 @@ def test_a_rule_is_patched_while_a_deny_still_shadows_it_when_moving_the_deny_fi
                          + [r for r in rules if r.name != "deny-all-in"]))(LIVE)
     steps = _never_more_open(BASE, live)
     assert [kind_of(s.op) for s in steps] == ["update-rule", "move-rule"]
+
+
+def test_a_suppressed_rule_is_left_alone_while_other_rules_of_its_acl_are_restored() -> None:
+    live = chain(insert(0, SSH_ANYWHERE), delete("allow-org-https-in"), reorder(swap(3, 4)))(LIVE)
+    findings = diff(BASE, live)
+    held = frozenset(x.fingerprint for x in findings if x.code in ("acl-rule-unexpected", "acl-rules-reordered"))
+    plan = build(findings, BASE, live, PlanOptions(suppressed=held))
+    assert [kind_of(s.op) for s in plan.steps] == ["create-rule"]
+    assert {s.finding.code for s in plan.skipped if s.suppressed} == {"acl-rule-unexpected", "acl-rules-reordered"}
+    after = execute(live, list(plan.steps))[-1]
+    again = diff(BASE, after)
+    assert {x.code for x in again} == {"acl-rule-unexpected", "acl-rules-reordered"}
+    assert build(again, BASE, after, PlanOptions(suppressed=frozenset(x.fingerprint for x in again))).steps == ()

@@ -139,6 +139,7 @@ class _Builder:
         self.skipped += [Skipped(f, "not selected (--only / remediation.auto)") for f in findings
                          if not options.wanted(f.code) and f.fingerprint not in options.suppressed]
         self.findings = tuple(f for f in findings if f.fingerprint not in options.suppressed)
+        self.suppressed = tuple(f for f in findings if f.fingerprint in options.suppressed)
         #: ACLs whose rules must go back whole: a subnet on its baseline ACL allows all (the rules opened).
         self.reopened: dict[tuple[str | None, ...], list[Finding]] = {}
 
@@ -259,7 +260,9 @@ class _Builder:
                       else "the ACL does not exist live (acl-missing)")
             return
         target = AclTarget(region, vpc_name, name, _need_id(acl.id, f"network ACL {name}"))
-        steps = plan_acl(target, base, acl, items, select)[0]
+        held = [f for f in self.suppressed if f.code in RULE_CODES and (f.resource.region, f.resource.vpc,
+                                                                          f.resource.acl) == key]
+        steps = plan_acl(target, base, acl, items, select, suppressed=held)[0]
         extra = tuple(f.fingerprint for f in opened)
         self.steps.extend(replace(s, fixes=s.fixes + extra, codes=tuple(sorted({*s.codes, *(f.code for f in opened)})))
                           for s in steps)

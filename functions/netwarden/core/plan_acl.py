@@ -136,15 +136,16 @@ def _ops(base: NetworkAcl, live: NetworkAcl) -> tuple[list[_Op], dict[str, int]]
 
 
 def plan_acl(target: AclTarget, base: NetworkAcl, live: NetworkAcl, findings: Sequence[Finding],
-             wanted: Callable[[str], bool]) -> tuple[list[Step], list[Finding]]:
+             wanted: Callable[[str], bool], *, suppressed: Sequence[Finding] = ()) -> tuple[list[Step], list[Finding]]:
     """The ordered steps for one ACL, for the selected ``findings`` on it; and the findings on it that no
     step addresses. ``wanted(code)`` says whether a code is selected (``--only``, auto mode); a change
-    is made when a selected finding asks for it."""
+    is made when a selected finding asks for it, and never when a ``suppressed`` finding covers it."""
     ops, placed = _ops(base, live)
     chosen: list[_Op] = []
     for op in ops:
-        op.fixes = [f for f in findings if f.code in op.codes and (f.resource.rule in op.names or
-                                                                    f.resource.rule is None)]
+        if _covering(op, suppressed):
+            continue
+        op.fixes = _covering(op, findings)
         if (any(wanted(f.code) for f in op.fixes)) if op.fixes else wanted(op.natural):
             chosen.append(op)
     addressed = {f.fingerprint for op in chosen for f in op.fixes}
@@ -308,6 +309,11 @@ class _Simulation:
         before = self._place(entry, op.index)
         self._emit(op, ADJUST, MoveRule(self.target, _id(op.live), op.base.name, before),
                    f"Move rule {op.base.name} in ACL {self.target.acl} {self._where(before)} (baseline order)")
+
+
+def _covering(op: _Op, findings: Sequence[Finding]) -> list[Finding]:
+    """The findings ``op`` answers: one of its codes, on one of its rules (or on the whole ACL)."""
+    return [f for f in findings if f.code in op.codes and (f.resource.rule in op.names or f.resource.rule is None)]
 
 
 def _narrows(op: _Op) -> bool:
