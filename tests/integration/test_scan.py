@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -380,3 +380,23 @@ def test_auto_mode_without_a_working_remediator_still_alerts(sinks: Sinks, tmp_p
     assert result.remediation is not None
     assert (result.remediation.status, result.failed) == (status, failed)
     assert sinks.counts() == dict.fromkeys(CHANNELS, 1)
+
+
+def test_an_event_alert_counts_every_finding_still_open(sinks: Sinks, tmp_path: Path) -> None:
+    """An event checks one resource and resolves nothing else; the findings of the last scan stay open,
+    so its alert's "Open now" counts them too, not only the event's one finding."""
+    store, clock = FileStateStore(tmp_path / "s"), Clock()
+
+    def finding(rule_name: str, severity: str) -> Any:
+        ref = ResourceRef("network-acl", region="us-south", vpc="prod-vpc", acl="acl-a", rule=rule_name)
+        return replace(make("acl-rule-unexpected", ref, f"rule {rule_name} is not in the baseline"), severity=severity)
+
+    scan.record([finding("a", "critical"), finding("b", "high")], store=store, notifiers=sinks.notifiers,
+                options=ScanOptions(), run_id="run-1", started=clock(), status="drift")
+    clock.tick()
+    scan.record([finding("c", "critical")], store=store, notifiers=sinks.notifiers, options=ScanOptions(),
+                run_id="event-1", started=clock(), status="drift", resolve=False, kind="event")
+    first, second = sinks.slack()
+    assert first["blocks"][1]["text"]["text"] == "*Open now:* 1 critical, 1 high"
+    assert second["blocks"][0]["text"]["text"] == "netwarden: 1 new (1 critical)"
+    assert second["blocks"][1]["text"]["text"] == "*Open now:* 2 critical, 1 high"

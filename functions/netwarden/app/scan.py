@@ -207,8 +207,11 @@ def record(
                                  remind_after=options.remind_after, suppressions=options.suppressions,
                                  unreadable=unreadable, notes=outcome.notes if outcome else None, resolve=resolve)
         open_now = [m.finding for m in step.marked if not m.suppressed]
+        # what this run could not see (an event's other resources, an unreadable scope) stays open too
+        carried = [s.finding for fp, s in step.states.items()
+                   if step.transitions.get(fp) == "unknown" and s.suppressed is None]
         context = {"run_id": run_id, "time": lifecycle.rfc3339(started), "status": status,
-                   "open": {k: v for k, v in lifecycle.counts(open_now).items() if v},
+                   "open": {k: v for k, v in lifecycle.counts([*open_now, *carried]).items() if v},
                    "unreadable": list(unreadable)}
         sent = {n.name: _send(n, step.outbox.get(n.name, ()), context) for n in notifiers}
         states = lifecycle.settle(step, {ch: r.delivered for ch, r in sent.items()}, started)
