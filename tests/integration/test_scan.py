@@ -400,3 +400,15 @@ def test_an_event_alert_counts_every_finding_still_open(sinks: Sinks, tmp_path: 
     assert first["blocks"][1]["text"]["text"] == "*Open now:* 1 critical, 1 high"
     assert second["blocks"][0]["text"]["text"] == "netwarden: 1 new (1 critical)"
     assert second["blocks"][1]["text"]["text"] == "*Open now:* 2 critical, 1 high"
+
+
+def test_the_run_summary_says_what_an_event_did_not_re_check(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    store, clock = FileStateStore(tmp_path / "s"), Clock()
+    ref = ResourceRef("network-acl", region="us-south", vpc="prod-vpc", acl="acl-a", rule="a")
+    scan.record([make("acl-rule-unexpected", ref, "rule a is not in the baseline")], store=store, notifiers=[],
+                options=ScanOptions(), run_id="run-1", started=clock(), status="drift")
+    clock.tick()
+    with caplog.at_level("INFO", logger="netwarden.app.scan"):
+        scan.record([], store=store, notifiers=[], options=ScanOptions(), run_id="event-1", started=clock(),
+                    status="in_sync", resolve=False, kind="event")
+    assert "; 1 not re-checked (still open)" in caplog.messages[-1]

@@ -257,8 +257,13 @@ def _kinds(alerts: Sequence[lifecycle.Alert]) -> str:
     return ", ".join(f"{n} {k}" for k in lifecycle.KINDS if (n := sum(1 for a in alerts if a.kind == k)))
 
 
+#: How the run summary says a transition: ``unknown`` is a finding this run did not see (outside an
+#: event's resource, or in an unreadable scope), which stays open.
+_SAID = {"unknown": "not re-checked (still open)"}
+
+
 def _summarise(r: ScanResult) -> None:
-    changes = ", ".join(f"{n} {t}" for t, n in r.transitions.items() if t != "ongoing") or "no changes"
+    changes = ", ".join(f"{n} {_SAID.get(t, t)}" for t, n in r.transitions.items() if t != "ongoing") or "no changes"
     log.info("scan %s: %s, %d finding(s) (%s), %d suppressed; %s", r.run_id, r.status, r.findings,
              ", ".join(f"{n} {s}" for s, n in r.by_severity.items()) or "none open", r.suppressed, changes,
              extra={"run_id": r.run_id, "status": r.status, "duration_s": r.duration_s})
