@@ -266,7 +266,7 @@ def test_six_findings_of_four_kinds_are_fixed_in_one_run(estate: Estate) -> None
     result = json.loads(out)
     assert result["status"] == "in_sync" and result["applied"] == [1, 2, 3, 4, 5, 6]
     assert [s["kind"] for s in result["plan"]["steps"]] == [
-        "replace-subnet-acl", "delete-rule", "apply-policy", "create-rule", "update-rule", "set-gateway"]
+        "replace-subnet-acl", "delete-rule", "update-rule", "apply-policy", "create-rule", "set-gateway"]
     audit = json.loads((estate.config.parent / "state" / result["audit"]).read_text())
     assert audit["status"] == "in_sync" and audit["initiator"] == "cli"
     exit_code, out = estate.netwarden("remediate", "--apply")

@@ -508,3 +508,13 @@ def test_a_suppressed_rule_is_left_alone_while_other_rules_of_its_acl_are_restor
     again = diff(BASE, after)
     assert {x.code for x in again} == {"acl-rule-unexpected", "acl-rules-reordered"}
     assert build(again, BASE, after, PlanOptions(suppressed=frozenset(x.fingerprint for x in again))).steps == ()
+
+
+def test_a_rule_patched_narrower_is_patched_before_a_subnet_gets_its_acl_back() -> None:
+    # subnet-zone3 uses acl-zone2; its own acl-zone3 lets org https in from anywhere. Attached again
+    # before the patch, it would let in what neither acl-zone2 nor the baseline acl-zone3 does.
+    live = chain(subnet("subnet-zone3", network_acl="acl-zone2"),
+                 change("allow-org-https-in", acl="acl-zone3", source="0.0.0.0/0"))(LIVE)
+    steps = _never_more_open(BASE, live)
+    assert [kind_of(s.op) for s in steps] == ["update-rule", "replace-subnet-acl"]
+    assert steps[0].phase == NARROW

@@ -7,9 +7,9 @@ every other finding is listed in ``skipped`` with the reason, so an operator see
 
 Order (``plan_steps.CLOSE`` .. ``OPEN``): no intermediate state may be more open than the state
 before or after the run. So a gateway that should not be there goes first, and a subnet that fell
-back to an allow-all ACL gets its baseline ACL back before anything else; then denies are added and
-allows removed; then other subnets get their ACLs back; then the patches that narrow a rule, moves,
-the patches that widen one, missing allows and the removal of denies; then gateways and namespace
+back to an allow-all ACL gets its baseline ACL back before anything else; then denies are added,
+allows removed and rules patched narrower; then other subnets get their ACLs back; then moves, the
+patches that widen a rule, missing allows and the removal of denies; then gateways and namespace
 labels the baseline has. NetworkPolicies are created or replaced before unexpected ones are deleted.
 
 Refused (``PlanRefused``): a rule whose protocol can break IKS clusters (``any``, ``number_N``, the

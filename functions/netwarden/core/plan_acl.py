@@ -10,12 +10,12 @@ is already in its final place (a live rule, by id, or one created earlier in the
 protocol cannot be patched, so such a rule is deleted and re-created in its place.
 
 Steps come in an order that never opens more than the ACL before and after does: denies are added
-before allows are removed (NARROW), then the patches that narrow a rule, moves, the patches that
-widen one (once it is back in baseline order), missing allows and, last, the removal of denies
-(ADJUST); among the patches and moves, each next one is the first whose result lets through only what
-the ACL before or after does (a rule a misplaced deny still shadows is patched before the deny
-moves). When a deny is replaced, the old rule is renamed first so the new one can take its name while
-the old one still denies.
+before allows are removed and rules that let through more than their baseline are patched (NARROW),
+then moves, the patches that widen a rule (once it is back in baseline order), missing allows and,
+last, the removal of denies (ADJUST); among the patches and moves, each next one is the first whose
+result lets through only what the ACL before or after does (a rule a misplaced deny still shadows is
+patched before the deny moves). When a deny is replaced, the old rule is renamed first so the new one
+can take its name while the old one still denies.
 """
 
 from __future__ import annotations
@@ -190,19 +190,22 @@ class _Simulation:
             if _deleted(op).action == "allow":
                 self._delete(op, renamed, NARROW)
         patches = by_kind.get("patch", [])
-        # By default a patch that only narrows its rule goes before the moves, and one that widens it once
-        # every rule is back in baseline order. But a move can also uncover a rule patched later (a deny
-        # moved below it), so each next step is the first one whose result lets through nothing that
-        # neither the ACL before nor the one after does.
-        pending = [op for op in patches if _narrows(op)] + sorted(by_kind.get("move", []),
-                                                                   key=lambda o: o.index or 0)
+        # A patch that only narrows its rule narrows the ACL wherever the rule stands: it goes with the
+        # denies, before a subnet gets this ACL back. One that widens it comes once every rule is back in
+        # baseline order. But a move can also uncover a rule patched later (a deny moved below it), so
+        # each next step is the first one whose result lets through nothing that neither the ACL before
+        # nor the one after does.
+        for op in patches:
+            if _narrows(op):
+                self._patch(op, NARROW)
+        pending = sorted(by_kind.get("move", []), key=lambda o: o.index or 0)
         pending += [op for op in patches if not _narrows(op)]
         while pending:
             op = next((o for o in pending if self._safe(o)), pending[0]) if len(pending) <= SCHEDULE_MAX \
                 else pending[0]
             pending.remove(op)
             if op.kind == "patch":
-                self._patch(op)
+                self._patch(op, ADJUST)
             else:
                 self._move(op)
         for op in creates:
@@ -286,13 +289,13 @@ class _Simulation:
         self._emit(op, phase, DeleteRule(self.target, _id(rule), name),
                    f"Delete rule {name} ({summary(rule)}) from ACL {self.target.acl}: {why}")
 
-    def _patch(self, op: _Op) -> None:
+    def _patch(self, op: _Op, phase: int) -> None:
         assert op.live is not None and op.base is not None
         patch = rule_patch(op.live, op.base)
         entry = self.entries[self._find(op.live.name)]
         entry.name, entry.rule = op.base.name, op.base
         fields = ", ".join(sorted(patch))
-        self._emit(op, ADJUST, UpdateRule(self.target, _id(op.live), op.live.name, patch),
+        self._emit(op, phase, UpdateRule(self.target, _id(op.live), op.live.name, patch),
                    f"Patch rule {op.live.name} in ACL {self.target.acl} back to the baseline ({fields}): "
                    f"{summary(op.base)}")
 

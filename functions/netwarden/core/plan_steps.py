@@ -21,7 +21,7 @@ NETPOL_API = "/apis/networking.k8s.io/v1"
 
 #: Phases, in execution order. A step's phase says what it does to allowed traffic: first close what
 #: is open (a gateway that should not be there, a subnet on an allow-all ACL), then narrow (add denies,
-#: remove allows), then put the other subnets' ACLs back, then adjust (patches that narrow, moves,
+#: remove allows, patch rules narrower), then put the other subnets' ACLs back, then adjust (moves,
 #: patches that widen, allows that were missing, denies that should go), and last open what
 #: the baseline opens (gateways, labels).
 CLOSE, NARROW, ATTACH, ADJUST, OPEN = 1, 2, 3, 4, 5
