@@ -235,6 +235,17 @@ def test_reorder_names_the_moved_rule() -> None:
     assert "deny-all-in 12 -> 1" in finding.message
 
 
+def test_a_swap_names_the_two_swapped_rules_not_one_left_in_place() -> None:
+    """Rules 1 and 3 swapped: of the moves that explain it with the fewest rules, the one that leaves
+    rule 2 where it was, so no rule is said to move from position 2 to position 2."""
+    (finding,) = diff(BASE, _swap("acl-zone1", 0, 2)(LIVE))
+    assert finding.baseline is not None and finding.live is not None
+    names = [r.name for r in f.rules_of(BASE, "acl-zone1")]
+    assert [m["position"] for m in finding.baseline["moved"]] == [1, 3]
+    assert [m["position"] for m in finding.live["moved"]] == [3, 1]
+    assert f"{names[0]} 1 -> 3, {names[2]} 3 -> 1" in finding.message
+
+
 def test_netpol_change_is_detailed() -> None:
     edit = _policy_spec("accounts", "allow-web", {
         "podSelector": {"matchLabels": {"app": "web"}},

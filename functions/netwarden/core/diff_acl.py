@@ -9,8 +9,9 @@ How the two lists are aligned (linear apart from an ``n log n`` sort, so a 100,0
 
 1. rules are paired by name (names are unique within a live ACL), then the rules left over by their
    essence (a rule renamed but otherwise the same);
-2. the longest run of pairs that keeps its relative order is the skeleton; paired rules outside it
-   are the moved ones (all reported in one ``acl-rules-reordered``);
+2. the longest run of pairs that keeps its relative order is the skeleton (of the longest, the one
+   leaving the most rules at their position); paired rules outside it are the moved ones (all
+   reported in one ``acl-rules-reordered``);
 3. rules still unpaired are paired by position between the same two skeleton rules (a rule edited
    in place under a new name is one change, not a missing plus an unexpected);
 4. a pair whose fields differ is ``acl-rule-changed`` with the fields in ``baseline``/``live``; what is
@@ -23,6 +24,7 @@ from bisect import bisect_left
 from collections import defaultdict, deque
 from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from netwarden.core.findings import Finding, ResourceRef, make
@@ -96,21 +98,29 @@ def _pair_by(base: Sequence[AclRule], live: Sequence[AclRule], b_idx: Sequence[i
 
 
 def _longest_increasing(pairs: Sequence[tuple[int, int]]) -> set[int]:
-    """Indices (into ``pairs``) of a longest subsequence whose live indices increase (patience sort)."""
-    tails: list[int] = []  # live index ending the best run of each length
-    tail_at: list[int] = []  # which pair ends it
+    """Indices (into ``pairs``) of a longest subsequence whose live indices increase; of those, one
+    that keeps the most rules at their baseline position (a swap of rules 1 and 3 moves those two,
+    not rule 2). A max-prefix tree over live indices, ``n log n``."""
+    if all(a[1] < b[1] for a, b in pairwise(pairs)):
+        return set(range(len(pairs)))  # nothing moved (the common case): no tree needed
+    size = max((j for _, j in pairs), default=-1) + 1
+    tree: list[tuple[int, int, int]] = [(0, 0, -1)] * (size + 1)  # (length, kept in place, last pair)
     parent: list[int] = [-1] * len(pairs)
-    for k, (_, j) in enumerate(pairs):
-        pos = bisect_left(tails, j)
-        if pos == len(tails):
-            tails.append(j)
-            tail_at.append(k)
-        else:
-            tails[pos] = j
-            tail_at[pos] = k
-        parent[k] = tail_at[pos - 1] if pos else -1
+    best = (0, 0, -1)
+    for k, (b, j) in enumerate(pairs):
+        before, i = (0, 0, -1), j
+        while i > 0:  # the best run ending at a live index below j
+            before = max(before, tree[i])
+            i -= i & -i
+        run = (before[0] + 1, before[1] + (b == j), k)
+        parent[k] = before[2]
+        best = max(best, run)
+        i = j + 1
+        while i <= size:
+            tree[i] = max(tree[i], run)
+            i += i & -i
     out: set[int] = set()
-    k = tail_at[-1] if tail_at else -1
+    k = best[2]
     while k != -1:
         out.add(k)
         k = parent[k]
