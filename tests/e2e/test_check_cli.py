@@ -166,6 +166,22 @@ def test_missing_inputs(estate: Path, capsys: pytest.CaptureFixture[str], args: 
     assert err.count("\n") == 1 and message in err
 
 
+@pytest.mark.parametrize("args", [["check", "--format", "yaml"], ["check", "--no-such-flag"], ["chek"]])
+def test_a_usage_error_exits_1_not_the_drift_code(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """argparse exits 2 on a usage error; for netwarden 2 means drift, so CI would read a typo as drift."""
+    with pytest.raises(SystemExit) as exited:
+        main(args)
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert "error:" in err and "Traceback" not in err
+
+
+def test_help_still_exits_0() -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["check", "--help"])
+    assert exited.value.code == 0
+
+
 def test_check_of_a_snapshot_imports_no_cloud_sdk(estate: Path) -> None:
     code = ("import sys\nfrom netwarden.entrypoints.cli import main\n"
             "rc = main(['check', '--snapshot', 'drift.json', '--baseline', 'baseline', '--format', 'json'])\n"

@@ -12,12 +12,21 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from netwarden.core.errors import NetwardenError
 
 EXIT_OK, EXIT_ERROR, EXIT_DRIFT, EXIT_INCOMPLETE = 0, 1, 2, 3
 
 Command = Callable[[argparse.Namespace], int]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error exits 1: its own 2 is netwarden's "drift" (subparsers share the class)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
 
 
 def _common(parser: argparse.ArgumentParser, *, baseline: bool = False) -> None:
@@ -30,7 +39,7 @@ def _common(parser: argparse.ArgumentParser, *, baseline: bool = False) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from netwarden.entrypoints import commands as c
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="netwarden",
         description="Keep IBM Cloud VPC ACLs, subnet attachments and Kubernetes NetworkPolicies "
         "where the baseline in git puts them.",
