@@ -216,3 +216,15 @@ def test_a_write_the_api_refuses_is_a_502_that_lists_what_was_applied(deployment
     body = answer["body"]
     assert body["status"] == "failed" and body["applied"] == [] and body["failed"]["step"] == 1
     assert "step 1 failed" in body["error"]
+
+
+def test_a_failed_run_answers_502_without_the_secrets_its_api_error_repeated() -> None:
+    class Failed(Runner):
+        def __call__(self, request: function.Request) -> dict[str, Any]:
+            return {"status": "failed", "reason": "step 1 failed: key=the-api-key-value",
+                    "failed": {"step": 1, "error": "POST /network_acls: key=the-api-key-value"}}
+
+    answer = function.handle(params({"action": "remediate"}), ENV, Failed())
+    assert answer["statusCode"] == 502 and answer["body"]["error"] == "step 1 failed: key=***"
+    assert answer["body"]["failed"]["error"] == "POST /network_acls: key=***"
+    assert "the-api-key-value" not in json.dumps(answer)

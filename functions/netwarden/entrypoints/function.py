@@ -96,14 +96,14 @@ def handle(params: Mapping[str, Any], environ: Mapping[str, str], runner: Runner
         request = parse_request(params, environ, request_id)
         log.info("function request", extra={"request_id": request_id, "action": request.action,
                                             "only": request.only, "cron": request.cron})
-        body = runner(request)
+        body = redact_data(runner(request), secrets)
         status = RESULT_STATUS.get(str(body.get("status")), 200)
         if status != 200:
             # A safeguard refused the plan or a write failed: the answer says so, and still carries
             # the plan and what was applied.
             log.warning("function answered %d: %s", status, body.get("status"), extra={"request_id": request_id})
-            error = redact(str(body.get("reason") or body.get("status")), secrets)
-            return respond(status, {"request_id": request_id, **body, "error": error})
+            return respond(status, {"request_id": request_id, **body,
+                                    "error": str(body.get("reason") or body.get("status"))})
         return respond(200, {"request_id": request_id, **body})
     except HttpError as e:
         log.warning("function refused request", extra={"request_id": request_id, "status": e.status})
@@ -205,6 +205,19 @@ def redact(text: str, secrets: list[str]) -> str:
     for secret in sorted(secrets, key=len, reverse=True):
         text = text.replace(secret, "***")
     return text
+
+
+def redact_data(data: dict[str, Any], secrets: list[str]) -> dict[str, Any]:
+    """``data`` with every secret in any string of it replaced (an API error a step failed with, say)."""
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return redact(value, secrets)
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [clean(v) for v in value]
+        return value
+    return {k: clean(v) for k, v in data.items()}
 
 
 def run(request: Request) -> dict[str, Any]:
