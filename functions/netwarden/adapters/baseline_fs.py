@@ -26,6 +26,7 @@ so a snapshot that would not make a readable baseline writes nothing.
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import itertools
 import os
@@ -122,8 +123,16 @@ def parse_tree(files: Mapping[str, _Lazy | str], root: str, *, lines: bool = Tru
     ``lines``, files are loaded the fast way (``baseline_yaml``) and only a file with a problem is
     loaded again with line numbers, to name them; the sources then carry no lines."""
     reader = _Reader(files, root.rstrip("/"), lines)
-    for rel in sorted(files):
-        reader.file(rel)
+    # A large baseline is hundreds of thousands of new objects and no garbage cycles; with the cyclic
+    # collector on, its full collections rescan everything read so far (a quarter of the time at 100,000 rules).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for rel in sorted(files):
+            reader.file(rel)
+    finally:
+        if collecting:
+            gc.enable()
     snapshot = Snapshot(
         vpcs=tuple(_vpc(region, name, parts, reader.located) for (region, name), parts in sorted(reader.vpcs.items())),
         clusters=tuple(_cluster(name, parts, root, reader.located) for name, parts in sorted(reader.clusters.items())),
