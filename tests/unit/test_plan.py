@@ -518,3 +518,13 @@ def test_a_rule_patched_narrower_is_patched_before_a_subnet_gets_its_acl_back() 
     steps = _never_more_open(BASE, live)
     assert [kind_of(s.op) for s in steps] == ["update-rule", "replace-subnet-acl"]
     assert steps[0].phase == NARROW
+
+
+def test_a_subnet_gets_its_acl_back_only_once_a_rule_patched_sideways_there_is_restored() -> None:
+    # subnet-zone1 uses acl-zone2; acl-zone1 lets 10.0.0.0/8 in where the baseline lets 166.8.0.0/14 in
+    # (neither narrower nor wider). Attached before the patch, the subnet would let 10.0.0.0/8 in, which
+    # neither acl-zone2 nor the baseline acl-zone1 does.
+    live = chain(subnet("subnet-zone1", network_acl="acl-zone2"),
+                 change("allow-ibm-private-2-in", source="10.0.0.0/8"))(LIVE)
+    steps = _never_more_open(BASE, live)
+    assert [kind_of(s.op) for s in steps] == ["update-rule", "replace-subnet-acl"]

@@ -38,6 +38,7 @@ from netwarden.core.plan_steps import (
     ApplyPolicy,
     CreateRule,
     DeletePolicy,
+    MoveRule,
     Operation,
     RemediationPlan,
     ReplaceSubnetAcl,
@@ -46,6 +47,7 @@ from netwarden.core.plan_steps import (
     Skipped,
     Step,
     UnsetGateway,
+    UpdateRule,
     api_call,
 )
 
@@ -116,6 +118,12 @@ def _by_resource(findings: Iterable[Finding]) -> dict[tuple[str | None, ...], li
     return dict(sorted(groups.items(), key=lambda kv: tuple(p or "" for p in kv[0])))
 
 
+def _on_acl(step: Step, region: str, vpc: str, acl: str | None) -> bool:
+    """Whether ``step`` writes to the rules of that ACL."""
+    t = getattr(step.op, "target", None)
+    return isinstance(t, AclTarget) and (t.region, t.vpc, t.acl) == (region, vpc, acl)
+
+
 def _need_id(value: str | None, what: str) -> str:
     if value is None:
         raise PlanRefused(f"the live snapshot has no id for {what}: remediation needs a live read")
@@ -174,11 +182,30 @@ class _Builder:
         handled = fixed | {s.finding.fingerprint for s in self.skipped}
         self.skip((f for f in findings if f.fingerprint not in handled),
                   "nothing left to change: the live state already matches the baseline here")
-        ordered = tuple(sorted(self.steps, key=lambda s: s.phase))
+        ordered = self.attach_late(sorted(self.steps, key=lambda s: s.phase))
         refuse_unsafe_protocols(ordered, self.baseline)
         return RemediationPlan(steps=ordered, findings=tuple(f for f in findings if wanted(f.code)),
                                skipped=tuple(self.skipped), unreadable=self.live.unreadable,
                                codes=self.options.codes)
+
+    def attach_late(self, steps: list[Step]) -> tuple[Step, ...]:
+        """A subnet that gets its ACL back after the narrowing (ATTACH) would meanwhile see the rules of
+        that ACL still to be patched or moved, which may let through what neither its ACL before nor
+        after does: it gets the ACL after the last such step, unless the ACL it leaves is to widen
+        before that (then it would see that widening instead)."""
+        for attach in [s for s in steps if s.phase == ATTACH and isinstance(s.op, ReplaceSubnetAcl)]:
+            op = attach.op
+            assert isinstance(op, ReplaceSubnetAcl)
+            live_vpc = self.live.vpc(op.region, op.vpc)
+            sub = live_vpc.subnet(op.subnet) if live_vpc is not None else None
+            leaving = sub.network_acl if sub is not None else None
+            rework = [n for n, s in enumerate(steps) if _on_acl(s, op.region, op.vpc, op.acl) and s.phase > ATTACH
+                      and isinstance(s.op, UpdateRule | MoveRule)]
+            if not rework or any(_on_acl(s, op.region, op.vpc, leaving) and s.phase > ATTACH for s in steps):
+                continue
+            steps.remove(attach)
+            steps.insert(rework[-1], attach)  # the list is one shorter now: this is just after the last one
+        return tuple(steps)
 
     def vpcs(self, region: str | None, vpc: str | None) -> tuple[Vpc | None, Vpc | None]:
         if region is None or vpc is None:
