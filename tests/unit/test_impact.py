@@ -232,8 +232,18 @@ def test_each_acl_is_evaluated_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(impact.AclFlows, "of", staticmethod(counting))
     live = vpc(without(swapped(BASE, "allow-ssh-inbound", "deny-all-inbound"), "corporate-network-outbound"))
     findings = check(vpc(), live)
-    assert len(findings) >= 2
-    assert len(calls) == 2  # baseline and live ACL1, once each, for all of its findings
+    assert len(findings) == 2
+    # once per distinct rule list: the baseline's, and each finding's own change (the reorder alone, the
+    # deletion alone); the live ACL as a whole is not needed
+    assert sorted(calls) == [10, 11, 11]
+
+
+def test_past_the_limit_the_findings_of_one_acl_share_its_drift(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(impact, "PER_FINDING_LIMIT", 1)
+    live = vpc(without(swapped(BASE, "allow-ssh-inbound", "deny-all-inbound"), "corporate-network-outbound"))
+    findings = check(vpc(), live)
+    assert len(findings) == 2
+    assert len({f.impact for f in findings}) == 1  # the ACL's whole drift, shared
 
 
 # --- NetworkPolicies ------------------------------------------------------------------------------
@@ -400,3 +410,50 @@ def test_a_renamed_rule_is_not_charged_with_the_other_drift_of_its_acl() -> None
     rename = found["acl-rule-changed"]
     assert (rename.impact.exposure, rename.impact.examples, rename.impact.breakage) == ("unchanged", (), ())
     assert rename.severity == "low"
+
+
+def test_each_rule_finding_is_judged_by_its_own_change() -> None:
+    """deny-all-inbound deleted (harmless: the implicit deny stays) next to an ssh allow added before it
+    (opens tcp 22 from anywhere): one is unchanged and low, the other widened and critical."""
+    recipe = without(BASE, "allow-ssh-inbound")  # nothing after deny-all that its deletion would wake
+    ssh = rule("allow-ssh-from-anywhere", "allow", "inbound", "tcp", dport=(22, 22))
+    live_rules = without(recipe, "deny-all-inbound")
+    live_rules.insert([r.name for r in recipe].index("deny-all-outbound"), ssh)
+    found = {f.code: f for f in check(vpc(recipe), vpc(live_rules))}
+    assert set(found) == {"acl-rule-missing", "acl-rule-unexpected"}
+    deny = found["acl-rule-missing"]
+    assert (deny.impact.exposure, deny.severity) == ("unchanged", "low")
+    opened = found["acl-rule-unexpected"]
+    assert (opened.impact.exposure, opened.severity) == ("widened", "critical")
+    assert any("tcp 22 from 0.0.0.0/0" in e for e in opened.impact.examples)
+
+
+def test_a_new_drift_on_an_acl_leaves_the_findings_it_had_as_they_were() -> None:
+    """So the alert of an open finding is not sent again as "changed" when another rule drifts."""
+    first = {f.fingerprint: f for f in check(vpc(), vpc(without(BASE, "corporate-network-outbound")))}
+    both = {f.fingerprint: f for f in check(vpc(), vpc(changed(without(BASE, "corporate-network-outbound"),
+                                                               "allow-workers-inbound", source="10.0.0.0/8")))}
+    assert len(first) == 1 and len(both) == 2
+    (fingerprint, finding), = first.items()
+    assert both[fingerprint].content_hash == finding.content_hash
+
+
+@pytest.mark.parametrize(
+    ("code", "base_position", "live_position", "expected"),
+    [
+        ("acl-rule-missing", 2, None, ["a", "c", "d"]),
+        ("acl-rule-changed", 2, 2, ["a", "B", "c", "d"]),
+        ("acl-rule-unexpected", None, 2, ["a", "x", "b", "c", "d"]),
+        ("acl-rules-reordered", None, None, ["a", "c", "b", "d"]),
+        ("acl-rule-missing", 9, None, None),
+    ],
+)
+def test_one_change(code: str, base_position: int | None, live_position: int | None,
+                    expected: list[str] | None) -> None:
+    base = [rule(n, "allow", "inbound") for n in "abcd"]
+    live = {"acl-rule-missing": [base[0], base[2], base[3]],
+            "acl-rule-changed": [base[0], rule("B", "deny", "inbound", "any"), base[2], base[3]],
+            "acl-rule-unexpected": [base[0], rule("x", "deny", "inbound", "any"), *base[1:]],
+            "acl-rules-reordered": [base[0], base[2], base[1], base[3]]}[code]
+    got = impact.one_change(base, live, code, base_position, live_position)
+    assert (None if got is None else [r.name for r in got]) == expected

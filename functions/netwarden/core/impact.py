@@ -15,22 +15,28 @@ A literal diff says what changed; this says what it opens or closes, and whether
   policies and namespace labels against the live ones (``core.netpol_eval``/``netpol_diff``),
   restricted to the pairs the policy (or namespace) can affect. Without live pods it is unknown.
 
-Each ACL's flow set and each cluster's reachability is computed once per run, and only for what has
-findings; so is each ACL's and each subnet's impact, which all the findings about it share (500 rules
-added to one ACL are one exposure diff, not 500).
+A rule finding (a rule gone, added, changed, or the rules reordered) is judged on its own: the
+baseline ACL with only that one change applied, against the baseline ACL. So a deleted deny-all that
+the implicit deny makes harmless stays "unchanged" beside an ssh allow that opens the ACL, and a new
+drift on an ACL does not change the impact (and so the alert) of the findings it already had. Past
+``PER_FINDING_LIMIT`` rule findings on one ACL they share the ACL's whole drift instead, so that 500
+rules added to one ACL are one exposure diff, not 500. Each distinct rule list's flow set and each
+cluster's reachability is computed once per run, and only for what has findings.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from netwarden.core.acl_eval import AclFlows, Exposure, all_traffic, all_traffic_among, examples
+from netwarden.core.diff_acl import align
 from netwarden.core.findings import Finding, Impact
 from netwarden.core.flowset import ADDRESSES, FlowSet, cidr_interval, union_all
 from netwarden.core.impact_netpol import NetpolImpact
-from netwarden.core.model import NetworkAcl, Snapshot, Subnet, Vpc
+from netwarden.core.model import AclRule, NetworkAcl, Snapshot, Subnet, Vpc
 
 #: What a cluster cannot do without, and why (the recipe's IBM private ranges).
 IBM_PRIVATE = (
@@ -45,12 +51,21 @@ ACL_CODES = frozenset({"acl-missing", "acl-rule-missing", "acl-rule-unexpected",
 SUBNET_ACL_CODES = frozenset({"subnet-allow-all", "subnet-acl-changed"})
 GATEWAY_CODES = frozenset({"gateway-attached", "gateway-detached", "gateway-changed"})
 NETPOL_CODES = frozenset({"netpol-missing", "netpol-unexpected", "netpol-changed", "namespace-labels-changed"})
+RULE_CODES = frozenset({"acl-rule-missing", "acl-rule-unexpected", "acl-rule-changed", "acl-rules-reordered"})
+#: Up to this many rule findings on one ACL, each is judged on its own; past it they share the ACL's.
+PER_FINDING_LIMIT = 25
 
 
 def annotate(findings: list[Finding], baseline: Snapshot, live: Snapshot) -> list[Finding]:
     """Every finding with its impact filled in (and its severity, for impact-driven codes)."""
+    per_acl = Counter(_acl_key(f) for f in findings if f.code in RULE_CODES)
+    alone = {key for key, n in per_acl.items() if n <= PER_FINDING_LIMIT}
     analysis = _Analysis(baseline, live)
-    return [analysis.annotate(f) for f in findings]
+    return [analysis.annotate(f, alone=_acl_key(f) in alone) for f in findings]
+
+
+def _acl_key(f: Finding) -> tuple[str | None, str | None, str | None]:
+    return (f.resource.region, f.resource.vpc, f.resource.acl)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +95,8 @@ class _Analysis:
         self._workers: set[str] | None = None
         self._netpol = NetpolImpact(baseline, live)
 
-    def annotate(self, finding: Finding) -> Finding:
+    def annotate(self, finding: Finding, *, alone: bool = False) -> Finding:
+        """``alone``: judge a rule finding by its own change, not by its ACL's whole drift."""
         code, ref = finding.code, finding.resource
         if code in NETPOL_CODES and ref.cluster:
             return finding.with_impact(self._netpol.impact(finding))
@@ -90,6 +106,9 @@ class _Analysis:
             # a rename alone decides the same traffic; the ACL's other drift is its other findings' impact
             return finding.with_impact(Impact("unchanged", summary="only the rule's name differs: it matches and "
                                                                    "decides the same traffic"))
+        if alone and code in RULE_CODES and ref.acl and (only := self._only_this(finding)) is not None:
+            base_vpc, live_vpc = self.baseline.vpc(ref.region, ref.vpc), self.live.vpc(ref.region, ref.vpc)
+            return finding.with_impact(self._acl_impact(ref.acl, base_vpc, live_vpc, as_if=only))
         if code in ACL_CODES and ref.acl:
             key: tuple[str | None, ...] = ("acl", ref.region, ref.vpc, ref.acl)
         elif code in SUBNET_ACL_CODES and ref.subnet:
@@ -123,10 +142,25 @@ class _Analysis:
             self._flows[key] = AclFlows.of(acl.rules) if acl is not None else AclFlows(FlowSet(), FlowSet())
         return self._flows[key]
 
-    def _acl_impact(self, name: str, base_vpc: Vpc | None, live_vpc: Vpc | None) -> Impact:
-        """The ACL's drift, at every subnet that uses it (on either side), or as a whole."""
+    def _only_this(self, finding: Finding) -> NetworkAcl | None:
+        """The baseline ACL with only ``finding``'s change applied (None: it cannot be told apart)."""
+        ref = finding.resource
+        assert ref.region is not None and ref.vpc is not None and ref.acl is not None
+        base_vpc, live_vpc = self.baseline.vpc(ref.region, ref.vpc), self.live.vpc(ref.region, ref.vpc)
+        base_acl = base_vpc.acl(ref.acl) if base_vpc else None
+        live_acl = live_vpc.acl(ref.acl) if live_vpc else None
+        if base_acl is None or live_acl is None:
+            return None
+        rules = one_change(base_acl.rules, live_acl.rules, finding.code, _position(finding.baseline),
+                           _position(finding.live))
+        return None if rules is None else replace(live_acl, rules=rules)
+
+    def _acl_impact(self, name: str, base_vpc: Vpc | None, live_vpc: Vpc | None,
+                    as_if: NetworkAcl | None = None) -> Impact:
+        """The ACL's drift (or, ``as_if``, one change of it), at every subnet that uses it (on either
+        side), or as a whole."""
         base_acl = base_vpc.acl(name) if base_vpc else None
-        live_acl = live_vpc.acl(name) if live_vpc else None
+        live_acl = as_if or (live_vpc.acl(name) if live_vpc else None)
         pairs: list[tuple[str | None, _Side, _Side]] = []
         for subnet in _using(name, base_vpc, live_vpc):
             base_sub = base_vpc.subnet(subnet) if base_vpc else None
@@ -263,6 +297,40 @@ class _Analysis:
                                                     f"through public gateway {gateway}")
         return Impact("narrowed", shown, breakage=(f"egress to the public internet through public gateway {gateway}",),
                       summary="the workers lost their path to the internet")
+
+
+def one_change(base: Sequence[AclRule], live: Sequence[AclRule], code: str, base_position: int | None,
+               live_position: int | None) -> tuple[AclRule, ...] | None:
+    """The baseline rules with only one drift of the live ones applied: a rule removed (``acl-rule-missing``
+    at ``base_position``), added before the live rule that follows it (``acl-rule-unexpected`` at
+    ``live_position``), replaced (``acl-rule-changed``), or the paired rules put in the live order
+    (``acl-rules-reordered``). Positions count from 1, as findings give them; None when they do not fit."""
+    b = base_position - 1 if base_position is not None else None
+    j = live_position - 1 if live_position is not None else None
+    rules = list(base)
+    if code == "acl-rule-missing" and b is not None and 0 <= b < len(rules):
+        del rules[b]
+        return tuple(rules)
+    if code == "acl-rule-changed" and b is not None and j is not None and 0 <= b < len(rules) and 0 <= j < len(live):
+        rules[b] = live[j]
+        return tuple(rules)
+    alignment = align(base, live)
+    if code == "acl-rule-unexpected" and j is not None and 0 <= j < len(live):
+        base_of = {lj: bi for bi, lj in alignment.pairs}
+        after = next((base_of[k] for k in range(j + 1, len(live)) if k in base_of), len(rules))
+        rules.insert(after, live[j])
+        return tuple(rules)
+    if code == "acl-rules-reordered":
+        ordered = [base[bi] for bi, _ in sorted(alignment.pairs, key=lambda p: p[1])]
+        for bi in sorted(alignment.missing):
+            ordered.insert(min(bi, len(ordered)), base[bi])
+        return tuple(ordered)
+    return None
+
+
+def _position(data: Mapping[str, object] | None) -> int | None:
+    value = data.get("position") if data is not None else None
+    return value if isinstance(value, int) else None
 
 
 def _needs(cidr: str | None) -> Iterable[tuple[FlowSet, str]]:
