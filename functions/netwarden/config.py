@@ -23,6 +23,7 @@ from typing import Any
 
 from netwarden.adapters import yaml_io
 from netwarden.core.errors import ConfigError, Location
+from netwarden.core.findings import CODES
 
 DEFAULT_VPC_URL = "https://{region}.iaas.cloud.ibm.com/v1"
 DEFAULT_IAM_URL = "https://iam.cloud.ibm.com"
@@ -248,7 +249,10 @@ def _remediation(doc: yaml_io.YamlDoc, raw: Any) -> RemediationSettings:
     if "mode" in raw:
         r = replace(r, mode=_mode(raw["mode"], doc.where((*p, "mode"))))
     if "auto" in raw:
-        r = replace(r, auto=_str_list(doc, (*p, "auto"), raw["auto"] or []))
+        auto = _str_list(doc, (*p, "auto"), raw["auto"] or [])
+        for i, code in enumerate(auto):
+            _known_code(code, doc.where((*p, "auto", i)))
+        r = replace(r, auto=auto)
     if "max_changes" in raw:
         value = raw["max_changes"]
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -271,6 +275,7 @@ def _suppressions(doc: yaml_io.YamlDoc, raw: Any) -> tuple[Suppression, ...]:
         for key in ("code", "resource", "reason"):
             if not item.get(key):
                 raise ConfigError(f"a suppression needs {key}", location=doc.where(q, f"{yaml_io.dotted(q)}.{key}"))
+        _known_code(str(item["code"]), doc.where((*q, "code")))
         expires = item.get("expires")
         if expires is not None and not isinstance(expires, date):
             try:
@@ -279,6 +284,12 @@ def _suppressions(doc: yaml_io.YamlDoc, raw: Any) -> tuple[Suppression, ...]:
                 raise ConfigError("expected a date YYYY-MM-DD", location=doc.where((*q, "expires"))) from e
         out.append(Suppression(str(item["code"]), str(item["resource"]), str(item["reason"]), expires))
     return tuple(out)
+
+
+def _known_code(code: str, where: Location) -> None:
+    """A misspelt finding code would silently suppress (or auto-remediate) nothing: refuse it."""
+    if code not in CODES:
+        raise ConfigError(f"{code!r} is not a finding code (known: {', '.join(CODES)})", location=where)
 
 
 def parse_duration(text: str, where: Location) -> int:
