@@ -150,22 +150,19 @@ def _pointer(path: Any) -> list[str]:
 
 
 def _parent(doc: Any, parts: list[str], op: str, path: str) -> tuple[Any, str]:
-    node = doc
-    for part in parts[:-1]:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            raise PatchFailed(f"{op} operation does not apply: doc is missing path: \"{path}\": missing value")
     if not parts:
         raise PatchFailed(f"{op} operation does not apply: the root cannot be patched")
-    return node, parts[-1]
+    return _walk(doc, parts[:-1], op, path), parts[-1]
 
 
 def _get(doc: Any, path: str, op: str) -> Any:
+    return _walk(doc, _pointer(path), op, path)
+
+
+def _walk(doc: Any, parts: list[str], op: str, path: str) -> Any:
+    """The node ``parts`` lead to from ``doc``, or the API server's "missing path" refusal."""
     node = doc
-    for part in _pointer(path):
+    for part in parts:
         if isinstance(node, dict) and part in node:
             node = node[part]
         elif isinstance(node, list) and part.isdigit() and int(part) < len(node):

@@ -20,7 +20,7 @@ import ipaddress
 import random
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -172,28 +172,16 @@ class Region:
 
     # --- lookups --------------------------------------------------------------------------------
     def vpc(self, vpc_id: str) -> Vpc:
-        found = self.vpcs.get(vpc_id)
-        if found is None:
-            raise NotFound(f"VPC {vpc_id} not found")
-        return found
+        return _found(self.vpcs, vpc_id, "VPC")
 
     def acl(self, acl_id: str) -> Acl:
-        found = self.acls.get(acl_id)
-        if found is None:
-            raise NotFound(f"Network ACL {acl_id} not found")
-        return found
+        return _found(self.acls, acl_id, "Network ACL")
 
     def subnet(self, subnet_id: str) -> Subnet:
-        found = self.subnets.get(subnet_id)
-        if found is None:
-            raise NotFound(f"Subnet {subnet_id} not found")
-        return found
+        return _found(self.subnets, subnet_id, "Subnet")
 
     def gateway(self, gateway_id: str) -> Gateway:
-        found = self.gateways.get(gateway_id)
-        if found is None:
-            raise NotFound(f"Public gateway {gateway_id} not found")
-        return found
+        return _found(self.gateways, gateway_id, "Public gateway")
 
     def referenced(self, kind: str, identity: Any, field_name: str) -> str:
         """The id an identity in a request body (``{"id"}``, ``{"crn"}`` or ``{"href"}``) names; a
@@ -435,3 +423,11 @@ def delete_vpc(region: Region, vpc_id: str) -> Vpc:
 
 def filter_by_group(items: list[T], group_id: str | None) -> list[T]:
     return [i for i in items if group_id is None or getattr(i, "resource_group_id", None) == group_id]
+
+
+def _found(table: Mapping[str, T], resource_id: str, kind: str) -> T:
+    """``table[resource_id]``, or the API's 404 naming the kind of resource."""
+    found = table.get(resource_id)
+    if found is None:
+        raise NotFound(f"{kind} {resource_id} not found")
+    return found
