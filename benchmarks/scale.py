@@ -24,7 +24,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from netwarden.core import normalize, snapshot_io
+from netwarden.core import normalize
+from netwarden.core import snapshot_format as snapshot_io
 from netwarden.core.model import AclRule, Cluster, Namespace, NetworkAcl, NetworkPolicy, Snapshot, Subnet, Vpc
 
 REGIONS = ("us-south", "us-east", "eu-de")

@@ -19,8 +19,8 @@ import pytest
 import scale
 
 from netwarden.app.check import run
-from netwarden.core import snapshot_io
-from netwarden.core.diff import diff
+from netwarden.core import snapshot_format as snapshot_io
+from netwarden.core.drift.diff import diff
 from netwarden.core.model import Snapshot
 from netwarden.entrypoints.cli import main
 

@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from netwarden.core.acl_eval import AclFlows, Exposure
+from netwarden.core.acl.evaluate import AclFlows, Exposure
 from netwarden.core.model import AclRule, Cluster, ContainerPort, Namespace, NetworkPolicy, Pod, PortRange
-from netwarden.core.netpol_diff import compare, diff
-from netwarden.core.netpol_eval import reachability
+from netwarden.core.netpol.reachability import reachability
+from netwarden.core.netpol.reachability_diff import compare, diff
 from netwarden.core.normalize import netpol_spec
 
 SUBNET = "10.240.0.0/24"

@@ -1,4 +1,4 @@
-"""The impact analysis (``core.impact.annotate``) when one run has many findings.
+"""The impact analysis (``core.drift.impact.annotate``) when one run has many findings.
 
 Figures, not limits: nothing here asserts a time. Each case records its number of findings and the
 cost per finding in ``extra_info``. The impact of a finding depends on its ACL or subnet alone, so
@@ -21,9 +21,9 @@ import pytest
 import scale
 
 from netwarden.core import normalize
-from netwarden.core.diff import diff
+from netwarden.core.drift.diff import diff
+from netwarden.core.drift.impact import annotate
 from netwarden.core.findings import Finding
-from netwarden.core.impact import annotate
 from netwarden.core.model import AclRule, Snapshot
 
 VPCS = 0.04  # of the account: 4 VPCs, 100 ACLs, 400 subnets

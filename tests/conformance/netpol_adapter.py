@@ -17,10 +17,10 @@ from typing import Any
 
 import yaml
 
-from netwarden.core.flowset import Tree, union_trees
+from netwarden.core.flows.algebra import Tree, union_trees
 from netwarden.core.model import Cluster, ContainerPort, Namespace, NetworkPolicy, Pod
-from netwarden.core.netpol_diff import PairChange
-from netwarden.core.netpol_eval import PROTOCOLS, PortSet, Reachability
+from netwarden.core.netpol.reachability import PROTOCOLS, PortSet, Reachability
+from netwarden.core.netpol.reachability_diff import PairChange
 from netwarden.core.normalize import netpol_spec
 
 WORKLOADS = {"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "ReplicationController", "CronJob"}

@@ -35,8 +35,8 @@ from netpol_adapter import (
     reach_comparable,
 )
 
-from netwarden.core.netpol_diff import compare, diff
-from netwarden.core.netpol_eval import reachability
+from netwarden.core.netpol.reachability import reachability
+from netwarden.core.netpol.reachability_diff import compare, diff
 
 DATA = Path(__file__).parent / "data" / "netpol-analyzer"
 CASES: list[dict[str, Any]] = json.loads((DATA / "cases.json").read_text(encoding="utf-8"))["cases"]

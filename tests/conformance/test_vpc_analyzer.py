@@ -45,7 +45,7 @@ from vpc_adapter import (
     subnet_connectivity,
 )
 
-from netwarden.core.acl_eval import shadowed
+from netwarden.core.acl.evaluate import shadowed
 
 ROOT = Path(__file__).parent / "data" / "vpc-network-config-analyzer"
 DATA = ROOT / "pkg" / "ibmvpc" / "examples"

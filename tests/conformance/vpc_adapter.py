@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from netwarden.core.acl_eval import AclFlows
-from netwarden.core.acl_view import conns_between, pair_flows, subnet_view
-from netwarden.core.flowset import (
+from netwarden.core.acl.evaluate import AclFlows
+from netwarden.core.acl.view import conns_between, pair_flows, subnet_view
+from netwarden.core.flows.algebra import (
     ICMP,
     ICMP_FIELD,
     PORTS,

@@ -9,7 +9,7 @@ from ibm_vpc import VpcV1
 from ibm_vpc.vpc_v1 import NetworkACL, PublicGateway, Subnet, SubnetCollection, SubnetsPager
 from vpc_sdk import client, events, make_acl, make_subnet, make_vpc, parsed, refused, rule
 
-from netwarden.core import at_event
+from netwarden.core import activity_tracker as at_event
 from netwarden.fakes.server import FakeServer
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from netwarden.adapters.baseline_fs import read_baseline
-from netwarden.core import snapshot_io
+from netwarden.core import snapshot_format as snapshot_io
 from netwarden.entrypoints import cli
 
 REPO = Path(__file__).resolve().parents[2]

@@ -16,7 +16,7 @@ import pytest
 
 import snapshot_factory as f
 from netwarden.adapters.baseline_fs import write_baseline
-from netwarden.core import snapshot_io
+from netwarden.core import snapshot_format as snapshot_io
 from netwarden.core.model import Snapshot, Unreadable
 from netwarden.entrypoints.cli import main
 

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from ce_deployment import Deployment, by_name, delete_rule, deploy
 
-from netwarden.core import lifecycle, snapshot_io
+from netwarden.core import lifecycle
+from netwarden.core import snapshot_format as snapshot_io
 from netwarden.core.model import AclRule, NetworkAcl, Subnet, Vpc
 from netwarden.core.shard import Shard
 from netwarden.entrypoints import job

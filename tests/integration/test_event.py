@@ -17,7 +17,7 @@ from netwarden.adapters.baseline_fs import read_baseline
 from netwarden.adapters.ibm_vpc import IbmVpcReader
 from netwarden.app.event import MAX_CALLS, Scope, check
 from netwarden.config import IbmCloudSettings
-from netwarden.core import at_event
+from netwarden.core import activity_tracker as at_event
 from netwarden.core.model import Snapshot
 from netwarden.fakes import scenarios
 from netwarden.fakes.iam import API_KEY

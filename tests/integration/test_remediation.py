@@ -7,7 +7,7 @@ emulators' state byte-for-byte as it was (IAM's count of tokens issued aside); `
 the baseline back and the next ``check`` exits 0. Then: six findings of four kinds fixed in one run; a
 permanent 5xx on exactly the third write stops the run with an audit record, and the next run finishes
 the job; and while a subnet that fell back to the allow-all ACL is remediated, no state read after a
-step lets through more than the state before or after the run (exact flow sets, ``core.acl_eval``).
+step lets through more than the state before or after the run (exact flow sets, ``core.acl.evaluate``).
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from netwarden.adapters.baseline_fs import read_baseline
 from netwarden.app import remediate as app
 from netwarden.app.snapshot import take
 from netwarden.config import Settings
-from netwarden.core import acl_eval
-from netwarden.core.flowset import FlowSet
+from netwarden.core.acl import evaluate as acl_eval
+from netwarden.core.flows.algebra import FlowSet
 from netwarden.core.model import Snapshot
 from netwarden.entrypoints import cli, wiring
 from netwarden.fakes import scenarios
@@ -209,7 +209,7 @@ def codes_found(e: Estate) -> list[str]:
 
 def test_every_code_with_a_remediation_is_covered() -> None:
     from netwarden.core.findings import CODES
-    from netwarden.core.plan import MANUAL
+    from netwarden.core.plan.build import MANUAL
 
     covered = {code for _, drifts in GROUPS for _, code in drifts}
     # gateway-changed needs a second gateway in the subnet's zone, which IBM Cloud does not allow (one per

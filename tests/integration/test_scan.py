@@ -27,7 +27,7 @@ from netwarden.core.errors import LockHeld, StateError
 from netwarden.core.findings import ResourceRef, make
 from netwarden.core.model import ALL_PORTS, AclRule, NetworkAcl, PortRange, Snapshot, Subnet, Unreadable, Vpc
 from netwarden.core.ports import Notifier, StateStore
-from netwarden.core.report import CheckReport
+from netwarden.core.report.model import CheckReport
 from netwarden.fakes.server import FakeServer
 
 CHANNELS = ("slack", "email", "event_notifications", "webhook")

@@ -16,7 +16,7 @@ from typing import Any
 from netwarden.app.remediate import apply_step
 from netwarden.core.errors import LockHeld, PermanentRemediationError
 from netwarden.core.model import AclRule, Namespace, NetworkAcl, NetworkPolicy, PortRange, Snapshot, Vpc
-from netwarden.core.plan_steps import Step
+from netwarden.core.plan.steps import Step
 
 
 class MemoryEstate:

@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from netwarden.core import acl_eval
-from netwarden.core.flowset import FlowSet, box_tree, cidr_interval
-from netwarden.core.flowset_fast import covers
+from netwarden.core.acl import evaluate as acl_eval
+from netwarden.core.flows.algebra import FlowSet, box_tree, cidr_interval
+from netwarden.core.flows.shortcuts import covers
 from netwarden.core.model import AclRule, PortRange
 from netwarden.core.normalize import NormalizeError
 
@@ -172,7 +172,7 @@ def test_traffic_inside_the_subnet_never_counts() -> None:
 
 
 def test_subnet_view_and_unanswered_replies() -> None:
-    from netwarden.core.acl_view import subnet_view
+    from netwarden.core.acl.view import subnet_view
 
     rules = [SSH_IN, *RECIPE]  # ssh let in from anywhere, replies only to the allowed ranges
     view = subnet_view(acl_eval.AclFlows.of(rules), SUBNET)
@@ -186,7 +186,7 @@ def test_subnet_view_and_unanswered_replies() -> None:
 
 
 def test_pair_flows_need_both_acls() -> None:
-    from netwarden.core.acl_view import conns_between, pair_flows
+    from netwarden.core.acl.view import conns_between, pair_flows
 
     one = acl_eval.AclFlows.of(RECIPE)  # lets 10.240.64.0/24 in and out
     two = acl_eval.AclFlows.of([rule("in", "allow", "inbound", "tcp", source=SUBNET, dport=(443, 443)),

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from netwarden.core.at_event import parse, parse_crn
+from netwarden.core.activity_tracker import parse, parse_crn
 from netwarden.core.errors import EventFormatError
 
 ACCT = "a/aa2432b1fa4d4ace891e9b80fc104e34"

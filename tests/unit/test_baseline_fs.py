@@ -34,7 +34,7 @@ from netwarden.core.model import (
     Unreadable,
     Vpc,
 )
-from netwarden.core.netpol_validate import validate
+from netwarden.core.netpol.validate import validate
 
 REPO = Path(__file__).resolve().parents[2]
 RECIPE = REPO / "baseline"

@@ -1,4 +1,4 @@
-"""core.diff: one case per finding code, the synonyms that must give no finding, alignment of rule lists,
+"""core.drift.diff: one case per finding code, the synonyms that must give no finding, alignment of rule lists,
 unreadable scopes, and fingerprints that stay the same for the same drift."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 import snapshot_factory as f
 from netwarden.core import normalize
-from netwarden.core.diff import diff, diff_iter, spec_changes
+from netwarden.core.drift.diff import diff, diff_iter, spec_changes
 from netwarden.core.findings import CODES
 from netwarden.core.model import Snapshot, Unreadable
 

@@ -1,4 +1,4 @@
-"""Properties of core.diff over random estates: a snapshot has no drift against itself (nor against its
+"""Properties of core.drift.diff over random estates: a snapshot has no drift against itself (nor against its
 own file round trip), and one random mutation yields exactly one finding, of the right code."""
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from netwarden.core import normalize, snapshot_io
-from netwarden.core.diff import diff
+from netwarden.core import normalize
+from netwarden.core import snapshot_format as snapshot_io
+from netwarden.core.drift.diff import diff
 from netwarden.core.model import AclRule, Cluster, Namespace, NetworkAcl, NetworkPolicy, Snapshot, Subnet, Vpc
 
 #: No generated allow rule has source 0.0.0.0/0, so no generated ACL (and no mutation of one) lets

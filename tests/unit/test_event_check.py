@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from netwarden.app.event import Scope, check
-from netwarden.core.at_event import ChangeEvent
+from netwarden.core.activity_tracker import ChangeEvent
 from netwarden.core.errors import ProviderNotFound
 from netwarden.core.model import AclRule, NetworkAcl, Snapshot, Subnet, Vpc
 
@@ -116,8 +116,8 @@ ZONED_BASE = Vpc("us-south", "prod-vpc", acls=(LOCKED, ZONE_1, ZONE_2), subnets=
 def test_an_event_finding_is_the_one_the_next_scan_reports(event: ChangeEvent, vpc: Vpc) -> None:
     """Same fingerprint and same content (impact and breakage included, judged at the subnets that use
     the ACL and against the other zones), so the scan after the event does not alert it again as changed."""
-    from netwarden.core.diff import diff
-    from netwarden.core.impact import annotate
+    from netwarden.core.drift.diff import diff
+    from netwarden.core.drift.impact import annotate
 
     base, current = Snapshot(vpcs=(ZONED_BASE,)), Snapshot(vpcs=(vpc,))
     scanned = annotate(diff(base, current), base, current)

@@ -2,7 +2,7 @@
 
 The estates are recipe-shaped (IBM's "Controlling traffic with VPC ACLs and network policies"): one
 custom ACL per worker subnet with inter-zone rules, the IBM private ranges both ways, deny-all last.
-Findings come from ``core.diff`` as ``check`` makes them, then ``core.impact.annotate``.
+Findings come from ``core.drift.diff`` as ``check`` makes them, then ``core.drift.impact.annotate``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 
 from netwarden.adapters.baseline_fs import read_baseline
 from netwarden.app import check as check_app
-from netwarden.core import diff, impact
+from netwarden.core.drift import diff, impact
 from netwarden.core.findings import Finding, ResourceRef, make
 from netwarden.core.model import (
     AclRule,

@@ -1,4 +1,4 @@
-"""core.netpol_validate: the quick decoding pass accepts only what strict decoding accepts, and a manifest
+"""core.netpol.validate: the quick decoding pass accepts only what strict decoding accepts, and a manifest
 it does not accept still gets the full decoder's verdict, word for word."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from netwarden.core import k8s_syntax
-from netwarden.core.netpol_validate import DECODE, Violation, _decode_struct, _decodes, decode_errors
+from netwarden.core.netpol import syntax as k8s_syntax
+from netwarden.core.netpol.validate import DECODE, Violation, _decode_struct, _decodes, decode_errors
 
 
 def policy(**spec: Any) -> dict[str, Any]:

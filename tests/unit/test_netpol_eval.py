@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 
 from netwarden.core.model import Cluster, ContainerPort, Namespace, NetworkPolicy, Pod
-from netwarden.core.netpol_diff import compare, diff
-from netwarden.core.netpol_eval import (
+from netwarden.core.netpol.reachability import (
     ALL,
     NONE,
     PortSet,
@@ -17,6 +16,7 @@ from netwarden.core.netpol_eval import (
     reachability,
     selector_matches,
 )
+from netwarden.core.netpol.reachability_diff import compare, diff
 from netwarden.core.normalize import netpol_spec
 
 NAMESPACES = (Namespace("x", {"team": "x"}), Namespace("y", {"team": "y", "env": "prod"}))

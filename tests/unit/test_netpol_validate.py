@@ -1,4 +1,4 @@
-"""core.netpol_validate: what the API server accepts loads, what it refuses is refused with its words."""
+"""core.netpol.validate: what the API server accepts loads, what it refuses is refused with its words."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 import kubernetes.client as k8s
 import pytest
 
-from netwarden.core import k8s_syntax
-from netwarden.core.netpol_validate import DECODE, STRUCTS, Violation, decode_errors, validate
+from netwarden.core.netpol import syntax as k8s_syntax
+from netwarden.core.netpol.validate import DECODE, STRUCTS, Violation, decode_errors, validate
 
 
 def policy(spec: dict[str, Any] | None = None, **metadata: Any) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""core.plan: each finding code with a remediation -> its steps; the order of steps (never more open than
+"""core.plan.build: each finding code with a remediation -> its steps; the order of steps (never more open than
 before or after); the fewest moves (longest increasing subsequence); unsafe protocols refused.
 
 Every plan is also executed against an in-memory estate (``remediation_doubles.MemoryEstate``) with the
@@ -15,13 +15,13 @@ import pytest
 from remediation_doubles import MemoryEstate, apply_all
 
 import snapshot_factory as f
-from netwarden.core import acl_eval
-from netwarden.core.diff import diff
+from netwarden.core.acl import evaluate as acl_eval
+from netwarden.core.drift.diff import diff
 from netwarden.core.errors import PlanRefused
 from netwarden.core.findings import Finding
 from netwarden.core.model import AclRule, Snapshot
-from netwarden.core.plan import PlanOptions, build, is_unsafe_protocol, refuse_unsafe_protocols
-from netwarden.core.plan_steps import (
+from netwarden.core.plan.build import PlanOptions, build, is_unsafe_protocol, refuse_unsafe_protocols
+from netwarden.core.plan.steps import (
     ATTACH,
     CLOSE,
     NARROW,
@@ -435,7 +435,7 @@ def test_plan_to_dict_numbers_the_steps_and_shows_the_calls() -> None:
 
 
 def _target() -> object:
-    from netwarden.core.plan_steps import AclTarget
+    from netwarden.core.plan.steps import AclTarget
 
     return AclTarget("us-south", "prod-vpc", ACL, "acl-acl-zone1")
 

@@ -38,8 +38,8 @@ from netwarden.core.errors import (
     TemporaryRemediationError,
 )
 from netwarden.core.model import Snapshot, Unreadable
-from netwarden.core.plan import PlanOptions
-from netwarden.core.plan_steps import Step
+from netwarden.core.plan.build import PlanOptions
+from netwarden.core.plan.steps import Step
 from netwarden.entrypoints import cli
 
 BASE = f.recipe()

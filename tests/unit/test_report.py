@@ -1,4 +1,4 @@
-"""core.report*: the JSON report validates against docs/report.schema.json; SARIF has what code scanning
+"""core.report: the JSON report validates against docs/report.schema.json; SARIF has what code scanning
 needs; JUnit parses; Markdown and text show every finding."""
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from netwarden.app.check import run
 from netwarden.config import Suppression
 from netwarden.core.findings import CODES
 from netwarden.core.model import Unreadable
-from netwarden.core.report import FORMATS, CheckReport, render, to_dict
-from netwarden.core.report_markup import MAX_ROWS
+from netwarden.core.report.markup import MAX_ROWS
+from netwarden.core.report.model import CheckReport, to_dict
+from netwarden.core.report.render import FORMATS, render
 
 SCHEMA = json.loads((Path(__file__).parents[2] / "docs" / "report.schema.json").read_text())
 BASE = f.recipe()

@@ -1,4 +1,4 @@
-"""core.snapshot_io: the snapshot file round-trips, is canonical, folds synonyms, and names the bad field."""
+"""core.snapshot_format: the snapshot file round-trips, is canonical, folds synonyms, and names the bad field."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import snapshot_factory as f
-from netwarden.core import snapshot_io
+from netwarden.core import snapshot_format as snapshot_io
 from netwarden.core.errors import SnapshotFormatError
 from netwarden.core.model import ContainerPort, Pod, Unreadable
 

@@ -38,7 +38,7 @@ from typing import Any
 from netwarden.adapters import baseline_schema as schema
 from netwarden.adapters import baseline_yaml, yaml_io
 from netwarden.adapters.files import write_atomic
-from netwarden.core import k8s_syntax, lint, normalize
+from netwarden.core import lint, normalize
 from netwarden.core.errors import BaselineError, Location
 from netwarden.core.model import (
     ALL_PORTS,
@@ -52,6 +52,7 @@ from netwarden.core.model import (
     Subnet,
     Vpc,
 )
+from netwarden.core.netpol import syntax as k8s_syntax
 
 MANAGED = ("vpc", "kubernetes")
 YAML_SUFFIXES = (".yaml", ".yml")

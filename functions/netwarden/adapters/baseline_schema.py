@@ -10,7 +10,7 @@ finding about a model value can be reported at the line it came from.
 What is checked is what the APIs would refuse: IBM Cloud names, protocols, IPv4 CIDRs without host
 bits, port bounds and order, ICMP type/code pairing, ``deny`` with ``icmp_tcp_udp`` (the VPC API
 refuses it; a legacy ``deny`` + ``all`` is what the API now shows as ``any``, and is read as such);
-and for NetworkPolicies everything ``core.netpol_validate`` finds, as the Kubernetes API server would.
+and for NetworkPolicies everything ``core.netpol.validate`` finds, as the Kubernetes API server would.
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from netwarden.adapters.yaml_io import PathKey, YamlDoc, dotted
-from netwarden.core import k8s_syntax as syntax
-from netwarden.core import lint, netpol_validate, normalize
-from netwarden.core.acl_eval import protocol_numbers
+from netwarden.core import lint, normalize
+from netwarden.core.acl.evaluate import protocol_numbers
 from netwarden.core.errors import BaselineError, Location
 from netwarden.core.model import AclRule, ContainerPort, Namespace, NetworkAcl, NetworkPolicy, Pod, Subnet
+from netwarden.core.netpol import syntax
+from netwarden.core.netpol import validate as netpol_validate
 
 Sources = dict[lint.Subject, Location]
 

@@ -1,7 +1,7 @@
 """Use-case: check a live snapshot against the baseline, and decide what the outcome is.
 
-The diff (``core.diff``) says what differs; this use-case adds what it means and what to do with it:
-the impact of each finding (``core.impact``), which findings a
+The diff (``core.drift.diff``) says what differs; this use-case adds what it means and what to do with it:
+the impact of each finding (``core.drift.impact``), which findings a
 suppression from the config covers (``core.lifecycle.match_suppression``: code plus resource path,
 a trailing ``*`` matches a prefix, active through its ``expires`` day), and the status:
 
@@ -19,11 +19,11 @@ import logging
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
-from netwarden.core.diff import diff
-from netwarden.core.impact import annotate
+from netwarden.core.drift.diff import diff
+from netwarden.core.drift.impact import annotate
 from netwarden.core.lifecycle import SuppressionRule, match_suppression
 from netwarden.core.model import Snapshot
-from netwarden.core.report import CheckReport, SuppressionMark, sorted_findings
+from netwarden.core.report.model import CheckReport, SuppressionMark, sorted_findings
 
 log = logging.getLogger(__name__)
 

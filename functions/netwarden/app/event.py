@@ -3,7 +3,7 @@
 A full scan reads everything; an event says what changed, so this re-reads only that: the network ACL
 a rule or ACL event names (one ACL read, its rules included), or the subnet a subnet event names and
 the ACL now attached to it (two reads). Never more than three VPC API calls per event. The resource is
-compared with its part of the baseline by the same diff a scan uses (``core.diff``), so an event and
+compared with its part of the baseline by the same diff a scan uses (``core.drift.diff``), so an event and
 the next scan report the same finding with the same fingerprint.
 
 An event about something outside the configured scope (another region, a VPC not in
@@ -21,11 +21,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from netwarden.core.at_event import ChangeEvent
-from netwarden.core.diff import diff
+from netwarden.core.activity_tracker import ChangeEvent
+from netwarden.core.drift.diff import diff
+from netwarden.core.drift.impact import annotate
 from netwarden.core.errors import ProviderNotFound
 from netwarden.core.findings import Finding
-from netwarden.core.impact import annotate
 from netwarden.core.model import Snapshot, Vpc
 
 log = logging.getLogger(__name__)

@@ -39,15 +39,15 @@ from netwarden.app.remediate_exec import (
     apply_step,
     execute,
 )
-from netwarden.core import plan as planner
-from netwarden.core import snapshot_io
+from netwarden.core import snapshot_format as snapshot_io
 from netwarden.core.errors import PlanRefused
 from netwarden.core.findings import Finding
 from netwarden.core.lifecycle import SuppressionRule
 from netwarden.core.model import Snapshot
-from netwarden.core.plan_steps import KubeOperation, RemediationPlan
+from netwarden.core.plan import build as planner
+from netwarden.core.plan.steps import KubeOperation, RemediationPlan
 from netwarden.core.ports import StateStore
-from netwarden.core.report import CheckReport
+from netwarden.core.report.model import CheckReport
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from netwarden.core.errors import (
     ProviderUnavailable,
     TemporaryRemediationError,
 )
-from netwarden.core.plan_steps import (
+from netwarden.core.plan.steps import (
     ApplyPolicy,
     CreateRule,
     DeletePolicy,

@@ -30,13 +30,14 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from netwarden.app import check
-from netwarden.core import lifecycle, snapshot_io
+from netwarden.core import lifecycle
+from netwarden.core import snapshot_format as snapshot_io
 from netwarden.core.errors import LockHeld, NetwardenError, NotifyError, StateError
 from netwarden.core.findings import Finding
 from netwarden.core.lifecycle import FindingState, SuppressionRule
 from netwarden.core.model import Snapshot
 from netwarden.core.ports import Notifier, StateStore
-from netwarden.core.report import CheckReport
+from netwarden.core.report.model import CheckReport
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ nothing. ``baseline lint`` runs these checks, each a rule name and a reason:
   161.26.0.0/16 and 166.8.0.0/14, first-match, so no earlier deny may take any of it (workers are
   created and reach the cluster master over these ranges);
 * ``acl-rule-shadowed``: a rule that can never match, because earlier rules of its direction
-  already decide everything it matches (``core.acl_eval.shadowed``);
+  already decide everything it matches (``core.acl.evaluate.shadowed``);
 * ``subnet-default-acl``: a subnet attached to the VPC's default (allow-all) ACL;
 * ``public-gateway-count``: a public gateway on more than one subnet of a VPC (the recipe keeps
   internet egress to the workers of one subnet);
@@ -37,7 +37,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from netwarden.core import acl_eval, normalize
+from netwarden.core import normalize
+from netwarden.core.acl import evaluate as acl_eval
 from netwarden.core.model import AclRule, Cluster, NetworkAcl, NetworkPolicy, Pod, Snapshot, Vpc
 
 Subject = tuple[str | int, ...]

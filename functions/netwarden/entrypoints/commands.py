@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from netwarden.app.scan import RemediationOutcome, Remediator, ScanOptions, ScanResult
     from netwarden.core.model import Snapshot
     from netwarden.core.ports import StateStore
-    from netwarden.core.report import CheckReport
+    from netwarden.core.report.model import CheckReport
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -31,7 +31,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def snapshot(args: argparse.Namespace) -> int:
-    from netwarden.core import snapshot_io
+    from netwarden.core import snapshot_format as snapshot_io
 
     snap = wiring.live_snapshot(settings_from(args))
     write_output(snapshot_io.dumps(snap), args.out)
@@ -41,7 +41,7 @@ def snapshot(args: argparse.Namespace) -> int:
 def check(args: argparse.Namespace) -> int:
     """Baseline vs live (or ``--snapshot FILE``); a snapshot file may also serve as ``--baseline``."""
     from netwarden.app import check as check_app
-    from netwarden.core.report import render
+    from netwarden.core.report.render import render
 
     settings = settings_from(args)
     base = settings.baseline

@@ -18,7 +18,7 @@ from typing import Any
 
 from netwarden.app.event import EventOutcome
 from netwarden.config import Settings
-from netwarden.core import at_event
+from netwarden.core import activity_tracker as at_event
 from netwarden.core.model import Snapshot
 from netwarden.core.shard import Scope, restrict
 from netwarden.entrypoints import wiring

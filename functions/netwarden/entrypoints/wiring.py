@@ -108,7 +108,7 @@ def remediation(settings: Settings, *, codes: Iterable[str] | None, dry_run: boo
     """A remediation request with the config's safeguards, and the writers of the config's scope.
     The writers are built for a dry run too: the safeguards refuse a plan no writer could execute."""
     from netwarden.app.remediate import Request, Writers
-    from netwarden.core.plan import PlanOptions
+    from netwarden.core.plan.build import PlanOptions
 
     options = PlanOptions(codes=frozenset(codes) if codes else None,
                           restore_namespace_labels=settings.remediation.restore_namespace_labels)
@@ -139,8 +139,8 @@ def write_baseline(snapshot: Snapshot, path: Path) -> list[Path]:
 
 
 def read_snapshot(path: Path) -> Snapshot:
-    """A snapshot file (``core.snapshot_io``); an unreadable file is a SnapshotFormatError naming it."""
-    from netwarden.core import snapshot_io
+    """A snapshot file (``core.snapshot_format``); an unreadable file is a SnapshotFormatError naming it."""
+    from netwarden.core import snapshot_format as snapshot_io
     from netwarden.core.errors import Location, SnapshotFormatError
 
     try:

@@ -4,8 +4,8 @@ Defaults are the ones a client reads back from a real cluster (a NetworkPolicy's
 port protocol, a namespace's ``kubernetes.io/metadata.name`` label and ``Active`` phase, a pod's
 restart and DNS policy). Validation refuses what the API server refuses with a 422 ``Invalid``
 whose causes carry the server's field paths and words: a NetworkPolicy through
-``core.netpol_validate`` (the same rules the baseline linter uses), the other kinds' metadata and
-the few pod rules a test can meet through ``core.k8s_syntax``.
+``core.netpol.validate`` (the same rules the baseline linter uses), the other kinds' metadata and
+the few pod rules a test can meet through ``core.netpol.syntax``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from netwarden.core import k8s_syntax
+from netwarden.core.netpol import syntax as k8s_syntax
 from netwarden.fakes.kube.exceptions import BadRequest, Cause, Invalid, Resource
 from netwarden.fakes.kube.kinds import NAMESPACES, NETWORK_POLICIES, NODES, PODS, Kind
 
@@ -117,7 +117,7 @@ def _meta_causes(kind: Kind, obj: Object) -> list[Cause]:
 def _netpol_causes(obj: Object) -> list[Cause]:
     """``ValidateNetworkPolicy`` with the ObjectMeta rules it calls; a body that would not decode (the
     emulator decodes first, so this is a safety net) is the 400 it would have been."""
-    from netwarden.core import netpol_validate
+    from netwarden.core.netpol import validate as netpol_validate
 
     violations = netpol_validate.validate(obj)
     undecodable = [v for v in violations if v.reason == netpol_validate.DECODE]

@@ -1,21 +1,17 @@
-"""The check report: one value for the outcome of a check, and its renderings for people and tools.
+"""The check report: one value for the outcome of a check, as every rendering reads it.
 
 ``CheckReport`` is what ``app.check.run`` returns and what every output is made from: the status
 (``in_sync`` | ``drift`` | ``incomplete``), the findings, the scopes that could not be read, and which
-findings a suppression covers. ``render`` turns it into one of the formats of ``check --format``:
-
-* ``text``: a table for a terminal;
-* ``json``: DESIGN.md's report contract, validated by ``docs/report.schema.json``;
-* ``markdown``: a pull-request comment (``core.report_markup``);
-* ``sarif``: SARIF 2.1.0 for GitHub code scanning (``core.report_sarif``);
-* ``junit``: JUnit XML for CI test dashboards (``core.report_markup``).
+findings a suppression covers. The JSON form (DESIGN.md's report contract, validated by
+``docs/report.schema.json``), the one-line summary and the baseline file of a finding live here too,
+because every renderer (``core.report.text``, ``core.report.markup``, ``core.report.sarif``) needs them;
+``core.report.render`` picks the renderer. This module imports none of them.
 
 Pure: the time comes in with the report, nothing is written here.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +21,6 @@ from netwarden.core.model import Unreadable
 
 SCHEMA_VERSION = 1
 STATUSES = ("in_sync", "drift", "incomplete")
-FORMATS = ("text", "json", "markdown", "sarif", "junit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,28 +109,6 @@ def summary(report: CheckReport) -> str:
     return f"{head}: " + ", ".join(parts)
 
 
-def render(report: CheckReport, fmt: str, *, baseline_dir: str = "baseline") -> str:
-    """``report`` in format ``fmt`` (one of FORMATS). ``baseline_dir`` is the baseline directory as
-    the repository sees it; SARIF and Markdown point at the baseline file of each finding."""
-    if fmt == "json":
-        return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
-    if fmt == "text":
-        return render_text(report)
-    if fmt == "markdown":
-        from netwarden.core.report_markup import render_markdown
-
-        return render_markdown(report, baseline_dir=baseline_dir)
-    if fmt == "junit":
-        from netwarden.core.report_markup import render_junit
-
-        return render_junit(report)
-    if fmt == "sarif":
-        from netwarden.core.report_sarif import render_sarif
-
-        return json.dumps(render_sarif(report, baseline_dir=baseline_dir), indent=2, ensure_ascii=False) + "\n"
-    raise ValueError(f"unknown report format {fmt!r} (expected one of: {', '.join(FORMATS)})")
-
-
 def baseline_file(finding: Finding, baseline_dir: str = "baseline") -> str:
     """The baseline file that holds (or would hold) the resource of ``finding`` (or, when the baseline
     is a snapshot file, that file)."""
@@ -150,49 +123,3 @@ def baseline_file(finding: Finding, baseline_dir: str = "baseline") -> str:
     if r.kind == "network-policy":
         return f"{root}/kubernetes/{r.cluster}/{r.namespace}/{r.name}.yaml"
     return f"{root}/kubernetes/{r.cluster}/namespaces.yaml"
-
-
-# --- text ----------------------------------------------------------------------------------------
-
-
-def render_text(report: CheckReport) -> str:
-    """A table for a terminal: one row per finding, most severe first; impact and suppression below."""
-    lines = [f"netwarden check: {summary(report)}"]
-    if report.generated_at:
-        lines.append(f"generated at {report.generated_at}")
-    if report.findings:
-        header = ("SEVERITY", "CODE", "RESOURCE", "MESSAGE")
-        rows = [(f.severity, f.code, f.resource.path, f.message) for f in report.findings]
-        widths = [max(len(header[i]), *(len(r[i]) for r in rows)) for i in range(3)]
-        lines.append("")
-        lines.append(_row(header, widths))
-        indent = " " * (sum(widths) + 6)
-        for f, row in zip(report.findings, rows, strict=True):
-            lines.append(_row(row, widths))
-            for note in _notes(report, f):
-                lines.append(f"{indent}{note}")
-    if report.unreadable:
-        lines.append("")
-        lines.append("not checked (could not be read):")
-        width = max(len(u.scope) for u in report.unreadable)
-        lines.extend(f"  {u.scope.ljust(width)}  {u.reason}" for u in report.unreadable)
-    return "\n".join(lines) + "\n"
-
-
-def _row(cells: tuple[str, ...], widths: list[int]) -> str:
-    return "  ".join(c.ljust(w) for c, w in zip(cells[:3], widths, strict=True)) + "  " + cells[3]
-
-
-def _notes(report: CheckReport, f: Finding) -> list[str]:
-    notes = []
-    if f.impact.exposure != "unknown" or f.impact.examples:
-        examples = "; ".join(f.impact.examples[:3])
-        notes.append(f"impact: {f.impact.exposure}" + (f" ({examples})" if examples else ""))
-    if f.impact.breakage:
-        notes.append("breaks: " + "; ".join(f.impact.breakage))
-    mark = report.suppression(f)
-    if mark is not None:
-        until = f" until {mark.expires}" if mark.expires else ""
-        notes.append(f"suppression expired {mark.expires}: {mark.reason}" if mark.expired
-                     else f"suppressed{until}: {mark.reason}")
-    return notes

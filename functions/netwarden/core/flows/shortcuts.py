@@ -1,4 +1,4 @@
-"""Two shortcuts over ``core.flowset`` trees that build less than the general algebra would.
+"""Two shortcuts over ``core.flows.algebra`` trees that build less than the general algebra would.
 
 The impact analysis asks thousands of times whether one box lies inside an ACL's allowed set (to
 widen an example flow to the widest CIDR the set allows whole), and builds "all traffic between a
@@ -12,7 +12,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Any
 
-from netwarden.core.flowset import Interval, Tree
+from netwarden.core.flows.algebra import Interval, Tree
 
 
 def _lo(item: tuple[int, int, Any]) -> int:

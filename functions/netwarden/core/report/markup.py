@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from netwarden.core.findings import Finding
-from netwarden.core.report import CheckReport, baseline_file, summary
+from netwarden.core.report.model import CheckReport, baseline_file, summary
 
 MAX_ROWS = 100
 _STATUS_TITLE = {"in_sync": "in sync", "drift": "drift detected", "incomplete": "incomplete check"}

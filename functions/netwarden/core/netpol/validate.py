@@ -37,7 +37,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from netwarden.core import k8s_syntax as syntax
+from netwarden.core.netpol import syntax
 
 API_VERSION = "networking.k8s.io/v1"
 KIND = "NetworkPolicy"

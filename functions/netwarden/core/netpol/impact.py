@@ -19,8 +19,8 @@ from typing import Any
 
 from netwarden.core.findings import Finding, Impact
 from netwarden.core.model import Cluster, Namespace, NetworkPolicy, Pod, Snapshot
-from netwarden.core.netpol_diff import PairChange, compare, diff
-from netwarden.core.netpol_eval import PortSet, key, selector_matches
+from netwarden.core.netpol.reachability import PortSet, key, selector_matches
+from netwarden.core.netpol.reachability_diff import PairChange, compare, diff
 
 EXAMPLES = 5
 DNS = PortSet.of("UDP", 53, 53) | PortSet.of("TCP", 53, 53)

@@ -24,13 +24,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from netwarden.core.acl_eval import DIRECTIONS, allowed_flows, rule_flows
-from netwarden.core.diff_acl import align
+from netwarden.core.acl.evaluate import DIRECTIONS, allowed_flows, rule_flows
+from netwarden.core.acl.rule_diff import align
 from netwarden.core.errors import PlanRefused
 from netwarden.core.findings import Finding
-from netwarden.core.flowset import FlowSet, cidr_interval
+from netwarden.core.flows.algebra import FlowSet, cidr_interval
 from netwarden.core.model import AclRule, NetworkAcl
-from netwarden.core.plan_steps import (
+from netwarden.core.plan.steps import (
     ADJUST,
     NARROW,
     AclTarget,

@@ -1,6 +1,6 @@
 """The subnet-level view of ACLs: which remote ranges reach a subnet, on what, and whether replies return.
 
-``core.acl_eval`` answers "which flows does this ACL allow"; a network engineer asks it per subnet:
+``core.acl.evaluate`` answers "which flows does this ACL allow"; a network engineer asks it per subnet:
 "from where can the zone-1 workers be reached, on which ports, and can they answer?". ACLs are
 stateless, so a tcp connection that is let in is useless (and an alert of its own) when the subnet's
 outbound rules drop the replies. Two subnets talk when the source subnet's ACL lets the flow out AND
@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from netwarden.core.acl_eval import AclFlows
-from netwarden.core.flowset import (
+from netwarden.core.acl.evaluate import AclFlows
+from netwarden.core.flows.algebra import (
     ADDRESSES,
     TCP,
     UDP,
@@ -39,7 +39,7 @@ _OUTBOUND_ORDER = (1, 2, 0, 3, 4)
 
 @dataclass(frozen=True, slots=True)
 class Conns:
-    """A set of connections without addresses: (protocol, a, b) as in ``core.flowset``."""
+    """A set of connections without addresses: (protocol, a, b) as in ``core.flows.algebra``."""
 
     tree: Tree = ()
 

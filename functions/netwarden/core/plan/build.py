@@ -26,8 +26,8 @@ from dataclasses import dataclass, replace
 from netwarden.core.errors import PlanRefused
 from netwarden.core.findings import Finding
 from netwarden.core.model import Namespace, Snapshot, Subnet, Vpc
-from netwarden.core.plan_acl import RULE_CODES, plan_acl
-from netwarden.core.plan_steps import (
+from netwarden.core.plan.acl_order import RULE_CODES, plan_acl
+from netwarden.core.plan.steps import (
     ADJUST,
     ATTACH,
     CLOSE,

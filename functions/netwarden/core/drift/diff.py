@@ -6,10 +6,10 @@ subnet or namespace the baseline does not know is not drift. A scope the live si
 (``Snapshot.unreadable``: a region, a VPC, a cluster, or anything below them by path) produces no
 finding at all, never a "missing" one: unreadable is not empty.
 
-ACL rule lists are compared by position (``core.diff_acl``); NetworkPolicy specs are already
+ACL rule lists are compared by position (``core.acl.rule_diff``); NetworkPolicy specs are already
 canonical (``core.normalize``), so their order-free parts compare by value and a change is detailed
 field by field. ``subnet-allow-all`` is decided from the rules of the live attached ACL
-(first-match, ``core.acl_eval``), never from its name, and replaces ``subnet-acl-changed`` for that
+(first-match, ``core.acl.evaluate``), never from its name, and replaces ``subnet-acl-changed`` for that
 subnet. Everything is indexed by name first, so the work is linear in the size of the estate.
 """
 
@@ -22,10 +22,10 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from netwarden.core import acl_eval
-from netwarden.core.diff_acl import diff_acl
+from netwarden.core.acl import evaluate as acl_eval
+from netwarden.core.acl.rule_diff import diff_acl
 from netwarden.core.findings import Finding, ResourceRef, make
-from netwarden.core.flowset import FlowSet
+from netwarden.core.flows.algebra import FlowSet
 from netwarden.core.model import AclRule, Cluster, NetworkAcl, NetworkPolicy, Snapshot, Subnet, Vpc
 
 

@@ -1,6 +1,6 @@
 """The semantic diff of NetworkPolicy reachability: which pairs gained, lost or changed connections.
 
-Two reachability results (``core.netpol_eval``) are compared pair by pair. Outside addresses are
+Two reachability results (``core.netpol.reachability``) are compared pair by pair. Outside addresses are
 compared on the common refinement of both sides' ranges (a range cut in two by a new ipBlock is
 the same addresses), and adjacent ranges that changed the same way are reported as one. A pod that
 exists on one side only (a workload added or removed) has all its pairs added or removed, and the
@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from netwarden.core.model import Cluster
-from netwarden.core.netpol_eval import (
+from netwarden.core.netpol.reachability import (
     NONE,
     Endpoint,
     PortSet,

@@ -35,7 +35,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from netwarden.core.flowset import ADDRESSES, Interval, Tree, box_tree, boxes, interval_text, merge, union_trees
+from netwarden.core.flows.algebra import ADDRESSES, Interval, Tree, box_tree, boxes, interval_text, merge, union_trees
 from netwarden.core.model import Cluster, NetworkPolicy, Pod
 
 PROTOCOLS = {"TCP": 6, "UDP": 17, "SCTP": 132}

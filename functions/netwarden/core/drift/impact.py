@@ -3,7 +3,7 @@
 A literal diff says what changed; this says what it opens or closes, and whether the cluster breaks:
 
 * ACL and subnet findings: per affected subnet, the flows its baseline ACL allows against those its
-  live ACL allows (``core.acl_eval``), restricted to the subnet's CIDR when the model knows it;
+  live ACL allows (``core.acl.evaluate``), restricted to the subnet's CIDR when the model knows it;
   traffic inside the subnet is never filtered, so it never counts. Widened, narrowed or unchanged,
   with concrete example flows (worst first).
 * breakage: the drift takes away something the cluster needs and the baseline allowed: the IBM
@@ -12,7 +12,7 @@ A literal diff says what changed; this says what it opens or closes, and whether
   different zones. Breakage makes an impact-driven finding critical.
 * gateway findings: what the ACL lets out to the internet through the attached (or lost) gateway.
 * NetworkPolicy and namespace findings: reachability over the live pods under the baseline's
-  policies and namespace labels against the live ones (``core.netpol_eval``/``netpol_diff``),
+  policies and namespace labels against the live ones (``core.netpol.reachability``/``netpol_diff``),
   restricted to the pairs the policy (or namespace) can affect. Without live pods it is unknown.
 
 A rule finding (a rule gone, added, changed, or the rules reordered) is judged on its own: the
@@ -31,12 +31,12 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from netwarden.core.acl_eval import AclFlows, Exposure, all_traffic, all_traffic_among, examples
-from netwarden.core.diff_acl import align
+from netwarden.core.acl.evaluate import AclFlows, Exposure, all_traffic, all_traffic_among, examples
+from netwarden.core.acl.rule_diff import align
 from netwarden.core.findings import Finding, Impact
-from netwarden.core.flowset import ADDRESSES, FlowSet, cidr_interval, union_all
-from netwarden.core.impact_netpol import NetpolImpact
+from netwarden.core.flows.algebra import ADDRESSES, FlowSet, cidr_interval, union_all
 from netwarden.core.model import AclRule, NetworkAcl, Snapshot, Subnet, Vpc
+from netwarden.core.netpol.impact import NetpolImpact
 
 #: What a cluster cannot do without, and why (the recipe's IBM private ranges).
 IBM_PRIVATE = (

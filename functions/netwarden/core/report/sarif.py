@@ -15,7 +15,7 @@ from typing import Any
 
 from netwarden import __version__
 from netwarden.core.findings import CODES, Finding
-from netwarden.core.report import CheckReport, baseline_file
+from netwarden.core.report.model import CheckReport, baseline_file
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}

@@ -3,7 +3,7 @@
 A raw diff says "rule 3 moved"; this module says what the move lets through. IBM evaluates an ACL per
 direction: the rules of the packet's direction, in list order; the first rule whose protocol,
 source, destination, ports (tcp/udp) and type/code (icmp) match decides; no match is deny. The
-evaluation here does exactly that over whole sets (``core.flowset``), never over samples: the
+evaluation here does exactly that over whole sets (``core.flows.algebra``), never over samples: the
 flows still unmatched are carried from rule to rule, each rule takes its share of them.
 
 Protocol vocabulary: ``icmp_tcp_udp`` (the API's ``all`` before 2025-12-09) is protocols 1, 6, 17;
@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 
-from netwarden.core.flowset import (
+from netwarden.core.flows.algebra import (
     ADDRESSES,
     ICMP,
     PROTOCOL_NUMBERS,
@@ -37,7 +37,7 @@ from netwarden.core.flowset import (
     flow_text,
     union_all,
 )
-from netwarden.core.flowset_fast import covers, product
+from netwarden.core.flows.shortcuts import covers, product
 from netwarden.core.model import ICMP_TCP_UDP, AclRule
 from netwarden.core.normalize import NormalizeError
 
