@@ -24,8 +24,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from netwarden.core import normalize
-from netwarden.core import snapshot_format as snapshot_io
+from netwarden.core import normalize, snapshot_format
 from netwarden.core.model import AclRule, Cluster, Namespace, NetworkAcl, NetworkPolicy, Snapshot, Subnet, Vpc
 
 REGIONS = ("us-south", "us-east", "eu-de")
@@ -171,7 +170,7 @@ def write(scale: float, out: Path) -> dict[str, int]:
 
     base = baseline(scale)
     write_baseline(base, out / "baseline")
-    (out / "live.json").write_text(snapshot_io.dumps(live(base)), encoding="utf-8")
+    (out / "live.json").write_text(snapshot_format.dumps(live(base)), encoding="utf-8")
     return counts(base)
 
 

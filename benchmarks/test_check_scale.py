@@ -19,7 +19,7 @@ import pytest
 import scale
 
 from netwarden.app.check import run
-from netwarden.core import snapshot_format as snapshot_io
+from netwarden.core import snapshot_format
 from netwarden.core.drift.diff import diff
 from netwarden.core.model import Snapshot
 from netwarden.entrypoints.cli import main
@@ -58,8 +58,8 @@ def test_check_use_case(benchmark: Any, size: float) -> None:
 
 @pytest.mark.parametrize("size", SIZES)
 def test_snapshot_file_read(benchmark: Any, size: float) -> None:
-    text = snapshot_io.dumps(estate(size)[1])
-    _measure(benchmark, size, lambda: snapshot_io.loads(text, source="live.json"))
+    text = snapshot_format.dumps(estate(size)[1])
+    _measure(benchmark, size, lambda: snapshot_format.loads(text, source="live.json"))
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from ibm_vpc import VpcV1
 from ibm_vpc.vpc_v1 import NetworkACL, PublicGateway, Subnet, SubnetCollection, SubnetsPager
 from vpc_sdk import client, events, make_acl, make_subnet, make_vpc, parsed, refused, rule
 
-from netwarden.core import activity_tracker as at_event
+from netwarden.core import activity_tracker
 from netwarden.fakes.server import FakeServer
 
 
@@ -172,7 +172,7 @@ def test_each_mutation_emits_one_activity_tracker_event(fake: FakeServer, sdk: V
     for key in ("id", "eventTime", "initiator", "target", "observer", "severity", "message", "logSourceCRN",
                 "requestData", "responseData", "saveServiceCopy", "dataEvent"):
         assert key in emitted, key
-    parsed_event = at_event.parse(emitted)
+    parsed_event = activity_tracker.parse(emitted)
     assert parsed_event.check == check and parsed_event.region == "us-south"
     expected = estate["subnet"]["id"] if check == "subnet" else estate["acl"]["id"]
     assert parsed_event.resource_id == expected
@@ -188,4 +188,4 @@ def test_a_refused_mutation_emits_a_failure_event(fake: FakeServer, sdk: VpcV1, 
     assert (emitted["action"], emitted["outcome"], emitted["reason"]["reasonCode"]) == \
         ("is.network-acl.rule.create", "failure", 409)
     assert "already in use" in emitted["reason"]["reasonForFailure"]
-    assert at_event.parse(emitted).check is None  # nothing changed: nothing to re-check
+    assert activity_tracker.parse(emitted).check is None  # nothing changed: nothing to re-check

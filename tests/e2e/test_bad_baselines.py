@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from netwarden.adapters.baseline_fs import read_baseline
-from netwarden.core import snapshot_format as snapshot_io
+from netwarden.core import snapshot_format
 from netwarden.entrypoints import cli
 
 REPO = Path(__file__).resolve().parents[2]
@@ -98,7 +98,7 @@ def test_there_are_at_least_thirty_distinct_cases() -> None:
 @pytest.fixture(scope="module")
 def snapshot_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("snapshot") / "recipe.json"
-    path.write_text(snapshot_io.dumps(read_baseline(REPO / "baseline")), encoding="utf-8")
+    path.write_text(snapshot_format.dumps(read_baseline(REPO / "baseline")), encoding="utf-8")
     return path
 
 

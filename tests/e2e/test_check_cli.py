@@ -16,7 +16,7 @@ import pytest
 
 import snapshot_factory as f
 from netwarden.adapters.baseline_fs import write_baseline
-from netwarden.core import snapshot_format as snapshot_io
+from netwarden.core import snapshot_format
 from netwarden.core.model import Snapshot, Unreadable
 from netwarden.entrypoints.cli import main
 
@@ -37,12 +37,12 @@ def estate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     write_baseline(BASE, tmp_path / "baseline")
     for name, snap in LIVES.items():
-        (tmp_path / f"{name}.json").write_text(snapshot_io.dumps(snap))
+        (tmp_path / f"{name}.json").write_text(snapshot_format.dumps(snap))
     return tmp_path
 
 
 def _write(path: Path, snap: Snapshot) -> str:
-    path.write_text(snapshot_io.dumps(snap))
+    path.write_text(snapshot_format.dumps(snap))
     return str(path)
 
 
@@ -138,7 +138,7 @@ BAD_SNAPSHOTS = [
      "bad.json: kind: not a netwarden snapshot"),
     ("newer version", json.dumps({"schema_version": 9, "kind": "netwarden/snapshot"}),
      "bad.json: schema_version: unsupported snapshot version 9"),
-    ("bad rule", snapshot_io.dumps(LIVE).replace('"10.240.0.0/24"', '"10.240.0.0/33"', 1),
+    ("bad rule", snapshot_format.dumps(LIVE).replace('"10.240.0.0/24"', '"10.240.0.0/33"', 1),
      "bad.json: vpcs[0].acls[0].rules[0].destination: '10.240.0.0/33' is not a valid IP address or CIDR"),
     ("binary", "\udcff", "bad.json: cannot read the snapshot file"),
 ]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from netwarden.entrypoints import demo
+from netwarden.entrypoints import cli, demo
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,7 +28,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, dict[str
     workdir = tmp_path_factory.mktemp("demo")
     out = io.StringIO()
     before = _tree(ROOT)
-    assert demo.main(str(workdir), ROOT / "baseline", out) == 0
+    assert demo.main(str(workdir), ROOT / "baseline", out, run=cli.main) == 0
     created = {k: v for k, v in _tree(ROOT).items() if k not in before}
     return out.getvalue(), workdir, created
 

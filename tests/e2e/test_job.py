@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 from ce_deployment import Deployment, by_name, delete_rule, deploy
 
-from netwarden.core import lifecycle
-from netwarden.core import snapshot_format as snapshot_io
+from netwarden.core import lifecycle, snapshot_format
 from netwarden.core.model import AclRule, NetworkAcl, Subnet, Vpc
 from netwarden.core.shard import Shard
 from netwarden.entrypoints import job
@@ -164,7 +163,7 @@ def test_four_shards_over_twelve_vpcs_cover_each_once_and_union_to_an_unsharded_
         if not expected:
             assert not (state / "snapshot.json").exists()
             continue
-        snap = snapshot_io.loads((state / "snapshot.json").read_text(encoding="utf-8"), source="snapshot.json")
+        snap = snapshot_format.loads((state / "snapshot.json").read_text(encoding="utf-8"), source="snapshot.json")
         assert sorted(v.name for v in snap.vpcs) == sorted(expected)
         for v in snap.vpcs:
             covered[v.name] = covered.get(v.name, 0) + 1

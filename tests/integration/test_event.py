@@ -17,7 +17,7 @@ from netwarden.adapters.baseline_fs import read_baseline
 from netwarden.adapters.ibm_vpc import IbmVpcReader
 from netwarden.app.event import MAX_CALLS, Scope, check
 from netwarden.config import IbmCloudSettings
-from netwarden.core import activity_tracker as at_event
+from netwarden.core import activity_tracker
 from netwarden.core.model import Snapshot
 from netwarden.fakes import scenarios
 from netwarden.fakes.iam import API_KEY
@@ -98,7 +98,7 @@ def test_mutation_event_targeted_check(fake: FakeServer, estate: VpcV1, baseline
     seen = len(fake_get(fake, "/_fake/events")["events"])
     mutate(estate)
     [raw] = fake_get(fake, f"/_fake/events?since={seen}")["events"]
-    event = at_event.parse(raw)
+    event = activity_tracker.parse(raw)
     assert (event.action, event.check is not None) == (action, True)
     since = len(fake_get(fake, "/_fake/requests")["requests"])
     outcome = check(event, baseline, reader, Scope(regions=("us-south",)))
@@ -113,7 +113,7 @@ def test_an_unchanged_resource_checks_in_sync(fake: FakeServer, estate: VpcV1, b
     acl = by_name(estate.list_network_acls().get_result()["network_acls"], "iks-cluster-us-south-3-acl")
     estate.update_network_acl(acl["id"], {"name": "iks-cluster-us-south-3-acl"})  # a no-op update
     raw = fake_get(fake, "/_fake/events")["events"][-1]
-    outcome = check(at_event.parse(raw), baseline, reader, Scope(regions=("us-south",)))
+    outcome = check(activity_tracker.parse(raw), baseline, reader, Scope(regions=("us-south",)))
     assert (outcome.status, outcome.findings) == ("checked", ())
 
 
@@ -124,7 +124,7 @@ def test_events_outside_the_scope_are_acknowledged(fake: FakeServer, estate: Vpc
     rule = estate.get_network_acl(acl["id"]).get_result()["rules"][0]
     estate.delete_network_acl_rule(acl["id"], rule["id"])
     raw = fake_get(fake, "/_fake/events")["events"][-1]
-    outcome = check(at_event.parse(raw), baseline, reader, Scope(regions=("us-south",)))
+    outcome = check(activity_tracker.parse(raw), baseline, reader, Scope(regions=("us-south",)))
     assert outcome.status == "ignored" and "sandbox-vpc" in outcome.reason
-    scoped = check(at_event.parse(raw), baseline, reader, Scope(regions=("us-south",), vpcs=(VPC,)))
+    scoped = check(activity_tracker.parse(raw), baseline, reader, Scope(regions=("us-south",), vpcs=(VPC,)))
     assert scoped.status == "ignored" and "not in scope" in scoped.reason

@@ -10,8 +10,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from netwarden.core import normalize
-from netwarden.core import snapshot_format as snapshot_io
+from netwarden.core import normalize, snapshot_format
 from netwarden.core.drift.diff import diff
 from netwarden.core.model import AclRule, Cluster, Namespace, NetworkAcl, NetworkPolicy, Snapshot, Subnet, Vpc
 
@@ -90,7 +89,7 @@ def snapshots(draw: st.DrawFn) -> Snapshot:
 @PROPERTY_SETTINGS
 def test_a_snapshot_has_no_drift_against_itself(snap: Snapshot) -> None:
     assert diff(snap, snap) == []
-    assert diff(snap, snapshot_io.loads(snapshot_io.dumps(snap), source="s.json")) == []
+    assert diff(snap, snapshot_format.loads(snapshot_format.dumps(snap), source="s.json")) == []
 
 
 # --- one mutation, one finding -------------------------------------------------------------------

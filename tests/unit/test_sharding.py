@@ -10,7 +10,8 @@ import pytest
 from netwarden.config import ClusterSettings, IbmCloudSettings, Settings
 from netwarden.core.model import Cluster, Snapshot, Unreadable, Vpc
 from netwarden.core.shard import MAX_SHARDS, Scope, Shard, restrict, shard_of
-from netwarden.entrypoints.job import owns_nothing, read_environment, shard_settings
+from netwarden.entrypoints.job import read_environment
+from netwarden.entrypoints.wiring import owns_nothing, shard_settings
 
 VPCS = [f"vpc-{i:02d}" for i in range(12)]
 

@@ -6,27 +6,36 @@ the ACL now attached to it (two reads). Never more than three VPC API calls per 
 compared with its part of the baseline by the same diff a scan uses (``core.drift.diff``), so an event and
 the next scan report the same finding with the same fingerprint.
 
+``handle`` is the whole use-case: the parsed event, the targeted check, then the findings through the
+same lifecycle, alerts and ``remediation.mode`` a scan's findings take (``app.scan.record``), limited to
+that resource. In ``auto`` mode the remediation of the codes ``remediation.auto`` lists reads the
+event's whole VPC, and only it: planning needs the live ids of what the baseline names.
+
 An event about something outside the configured scope (another region, a VPC not in
 ``ibmcloud.vpcs``, an ACL or subnet the baseline does not name), an event netwarden does not watch,
-and a change that failed are acknowledged and logged, never errors. What happens to the findings
-(lifecycle, alerts, remediation) is the caller's: the same path a scan's findings take, limited to
-this resource. An event only opens or updates findings: resolving is left to the next full scan,
-which sees everything.
+and a change that failed are acknowledged and logged, never errors. An event only opens or updates
+findings: resolving is left to the next full scan, which sees everything.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Any, Protocol
 
+from netwarden.app import remediate, scan
+from netwarden.core import activity_tracker
 from netwarden.core.activity_tracker import ChangeEvent
 from netwarden.core.drift.diff import diff
 from netwarden.core.drift.impact import annotate
 from netwarden.core.errors import ProviderNotFound
 from netwarden.core.findings import Finding
 from netwarden.core.model import Snapshot, Vpc
+from netwarden.core.ports import Notifier, StateStore
+from netwarden.core.shard import Scope as ShardScope
+from netwarden.core.shard import restrict
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +81,84 @@ class EventOutcome:
     @property
     def acted(self) -> bool:
         return self.status == "checked"
+
+
+class EventServices(Protocol):
+    """What handling one event needs besides the event itself; each is built only when it is needed
+    (an event netwarden does not act on builds nothing and reads no baseline)."""
+
+    @property
+    def scope(self) -> Scope | None:
+        """The configured VPC scope; None when no ``ibmcloud`` scope is configured."""
+        ...
+
+    @property
+    def options(self) -> scan.ScanOptions: ...
+
+    @property
+    def auto_codes(self) -> frozenset[str]:
+        """The codes ``remediation.auto`` lists (remediated when ``options.remediation_mode`` is auto)."""
+        ...
+
+    def reader(self) -> TargetedVpcReader: ...
+
+    def baseline(self) -> Snapshot: ...
+
+    def store(self) -> StateStore: ...
+
+    def notifiers(self) -> Sequence[Notifier]: ...
+
+    def clock(self) -> str:
+        """Now, as RFC 3339 (the remediation's audit records)."""
+        ...
+
+    def vpc_remediation(self, region: str, vpc: str, codes: frozenset[str]) -> tuple[
+            Callable[[], Snapshot], remediate.Writers, remediate.Request]:
+        """A reader of that one VPC's live state, its writers, and the request with the config's safeguards."""
+        ...
+
+
+def handle(data: Any, services: EventServices, *, source: str = "event") -> scan.ScanResult | None:
+    """One Activity Tracker event (its parsed JSON): the targeted check, then lifecycle and alerts, or
+    remediation. None when there was nothing to check (not a change netwarden acts on, out of scope)."""
+    parsed = activity_tracker.parse(data)
+    log.info("event %s (%s)", parsed.summary, parsed.event_id or "no id", extra={"source": source})
+    if parsed.check is None:
+        log.info("event acknowledged: %s", parsed.ignored)
+        return None
+    scope = services.scope
+    if scope is None:
+        log.info("event acknowledged: no ibmcloud scope is configured")
+        return None
+    reader = services.reader()
+    baseline = services.baseline()
+    outcome = check(parsed, baseline, reader, scope)
+    if not outcome.acted:
+        return None
+    now = scan.utc_now()
+    run_id = f"event-{scan.new_run_id(now)}"
+    wanted = frozenset(f.code for f in outcome.findings) & services.auto_codes
+    store = services.store()
+    remediator = None
+    if services.options.remediation_mode == "auto" and wanted:
+        remediator = functools.partial(_remediate_vpc, outcome, baseline, services, store, codes=wanted,
+                                       run_id=run_id)
+    return scan.record(outcome.findings, store=store, notifiers=services.notifiers(), options=services.options,
+                       run_id=run_id, started=now, status="drift" if outcome.findings else "in_sync", resolve=False,
+                       kind="event", remediate=remediator)
+
+
+def _remediate_vpc(outcome: EventOutcome, baseline: Snapshot, services: EventServices, store: StateStore, *,
+                   codes: frozenset[str], run_id: str) -> scan.RemediationOutcome:
+    """``remediation.mode: auto`` for an event: the codes ``remediation.auto`` lists, in the event's VPC."""
+    assert outcome.vpc is not None and outcome.scope is not None  # a checked outcome names both
+    region = outcome.scope.split("/", 1)[0]
+    vpc_baseline = restrict(baseline, ShardScope(regions=(region,), vpcs=(outcome.vpc,), clusters=()))
+    read_live, writers, request = services.vpc_remediation(region, outcome.vpc, codes)
+    result = remediate.run(vpc_baseline, read_live, writers, request, state=store, run_id=run_id,
+                           clock=services.clock)
+    log.info("event remediation %s: %s", result.status, result.reason or f"{len(result.applied)} step(s)")
+    return scan.outcome_of(result)
 
 
 def check(event: ChangeEvent, baseline: Snapshot, reader: TargetedVpcReader, scope: Scope) -> EventOutcome:

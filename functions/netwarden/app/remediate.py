@@ -39,7 +39,8 @@ from netwarden.app.remediate_exec import (
     apply_step,
     execute,
 )
-from netwarden.core import snapshot_format as snapshot_io
+from netwarden.app.scan import RemediationOutcome, Remediator, outcome_of
+from netwarden.core import snapshot_format
 from netwarden.core.errors import PlanRefused
 from netwarden.core.findings import Finding
 from netwarden.core.lifecycle import SuppressionRule
@@ -52,10 +53,11 @@ from netwarden.core.report.model import CheckReport
 log = logging.getLogger(__name__)
 
 __all__ = ["STATUSES", "Context", "Observer", "Refresh", "RemediationResult", "Request", "RetryPolicy",
-           "StepFailure", "Verification", "Writers", "apply_step", "plan_from", "remediate", "run"]
+           "StepFailure", "Verification", "Writers", "apply_step", "auto_remediator", "plan_from", "remediate",
+           "run"]
 
 #: Outcomes. ``nothing-to-do`` and ``in_sync``: 0; ``planned`` and ``drift``: 2; ``incomplete``: 3;
-#: ``refused`` and ``failed``: 1 (see ``entrypoints.commands.remediate``).
+#: ``refused`` and ``failed``: 1 (``entrypoints.exits.of_remediation``).
 STATUSES = ("nothing-to-do", "planned", "refused", "incomplete", "failed", "in_sync", "drift")
 
 
@@ -228,7 +230,7 @@ class _Audit:
                 "plan": self.plan.to_dict(), **extra}
 
     def start(self, snapshot: Snapshot) -> None:
-        self.ctx.state.put(self.snapshot_key, snapshot_io.dumps(snapshot).encode("utf-8"))
+        self.ctx.state.put(self.snapshot_key, snapshot_format.dumps(snapshot).encode("utf-8"))
         self.ctx.state.put(self.key, _json(self.record("started", applied=[])))
         log.info("audit record %s written before the first write", self.key)
 
@@ -301,3 +303,18 @@ def run(baseline: Snapshot, read_live: Callable[[], Snapshot], writers: Writers,
 
 def _check(baseline: Snapshot, live: Snapshot, request: Request, clock: Callable[[], str]) -> CheckReport:
     return check.run(baseline, live, suppressions=request.suppressions, generated_at=clock())
+
+
+def auto_remediator(baseline: Snapshot, read_live: Callable[[], Snapshot],
+                    prepare: Callable[[], tuple[Request, Writers]], *, state: StateStore,
+                    clock: Callable[[], str]) -> Remediator:
+    """``remediation.mode: auto`` for a scan: each run remediates with what ``prepare`` builds (the codes
+    ``remediation.auto`` lists, the config's safeguards), from the snapshot and report the scan has."""
+
+    def remediator(live: Snapshot, report: CheckReport, run_id: str) -> RemediationOutcome:
+        request, writers = prepare()
+        result = run(baseline, read_live, writers, request, state=state, run_id=run_id, clock=clock, live=live,
+                     report=report)
+        return outcome_of(result)
+
+    return remediator

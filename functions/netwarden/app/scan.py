@@ -30,8 +30,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from netwarden.app import check
-from netwarden.core import lifecycle
-from netwarden.core import snapshot_format as snapshot_io
+from netwarden.core import lifecycle, snapshot_format
 from netwarden.core.errors import LockHeld, NetwardenError, NotifyError, StateError
 from netwarden.core.findings import Finding
 from netwarden.core.lifecycle import FindingState, SuppressionRule
@@ -316,7 +315,7 @@ def persist(store: StateStore, states: Mapping[str, FindingState], result: ScanR
     doc = {**lifecycle.states_to_dict(states), "run_id": result.run_id, "updated_at": result.finished_at}
     store.put(FINDINGS_KEY, (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode("utf-8"))
     if live is not None:
-        store.put(SNAPSHOT_KEY, snapshot_io.dumps(live).encode("utf-8"))
+        store.put(SNAPSHOT_KEY, snapshot_format.dumps(live).encode("utf-8"))
     store.append(HISTORY_KEY, json.dumps(result.history(), sort_keys=True).encode("utf-8"))
 
 

@@ -3,20 +3,20 @@
 Thin by design: every command is a few lines that hand over to ``app`` through ``wiring``. There is
 one ``except NetwardenError`` (one clear line on stderr, exit 1) and, unless ``--debug``, one last
 guard that turns an unexpected exception into a single line too; never a traceback for a user error.
-Exit codes follow DESIGN.md: 0 ok / in sync, 1 error, 2 drift, 3 incomplete.
+Exit codes follow DESIGN.md (``entrypoints.exits``): 0 ok / in sync, 1 error, 2 drift, 3 incomplete.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from netwarden.core.errors import NetwardenError
-
-EXIT_OK, EXIT_ERROR, EXIT_DRIFT, EXIT_INCOMPLETE = 0, 1, 2, 3
+from netwarden.core.errors import ConfigError, NetwardenError
+from netwarden.entrypoints.exits import EXIT_ERROR, EXIT_INTERRUPTED
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -37,7 +37,7 @@ def _common(parser: argparse.ArgumentParser, *, baseline: bool = False) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from netwarden.entrypoints import commands as c
+    from netwarden.entrypoints import cli_commands as c
 
     parser = _Parser(
         prog="netwarden",
@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workdir", metavar="DIR", help="write here (default: a temporary directory)")
     p.add_argument("--baseline", metavar="DIR", help="the recipe baseline (default: ./baseline)")
     p.add_argument("--debug", action="store_true")
-    p.set_defaults(run=c.demo)
+    p.set_defaults(run=demo)
     return parser
 
 
@@ -123,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("netwarden: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as e:
         if debug:
             raise
@@ -132,14 +132,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
 
 
-def write_output(text: str, out: str | None) -> None:
-    """Write ``text`` to ``out`` (atomically) or to stdout."""
-    if out is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        return
-    from netwarden.adapters.files import write_atomic
+def demo(args: argparse.Namespace) -> int:
+    """The recipe cluster end to end on the embedded emulators (``entrypoints.demo``), each step run
+    in-process through ``main``. The job image and the function bundle carry no emulators."""
+    if importlib.util.find_spec("netwarden.fakes") is None:
+        raise ConfigError("this installation carries no emulators (the job image and the function bundle "
+                          "leave them out): run the demo from a pip install of netwarden")
+    from netwarden.entrypoints import demo as story
 
-    write_atomic(Path(out), text.encode("utf-8"))
+    return story.main(args.workdir, Path(args.baseline) if args.baseline else story.BASELINE, run=main)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -44,9 +44,13 @@ class DemoFailed(NetwardenError):
     """A step of the demo did not end as the story says it must."""
 
 
+#: Runs one netwarden command line in this process and returns its exit code (``cli.main``).
+CommandRunner = Callable[[Sequence[str]], int]
+
+
 class Demo:
-    def __init__(self, workdir: Path, baseline: Path, out: TextIO) -> None:
-        self.workdir, self.baseline_dir, self.out = workdir, baseline, out
+    def __init__(self, workdir: Path, baseline: Path, out: TextIO, command: CommandRunner) -> None:
+        self.workdir, self.baseline_dir, self.out, self.command = workdir, baseline, out, command
         self.config = workdir / "netwarden.yaml"
         self.reports = workdir / "reports"
         self.url = ""
@@ -62,13 +66,11 @@ class Demo:
 
     def run(self, step: Step, *, show: bool = True) -> str:
         """Run one netwarden command in this process; show its output; check its exit code."""
-        from netwarden.entrypoints.cli import main
-
         argv = [*step.argv, "--config", str(self.config)]
         self.say(f"$ netwarden {' '.join(step.argv)}")
         captured = io.StringIO()
         with contextlib.redirect_stdout(captured):
-            code = main(argv)
+            code = self.command(argv)
         text = captured.getvalue().rstrip()
         if show and text:
             self.say("\n".join("  " + line for line in text.splitlines()))
@@ -238,8 +240,9 @@ def _workdir(given: str | None) -> Path:
     return Path(tempfile.mkdtemp(prefix="netwarden-demo-"))
 
 
-def main(workdir: str | None = None, baseline: Path = BASELINE, out: TextIO | None = None) -> int:
-    """Tell the story; 0 when every step ended as it must."""
+def main(workdir: str | None, baseline: Path, out: TextIO | None = None, *, run: CommandRunner) -> int:
+    """Tell the story, each step a command line that ``run`` (the CLI's ``main``) executes; 0 when every
+    step ended as it must."""
     from netwarden.entrypoints import logs
 
     if not (baseline / "vpc").is_dir():
@@ -249,7 +252,7 @@ def main(workdir: str | None = None, baseline: Path = BASELINE, out: TextIO | No
     with open(path / "netwarden.log", "a", encoding="utf-8") as log:
         logs.configure(log, force=True)
         try:
-            Demo(path, baseline, out or sys.stdout).tell()
+            Demo(path, baseline, out or sys.stdout, run).tell()
         finally:
             os.environ.clear()
             os.environ.update(saved)

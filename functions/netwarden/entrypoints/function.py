@@ -223,7 +223,8 @@ def redact_data(data: dict[str, Any], secrets: list[str]) -> dict[str, Any]:
 def run(request: Request) -> dict[str, Any]:
     """Plan or remediate with the deployment's Settings (config file + environment)."""
     from netwarden.config import Settings
-    from netwarden.entrypoints import serverless
+    from netwarden.entrypoints import wiring
 
-    settings = Settings.load()
-    return serverless.remediation(settings, apply=request.action == "remediate", only=request.only)
+    result = wiring.remediate(Settings.load(), codes=request.only, apply=request.action == "remediate",
+                              initiator="function")
+    return dict(result.to_dict())

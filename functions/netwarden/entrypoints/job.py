@@ -11,7 +11,8 @@ subscription-*.md, envvar-autoinject.md):
 An array run (``JOB_ARRAY_SIZE`` > 1, this instance ``JOB_INDEX``) scans one shard of the scope
 (``core.shard``): each VPC name (or, without configured VPC names, each region) and each cluster
 belongs to exactly one shard. A shard reads only its share, compares it with its part of the
-baseline, and keeps its finding state under its own prefix, so shards never overwrite each other.
+baseline, and keeps its finding state under its own prefix, so shards never overwrite each other
+(``wiring.shard_settings``).
 Event runs are not sharded: instance 0 handles the event, the others acknowledge it.
 
 Exit codes follow ``scan``: 0 when the run ran (drift or not), non-zero only when it failed.
@@ -19,7 +20,6 @@ Exit codes follow ``scan``: 0 when the run ran (drift or not), non-zero only whe
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -29,13 +29,14 @@ from pathlib import Path
 
 from netwarden.config import Settings
 from netwarden.core.errors import ConfigError, EventFormatError, Location, NetwardenError
-from netwarden.core.shard import MAX_SHARDS, Scope, Shard
+from netwarden.core.shard import MAX_SHARDS, Shard
+from netwarden.entrypoints import exits, wiring
+from netwarden.entrypoints.exits import EXIT_ERROR, EXIT_OK
 
 log = logging.getLogger(__name__)
 
 CRON = "dev.knative.sources.ping"
 KAFKA = "dev.knative.kafka.event"
-EXIT_OK, EXIT_ERROR = 0, 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,80 +86,19 @@ def _whole(environ: Mapping[str, str], name: str, *, default: int) -> int:
     return int(text)
 
 
-def shard_settings(settings: Settings, shard: Shard) -> tuple[Settings, Scope]:
-    """The Settings one shard runs with (its VPC names or regions, its clusters, its state prefix)
-    and the Scope its part of the baseline is cut to. An unsharded run keeps everything."""
-    if not shard.sharded:
-        return settings, Scope()
-    scope = Scope(clusters=shard.select(c.name for c in settings.clusters))
-    ibm = settings.ibmcloud
-    if ibm is not None and ibm.vpcs:
-        vpcs = shard.select(ibm.vpcs)
-        scope = replace(scope, vpcs=vpcs)
-        ibm = replace(ibm, vpcs=vpcs) if vpcs else None
-    elif ibm is not None:
-        regions = shard.select(ibm.regions)
-        scope = replace(scope, regions=regions)
-        ibm = replace(ibm, regions=regions) if regions else None
-    if ibm is None:
-        scope = replace(scope, regions=())
-    clusters = tuple(c for c in settings.clusters if c.name in (scope.clusters or ()))
-    base, query = settings.state.split("?", 1) if "?" in settings.state else (settings.state, "")
-    state = f"{base.rstrip('/')}/shard-{shard.label}" + (f"?{query}" if query else "")
-    return replace(settings, ibmcloud=ibm, clusters=clusters, state=state), scope
-
-
-def owns_nothing(settings: Settings) -> bool:
-    return settings.ibmcloud is None and not settings.clusters
-
-
 def run(settings: Settings, environ: Mapping[str, str]) -> int:
     """Dispatch one job run. ``settings`` are the deployment's, before sharding."""
     job = read_environment(environ)
     log.info("job run started: %s", job.label, extra={"ce_source": job.source, "ce_id": job.event_id})
-    if job.kind == "event":
-        if job.shard.index != 0:
-            log.info("event runs are not sharded: instance %d acknowledges the event and exits", job.shard.index)
-            return EXIT_OK
-        if not job.data:
-            raise EventFormatError("CE_DATA is empty: a Kafka run carries the Activity Tracker event there",
-                                   source="CE_DATA")
-        return run_event(settings, job.data, source="CE_DATA")
-    shard_config, scope = shard_settings(settings, job.shard)
-    if job.shard.sharded:
-        log.info("shard %s owns %s", job.shard.label, _describe(scope))
-        if owns_nothing(shard_config):
-            log.info("shard %s owns nothing in scope: done", job.shard.label)
-            return EXIT_OK
-    return run_scan(shard_config, scope)
-
-
-def _describe(scope: Scope) -> str:
-    parts = []
-    if scope.vpcs is not None:
-        parts.append(f"VPCs {', '.join(scope.vpcs) or '(none)'}")
-    if scope.regions is not None:
-        parts.append(f"regions {', '.join(scope.regions) or '(none)'}")
-    parts.append(f"clusters {', '.join(scope.clusters or ()) or '(none)'}")
-    return "; ".join(parts)
-
-
-def run_scan(settings: Settings, scope: Scope) -> int:
-    """A full scan of ``settings``' scope, against the part of the baseline inside ``scope``."""
-    from netwarden.entrypoints import serverless
-
-    return serverless.scan(settings, scope)
-
-
-def run_event(settings: Settings, text: str, *, source: str) -> int:
-    """One Activity Tracker event (JSON text) -> targeted check -> lifecycle and alerts, or remediation."""
-    from netwarden.entrypoints import serverless
-
-    try:
-        data = json.loads(text)
-    except ValueError as e:
-        raise EventFormatError(f"not JSON: {e}", source=source) from e
-    return serverless.event(settings, data, source=source)
+    if job.kind == "scan":
+        return exits.of_scan(wiring.scan_shard(settings, job.shard))
+    if job.shard.index != 0:
+        log.info("event runs are not sharded: instance %d acknowledges the event and exits", job.shard.index)
+        return EXIT_OK
+    if not job.data:
+        raise EventFormatError("CE_DATA is empty: a Kafka run carries the Activity Tracker event there",
+                               source="CE_DATA")
+    return exits.of_scan(wiring.event(settings, job.data, source="CE_DATA"))
 
 
 def main(environ: Mapping[str, str] | None = None, *, config: str | Path | None = None,

@@ -1,12 +1,18 @@
-"""Builds adapters from Settings, so that every entrypoint (CLI, job, function) wires them the same way.
+"""The composition root: builds the adapters and the use-cases from Settings, so that every entrypoint
+(CLI, job, function) runs them wired the same way.
 
-Each builder imports its adapter (and so its SDK) only when called: a ``check`` of a snapshot file
-imports neither ibm_vpc nor kubernetes.
+The entrypoints translate their input (argv, ``CE_*`` variables, an HTTP request) into one call here
+and its result into an exit code or an answer; the use-cases in ``app`` take their collaborators as
+arguments and never see Settings. Each builder imports its adapter (and so its SDK) only when called:
+a ``check`` of a snapshot file imports neither ibm_vpc nor kubernetes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,13 +21,191 @@ from netwarden.config import Settings
 from netwarden.core.lint import LintFinding
 from netwarden.core.model import Snapshot
 from netwarden.core.ports import KubeReader, KubeWriter, Notifier, StateStore, VpcReader, VpcWriter
+from netwarden.core.shard import Scope, Shard, restrict
 
 if TYPE_CHECKING:
-    from netwarden.app.remediate import Request, Writers
+    from netwarden.app.event import Scope as EventScope
+    from netwarden.app.event import TargetedVpcReader
+    from netwarden.app.remediate import RemediationResult, Request, Writers
+    from netwarden.app.scan import ScanOptions, ScanResult
+    from netwarden.core.report.model import CheckReport
+
+log = logging.getLogger(__name__)
 
 
 def now_rfc3339() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+# --- use-cases ---------------------------------------------------------------------------------------
+
+
+def check(settings: Settings, snapshot_file: Path | None = None) -> CheckReport:
+    """Baseline vs the live state (or ``snapshot_file``); the baseline may be a snapshot file too."""
+    from netwarden.app import check as check_app
+
+    baseline = load_baseline(settings.baseline)
+    live = read_snapshot(snapshot_file) if snapshot_file is not None else live_snapshot(settings)
+    return check_app.run(baseline, live, suppressions=settings.suppressions, generated_at=now_rfc3339())
+
+
+def remediate(settings: Settings, *, codes: Iterable[str] | None, apply: bool, initiator: str,
+              max_changes: int | None = None) -> RemediationResult:
+    """Plan (and with ``apply``: execute, re-snapshot, verify) the way back to the baseline, with the
+    config's safeguards; the finding state (locks, audit records) is only touched when applying."""
+    from netwarden.app import remediate as app
+    from netwarden.app.snapshot import take
+
+    baseline = load_baseline(settings.baseline)
+    request, writers = remediation(settings, codes=codes, dry_run=not apply, initiator=initiator,
+                                   max_changes=max_changes)
+    vpc, kube = vpc_reader(settings), kube_reader(settings)  # one each, for every read
+    return app.run(baseline, lambda: take(vpc, kube, taken_at=now_rfc3339()), writers, request,
+                   state=state_store(settings) if apply else None, run_id=f"{initiator}-{uuid.uuid4().hex[:12]}",
+                   clock=now_rfc3339)
+
+
+def scan(settings: Settings, baseline: Snapshot | None = None) -> ScanResult:
+    """One scan of ``settings``' scope against ``baseline`` (default: the config's; a shard passes its
+    part of it), with ``remediation.mode: auto`` remediating the codes ``remediation.auto`` lists."""
+    from netwarden.app import remediate as remediate_app
+    from netwarden.app import scan as scan_app
+
+    baseline = load_baseline(settings.baseline) if baseline is None else baseline
+    store = state_store(settings)
+    alerts = notifiers(settings)
+    remediator = None
+    if settings.remediation.mode == "auto":
+        remediator = remediate_app.auto_remediator(
+            baseline, lambda: live_snapshot(settings),
+            lambda: remediation(settings, codes=settings.remediation.auto, dry_run=False, initiator="scan"),
+            state=store, clock=now_rfc3339)
+    return scan_app.run(baseline, lambda: live_snapshot(settings), store=store, notifiers=alerts,
+                        options=scan_options(settings), remediator=remediator)
+
+
+def scan_shard(settings: Settings, shard: Shard) -> ScanResult | None:
+    """One shard of an array job's scan (the whole scope when unsharded); None when it owns nothing."""
+    shard_config, scope = shard_settings(settings, shard)
+    if shard.sharded:
+        log.info("shard %s owns %s", shard.label, _describe(scope))
+        if owns_nothing(shard_config):
+            log.info("shard %s owns nothing in scope: done", shard.label)
+            return None
+    return scan(shard_config, restrict(load_baseline(shard_config.baseline), scope))
+
+
+def event(settings: Settings, text: str, *, source: str) -> ScanResult | None:
+    """One Activity Tracker event (its JSON text, from ``source``) -> targeted check -> lifecycle and
+    alerts, or remediation (``app.event.handle``); None when there was nothing to check."""
+    import json
+
+    from netwarden.app import event as event_app
+    from netwarden.core.errors import EventFormatError
+
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        raise EventFormatError(f"not JSON: {e}", source=source) from e
+    return event_app.handle(data, _EventServices(settings), source=source)
+
+
+def scan_options(settings: Settings) -> ScanOptions:
+    from netwarden.app.scan import ScanOptions
+
+    return ScanOptions(remind_after=settings.notify.remind_after_seconds, suppressions=settings.suppressions,
+                       remediation_mode=settings.remediation.mode)
+
+
+@dataclass(frozen=True, slots=True)
+class _EventServices:
+    """``app.event.EventServices`` built from Settings, each piece only when the use-case asks for it."""
+
+    settings: Settings
+
+    @property
+    def scope(self) -> EventScope | None:
+        from netwarden.app.event import Scope as EventScope
+
+        ibm = self.settings.ibmcloud
+        return None if ibm is None else EventScope(regions=ibm.regions, vpcs=ibm.vpcs)
+
+    @property
+    def options(self) -> ScanOptions:
+        return scan_options(self.settings)
+
+    @property
+    def auto_codes(self) -> frozenset[str]:
+        return frozenset(self.settings.remediation.auto)
+
+    def reader(self) -> TargetedVpcReader:
+        from netwarden.adapters.ibm_vpc import IbmVpcReader
+
+        assert self.settings.ibmcloud is not None  # handle() asks only when a scope is configured
+        return IbmVpcReader.from_settings(self.settings.ibmcloud)
+
+    def baseline(self) -> Snapshot:
+        return load_baseline(self.settings.baseline)
+
+    def store(self) -> StateStore:
+        return state_store(self.settings)
+
+    def notifiers(self) -> Sequence[Notifier]:
+        return notifiers(self.settings)
+
+    def clock(self) -> str:
+        return now_rfc3339()
+
+    def vpc_remediation(self, region: str, vpc: str, codes: frozenset[str]) -> tuple[
+            Callable[[], Snapshot], Writers, Request]:
+        settings = self.settings
+        assert settings.ibmcloud is not None
+        vpc_settings = replace(settings, clusters=(),
+                               ibmcloud=replace(settings.ibmcloud, regions=(region,), vpcs=(vpc,)))
+        request, writers = remediation(vpc_settings, codes=codes, dry_run=False, initiator="event")
+        return (lambda: live_snapshot(vpc_settings)), writers, request
+
+
+# --- array-job shards --------------------------------------------------------------------------------
+
+
+def shard_settings(settings: Settings, shard: Shard) -> tuple[Settings, Scope]:
+    """The Settings one shard runs with (its VPC names or regions, its clusters, its state prefix)
+    and the Scope its part of the baseline is cut to. An unsharded run keeps everything."""
+    if not shard.sharded:
+        return settings, Scope()
+    scope = Scope(clusters=shard.select(c.name for c in settings.clusters))
+    ibm = settings.ibmcloud
+    if ibm is not None and ibm.vpcs:
+        vpcs = shard.select(ibm.vpcs)
+        scope = replace(scope, vpcs=vpcs)
+        ibm = replace(ibm, vpcs=vpcs) if vpcs else None
+    elif ibm is not None:
+        regions = shard.select(ibm.regions)
+        scope = replace(scope, regions=regions)
+        ibm = replace(ibm, regions=regions) if regions else None
+    if ibm is None:
+        scope = replace(scope, regions=())
+    clusters = tuple(c for c in settings.clusters if c.name in (scope.clusters or ()))
+    base, query = settings.state.split("?", 1) if "?" in settings.state else (settings.state, "")
+    state = f"{base.rstrip('/')}/shard-{shard.label}" + (f"?{query}" if query else "")
+    return replace(settings, ibmcloud=ibm, clusters=clusters, state=state), scope
+
+
+def owns_nothing(settings: Settings) -> bool:
+    return settings.ibmcloud is None and not settings.clusters
+
+
+def _describe(scope: Scope) -> str:
+    parts = []
+    if scope.vpcs is not None:
+        parts.append(f"VPCs {', '.join(scope.vpcs) or '(none)'}")
+    if scope.regions is not None:
+        parts.append(f"regions {', '.join(scope.regions) or '(none)'}")
+    parts.append(f"clusters {', '.join(scope.clusters or ()) or '(none)'}")
+    return "; ".join(parts)
+
+
+# --- adapters ----------------------------------------------------------------------------------------
 
 
 def vpc_reader(settings: Settings) -> VpcReader | None:
@@ -140,7 +324,7 @@ def write_baseline(snapshot: Snapshot, path: Path) -> list[Path]:
 
 def read_snapshot(path: Path) -> Snapshot:
     """A snapshot file (``core.snapshot_format``); an unreadable file is a SnapshotFormatError naming it."""
-    from netwarden.core import snapshot_format as snapshot_io
+    from netwarden.core import snapshot_format
     from netwarden.core.errors import Location, SnapshotFormatError
 
     try:
@@ -148,7 +332,7 @@ def read_snapshot(path: Path) -> Snapshot:
     except (OSError, UnicodeDecodeError) as e:
         reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
         raise SnapshotFormatError(f"cannot read the snapshot file: {reason}", location=Location(str(path))) from e
-    return snapshot_io.loads(text, source=str(path))
+    return snapshot_format.loads(text, source=str(path))
 
 
 def repo_path(path: Path) -> str:

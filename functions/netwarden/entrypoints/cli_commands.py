@@ -1,7 +1,7 @@
-"""One function per CLI command: Settings in, one use-case, exit code out.
+"""The CLI's commands, one function each: arguments and Settings in, one use-case call through
+``wiring``, the report or result written, an exit code (``exits``) out.
 
-Kept apart from ``cli`` (the argument parser) so the job and function entrypoints can call the same
-commands without parsing a command line.
+Kept apart from ``cli`` (the argument parser and its last-resort error handling) so each stays short.
 """
 
 from __future__ import annotations
@@ -9,18 +9,10 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from netwarden.config import Settings
-from netwarden.entrypoints import wiring
-from netwarden.entrypoints.cli import EXIT_DRIFT, EXIT_ERROR, EXIT_INCOMPLETE, EXIT_OK, write_output
-
-if TYPE_CHECKING:
-    from netwarden.app.event import EventOutcome
-    from netwarden.app.scan import RemediationOutcome, Remediator, ScanOptions, ScanResult
-    from netwarden.core.model import Snapshot
-    from netwarden.core.ports import StateStore
-    from netwarden.core.report.model import CheckReport
+from netwarden.entrypoints import exits, wiring
+from netwarden.entrypoints.exits import EXIT_DRIFT, EXIT_INCOMPLETE, EXIT_OK
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -31,36 +23,29 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def snapshot(args: argparse.Namespace) -> int:
-    from netwarden.core import snapshot_format as snapshot_io
+    from netwarden.core import snapshot_format
 
     snap = wiring.live_snapshot(settings_from(args))
-    write_output(snapshot_io.dumps(snap), args.out)
+    write_output(snapshot_format.dumps(snap), args.out)
     return EXIT_INCOMPLETE if snap.unreadable else EXIT_OK
 
 
 def check(args: argparse.Namespace) -> int:
     """Baseline vs live (or ``--snapshot FILE``); a snapshot file may also serve as ``--baseline``."""
-    from netwarden.app import check as check_app
     from netwarden.core.report.render import render
 
     settings = settings_from(args)
-    base = settings.baseline
-    baseline = wiring.load_baseline(base)
-    live = wiring.read_snapshot(Path(args.snapshot)) if args.snapshot else wiring.live_snapshot(settings)
-    report = check_app.run(baseline, live, suppressions=settings.suppressions, generated_at=wiring.now_rfc3339())
-    write_output(render(report, args.format, baseline_dir=wiring.repo_path(base)), args.out)
-    return {"in_sync": EXIT_OK, "drift": EXIT_DRIFT}.get(report.status, EXIT_INCOMPLETE)
+    report = wiring.check(settings, Path(args.snapshot) if args.snapshot else None)
+    write_output(render(report, args.format, baseline_dir=wiring.repo_path(settings.baseline)), args.out)
+    return exits.of_check(report.status)
 
 
 def remediate(args: argparse.Namespace) -> int:
     """Plan (and with ``--apply``: execute, re-snapshot, verify) the way back to the baseline.
     Exit 0 in sync after, 2 drift remains or plan only, 3 incomplete (nothing changed), 1 error."""
     import sys
-    import uuid
 
-    from netwarden.app import remediate as app
     from netwarden.app.remediate_report import render
-    from netwarden.app.snapshot import take
     from netwarden.core.errors import ConfigError
     from netwarden.core.findings import CODES
 
@@ -71,88 +56,21 @@ def remediate(args: argparse.Namespace) -> int:
     max_changes = settings.remediation.max_changes if args.max_changes is None else args.max_changes
     if max_changes < 0:
         raise ConfigError("--max-changes: expected a whole number >= 0")
-    baseline = wiring.load_baseline(settings.baseline)
-    request, writers = wiring.remediation(settings, codes=args.only, dry_run=not args.apply, initiator="cli",
-                                          max_changes=max_changes)
-    vpc_reader, kube_reader = wiring.vpc_reader(settings), wiring.kube_reader(settings)  # one each, for every read
-    result = app.run(baseline, lambda: take(vpc_reader, kube_reader, taken_at=wiring.now_rfc3339()), writers, request,
-                     state=wiring.state_store(settings) if args.apply else None,
-                     run_id=f"cli-{uuid.uuid4().hex[:12]}", clock=wiring.now_rfc3339)
+    result = wiring.remediate(settings, codes=args.only, apply=args.apply, initiator="cli", max_changes=max_changes)
     write_output(render(result, args.format), None)
     if result.status in ("refused", "failed"):
         print(f"netwarden: error: remediation {result.status}: {result.reason}", file=sys.stderr)
-        return EXIT_ERROR
-    if result.status == "incomplete":
-        return EXIT_INCOMPLETE
-    in_sync = result.status == "in_sync" or (result.status == "nothing-to-do" and not result.plan.drift_left)
-    return EXIT_OK if in_sync else EXIT_DRIFT
+    return exits.of_remediation(result)
 
 
 def scan(args: argparse.Namespace) -> int:
-    """The scheduled job: snapshot, check, remediate per ``remediation.mode``, alert, persist."""
+    """The scheduled job: snapshot, check, remediate per ``remediation.mode``, alert, persist. Exit 0 when
+    the scan ran, drift or not; an alert that could not be delivered (it stays pending for the next run)
+    or a failed remediation ends it with one line and exit 1, after the state is saved."""
     from netwarden.entrypoints import logs
 
     logs.configure()
-    settings = settings_from(args)
-    return run_scan(settings, wiring.load_baseline(settings.baseline))
-
-
-def run_scan(settings: Settings, baseline: Snapshot) -> int:
-    """One scan of ``settings``' scope against ``baseline`` (the job passes a shard's part of it). Exit 0
-    when the scan ran, drift or not; an alert that could not be delivered (it stays pending for the next
-    run) or a failed remediation ends it with one line and exit 1, after the state is saved."""
-    from netwarden.app import scan as scan_app
-
-    store = wiring.state_store(settings)
-    notifiers = wiring.notifiers(settings)
-    remediator = _auto_remediator(settings, baseline, store) if settings.remediation.mode == "auto" else None
-    result = scan_app.run(baseline, lambda: wiring.live_snapshot(settings), store=store, notifiers=notifiers,
-                          options=_scan_options(settings), remediator=remediator)
-    return _scan_exit(result)
-
-
-def record_event(settings: Settings, outcome: EventOutcome) -> int:
-    """An event's targeted check through the same lifecycle and alerts as a scan; it resolves nothing."""
-    from netwarden.app import scan as scan_app
-
-    now = scan_app.utc_now()
-    result = scan_app.record(outcome.findings, store=wiring.state_store(settings), notifiers=wiring.notifiers(settings),
-                             options=_scan_options(settings), run_id=f"event-{scan_app.new_run_id(now)}", started=now,
-                             status="drift" if outcome.findings else "in_sync", resolve=False, kind="event")
-    return _scan_exit(result)
-
-
-def _scan_options(settings: Settings) -> ScanOptions:
-    from netwarden.app.scan import ScanOptions
-
-    return ScanOptions(remind_after=settings.notify.remind_after_seconds, suppressions=settings.suppressions,
-                       remediation_mode=settings.remediation.mode)
-
-
-def _scan_exit(result: ScanResult) -> int:
-    from netwarden.core.errors import NotifyError, RemediationError
-
-    problems = result.problems()
-    if not problems:
-        return EXIT_OK
-    error = NotifyError if any(not c.delivered for c in result.channels) else RemediationError
-    raise error(f"scan {result.run_id}: " + "; ".join(problems))
-
-
-def _auto_remediator(settings: Settings, baseline: Snapshot, store: StateStore) -> Remediator:
-    """``remediation.mode: auto``: remediate the codes in ``remediation.auto``, with the config's safeguards."""
-
-    def remediator(live: Snapshot, report: CheckReport, run_id: str) -> RemediationOutcome:
-        from netwarden.app import remediate
-        from netwarden.app.scan import outcome_of
-
-        request, writers = wiring.remediation(settings, codes=settings.remediation.auto, dry_run=False,
-                                              initiator="scan")
-        result = remediate.run(baseline, lambda: wiring.live_snapshot(settings), writers, request, state=store,
-                               run_id=run_id, clock=wiring.now_rfc3339, live=live, report=report)
-        return outcome_of(result)
-
-    return remediator
+    return exits.of_scan(wiring.scan(settings_from(args)))
 
 
 def event(args: argparse.Namespace) -> int:
@@ -162,7 +80,7 @@ def event(args: argparse.Namespace) -> int:
     import sys
 
     from netwarden.core.errors import EventFormatError
-    from netwarden.entrypoints import job, logs
+    from netwarden.entrypoints import logs
 
     logs.configure()
     settings = settings_from(args)
@@ -178,12 +96,12 @@ def event(args: argparse.Namespace) -> int:
         text, source = os.environ.get("CE_DATA", ""), "CE_DATA"
     if not text.strip():
         raise EventFormatError("no event: pass --payload FILE (or -), or set CE_DATA", source=source)
-    return job.run_event(settings, text, source=source)
+    return exits.of_scan(wiring.event(settings, text, source=source))
 
 
 def job(args: argparse.Namespace) -> int:
     """The Code Engine job: dispatch on ``CE_TYPE`` (cron -> scan, Kafka -> event), shard by ``JOB_INDEX``
-    / ``JOB_ARRAY_SIZE`` (``entrypoints.job``)."""
+    / ``JOB_ARRAY_SIZE`` (``entrypoints.job``, which reads the environment)."""
     import os
 
     from netwarden.entrypoints import job as job_entry
@@ -269,8 +187,13 @@ def fake_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def demo(args: argparse.Namespace) -> int:
-    """The recipe cluster end to end on the embedded emulators (``entrypoints.demo``)."""
-    from netwarden.entrypoints import demo as story
+def write_output(text: str, out: str | None) -> None:
+    """Write ``text`` to ``out`` (atomically) or to stdout."""
+    import sys
 
-    return story.main(args.workdir, Path(args.baseline) if args.baseline else story.BASELINE)
+    if out is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    from netwarden.adapters.files import write_atomic
+
+    write_atomic(Path(out), text.encode("utf-8"))

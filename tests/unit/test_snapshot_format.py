@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import snapshot_factory as f
-from netwarden.core import snapshot_format as snapshot_io
+from netwarden.core import snapshot_format
 from netwarden.core.errors import SnapshotFormatError
 from netwarden.core.model import ContainerPort, Pod, Unreadable
 
@@ -21,7 +21,7 @@ def test_round_trip() -> None:
               node="10.240.0.5")
     cluster = replace(LIVE.clusters[0], pods=(pod,), worker_subnets=("subnet-zone1",))
     snap = replace(LIVE, clusters=(cluster,), unreadable=(Unreadable("eu-de", "HTTP 503"),))
-    back = snapshot_io.loads(snapshot_io.dumps(snap), source="s.json")
+    back = snapshot_format.loads(snapshot_format.dumps(snap), source="s.json")
     assert back == snap
     assert back.taken_at == snap.taken_at
     # ids are not compared by the model, but they must survive (remediation needs them)
@@ -30,8 +30,8 @@ def test_round_trip() -> None:
 
 
 def test_canonical_and_versioned() -> None:
-    text = snapshot_io.dumps(LIVE)
-    assert text == snapshot_io.dumps(snapshot_io.loads(text, source="s.json"))
+    text = snapshot_format.dumps(LIVE)
+    assert text == snapshot_format.dumps(snapshot_format.loads(text, source="s.json"))
     data = json.loads(text)
     assert list(data)[:2] == ["schema_version", "kind"]
     assert (data["schema_version"], data["kind"]) == (1, "netwarden/snapshot")
@@ -42,7 +42,7 @@ def test_canonical_and_versioned() -> None:
     shuffled = replace(LIVE, clusters=(replace(LIVE.clusters[0], namespaces=tuple(
         replace(n, labels=dict(reversed(list({**n.labels, "a": "1", "z": "2"}.items()))))
         for n in LIVE.clusters[0].namespaces)),))
-    labels = json.loads(snapshot_io.dumps(shuffled))["clusters"][0]["namespaces"][0]["labels"]
+    labels = json.loads(snapshot_format.dumps(shuffled))["clusters"][0]["namespaces"][0]["labels"]
     assert list(labels) == sorted(labels)
 
 
@@ -65,8 +65,8 @@ def _doc(rules: list[dict[str, Any]], **extra: Any) -> str:
     ({"protocol": "icmp", "type": 8}, {"protocol": "icmp", "type": 8}),
 ])
 def test_loads_folds_synonyms(written: dict[str, Any], canonical: dict[str, Any]) -> None:
-    snap = snapshot_io.loads(_doc([_rule(**written)]), source="s.json")
-    data = snapshot_io.rule_to_data(snap.vpcs[0].acls[0].rules[0])
+    snap = snapshot_format.loads(_doc([_rule(**written)]), source="s.json")
+    data = snapshot_format.rule_to_data(snap.vpcs[0].acls[0].rules[0])
     assert {k: data.get(k) for k in canonical} == canonical
 
 
@@ -74,7 +74,7 @@ def test_loads_canonicalises_network_policies() -> None:
     raw = {"podSelector": {"matchLabels": {}}, "ingress": [{"ports": [{"port": 80}, {"port": 443, "protocol": "TCP"}]}]}
     doc = json.dumps({"schema_version": 1, "kind": "netwarden/snapshot", "clusters": [{"name": "c", "policies": [
         {"namespace": "n", "name": "p", "spec": raw}]}]})
-    spec = snapshot_io.loads(doc, source="s.json").clusters[0].policies[0].spec
+    spec = snapshot_format.loads(doc, source="s.json").clusters[0].policies[0].spec
     assert spec == {"podSelector": {}, "policyTypes": ["Ingress"],
                     "ingress": [{"ports": [{"port": 443, "protocol": "TCP"}, {"port": 80, "protocol": "TCP"}]}]}
 
@@ -121,11 +121,11 @@ BAD = [
 @pytest.mark.parametrize(("text", "message"), [c[1:] for c in BAD], ids=[c[0] for c in BAD])
 def test_loads_names_source_and_field(text: str, message: str) -> None:
     with pytest.raises(SnapshotFormatError) as e:
-        snapshot_io.loads(text, source="s.json")
+        snapshot_format.loads(text, source="s.json")
     assert message in str(e.value)
     assert "\n" not in str(e.value)
 
 
 def test_empty_snapshot() -> None:
-    snap = snapshot_io.loads('{"schema_version": 1, "kind": "netwarden/snapshot"}', source="s.json")
+    snap = snapshot_format.loads('{"schema_version": 1, "kind": "netwarden/snapshot"}', source="s.json")
     assert snap.vpcs == () and snap.clusters == () and snap.unreadable == () and snap.taken_at is None
