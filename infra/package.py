@@ -10,6 +10,10 @@ Writes
   dist/image/          Containerfile, requirements.txt, wheels/netwarden-*.whl, deploy/netwarden.yaml
                        and deploy/baseline/ (infra/codeengine/image.sh)
 
+Neither carries the emulators (``netwarden/fakes``) nor the two commands that run them (``netwarden
+demo``, ``netwarden fake serve``): a deployment talks to IBM Cloud and its clusters, and the job image
+stays small. ``pip install netwarden`` still has all of it.
+
 requirements.txt pins the whole runtime dependency closure of netwarden at the versions installed
 in the environment that runs this script (the tested ones), so the function and the image install
 exactly what the tests ran against. Run it with the project's virtual environment (``make package``).
@@ -30,6 +34,15 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_SOURCE = ROOT / "functions" / "netwarden"
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".mypy_cache")
+#: What a deployment does not carry: the emulators and the entrypoints that only run them.
+EMULATOR_PARTS = ("fakes", "entrypoints/demo.py", "entrypoints/fake_serve.py")
+
+
+def runtime_ignore(directory: str, names: list[str]) -> set[str]:
+    """``shutil.copytree``'s ignore for the package source: build litter and the emulator parts."""
+    here = Path(directory).resolve().relative_to(PACKAGE_SOURCE.resolve()).as_posix()
+    prefix = "" if here == "." else f"{here}/"
+    return set(IGNORE(directory, names)) | {n for n in names if f"{prefix}{n}" in EMULATOR_PARTS}
 
 FUNCTION_MAIN = '''\
 """Code Engine function entry point: ``main(params)`` of netwarden's remediation function.
@@ -99,7 +112,7 @@ def copy_deploy_files(dest: Path, config: Path | None, baseline: Path | None, *,
 
 def build_function(out: Path, requirements: str, config: Path | None, baseline: Path | None) -> Path:
     bundle = out / "function"
-    shutil.copytree(PACKAGE_SOURCE, bundle / "netwarden", ignore=IGNORE)
+    shutil.copytree(PACKAGE_SOURCE, bundle / "netwarden", ignore=runtime_ignore)
     (bundle / "__main__.py").write_text(FUNCTION_MAIN, encoding="utf-8")
     (bundle / "requirements.txt").write_text(requirements, encoding="utf-8")
     copy_deploy_files(bundle, config, baseline)
@@ -115,10 +128,23 @@ def build_image_context(out: Path, requirements: str, config: Path | None, basel
     (context / "requirements.txt").write_text(requirements, encoding="utf-8")
     (context / "wheels").mkdir()
     if wheel:
-        subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir",
-                        str(context / "wheels"), str(ROOT)], check=True)
+        build_runtime_wheel(context / "wheels", out / "wheel-source")
     copy_deploy_files(context / "deploy", config, baseline, warn=False)
     return context
+
+
+def build_runtime_wheel(wheels: Path, source: Path) -> None:
+    """The netwarden wheel of the image, built from a copy of the project without the emulator parts."""
+    shutil.rmtree(source, ignore_errors=True)
+    source.mkdir(parents=True)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
+    shutil.copytree(PACKAGE_SOURCE, source / "functions" / "netwarden", ignore=runtime_ignore)
+    try:
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(wheels),
+                        str(source)], check=True)
+    finally:
+        shutil.rmtree(source, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:

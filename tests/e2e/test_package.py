@@ -1,5 +1,7 @@
 """The function bundle ``make package`` writes installs in a fresh virtual environment and its
-``main(params)`` answers there, against the emulators, as Code Engine would run it.
+``main(params)`` answers there, against the emulators, as Code Engine would run it; the job image's
+wheel installs there as the Containerfile installs it and ``netwarden job`` runs. Neither carries the
+emulators.
 
 Offline and fast enough for CI: the fresh environment installs ``requirements.txt`` with
 ``pip install --no-index --find-links`` from wheels this test builds out of the distributions already
@@ -63,15 +65,29 @@ def wheel_from_installed(requirement: str, out: Path) -> Path:
     return path
 
 
+EMULATOR_FILES = re.compile(r"(^|/)netwarden/(fakes/|entrypoints/(demo|fake_serve)\.py$)")
+
+
 @pytest.mark.slow
-def test_the_function_bundle_installs_and_answers_in_a_fresh_environment(fake: Any, tmp_path: Path) -> None:
+def test_the_function_bundle_and_the_job_image_install_and_run_in_a_fresh_environment(fake: Any,
+                                                                                        tmp_path: Path) -> None:
     d = deploy(fake, tmp_path / "deployment", slack=False)
     delete_rule(d.sdk())
     dist = tmp_path / "dist"
-    subprocess.run([sys.executable, str(ROOT / "infra" / "package.py"), "--out", str(dist), "--no-wheel",
+    subprocess.run([sys.executable, str(ROOT / "infra" / "package.py"), "--out", str(dist),
                     "--config", str(d.config), "--baseline", str(d.root / "baseline")], check=True,
                    capture_output=True)
     bundle = dist / "function"
+    shipped = [p.relative_to(dist).as_posix() for p in bundle.rglob("*.py")]
+    assert "function/netwarden/entrypoints/function.py" in shipped
+    assert not [p for p in shipped if EMULATOR_FILES.search(p)]
+    with zipfile.ZipFile(dist / "function.zip") as z:
+        assert "netwarden/entrypoints/job.py" in z.namelist()
+        assert not [n for n in z.namelist() if EMULATOR_FILES.search(n)]
+    (wheel,) = (dist / "image" / "wheels").glob("netwarden-*.whl")
+    with zipfile.ZipFile(wheel) as z:
+        assert "netwarden/entrypoints/job.py" in z.namelist()
+        assert not [n for n in z.namelist() if EMULATOR_FILES.search(n)]
     assert (dist / "function.zip").is_file() and (bundle / "__main__.py").is_file()
     assert "infra/package.py" in (ROOT / "Makefile").read_text(encoding="utf-8")
     requirements = [line for line in (bundle / "requirements.txt").read_text().splitlines()
@@ -105,3 +121,22 @@ def test_the_function_bundle_installs_and_answers_in_a_fresh_environment(fake: A
     answer = result["answer"]
     assert answer["statusCode"] == 200, answer
     assert answer["body"]["status"] == "planned" and len(answer["body"]["plan"]["steps"]) == 1
+
+    # The job image: the Containerfile's steps (requirements, then the wheel with --no-deps) in the same
+    # environment, then its entrypoint `netwarden job` on a cron trigger, against the emulators.
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-compile", "--no-index", "--no-deps",
+                    str(wheel)], check=True, capture_output=True)
+    probe = "import importlib.util as u, sys; sys.exit(u.find_spec('netwarden.fakes') is not None)"
+    subprocess.run([str(python), "-c", probe], cwd=tmp_path, check=True)
+    netwarden = str(env_dir / "bin" / "netwarden")
+    job_env = {"PATH": os.environ.get("PATH", ""), **d.env, "CE_TYPE": "dev.knative.sources.ping",
+               "NETWARDEN_BASELINE": str(d.root / "baseline")}
+    run = subprocess.run([netwarden, "job"], cwd=d.root, env=job_env, capture_output=True, text=True, timeout=120,
+                         check=False)
+    assert run.returncode == 0, run.stderr
+    history = (d.root / "state" / "history.jsonl").read_text(encoding="utf-8").splitlines()
+    assert json.loads(history[-1])["status"] == "drift"
+    demo = subprocess.run([netwarden, "demo"], cwd=tmp_path, env=job_env, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert demo.returncode == 1 and "Traceback" not in demo.stderr
+    assert "carries no emulators" in demo.stderr.strip().splitlines()[-1]

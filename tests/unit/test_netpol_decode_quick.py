@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from netwarden.core.netpol import syntax as k8s_syntax
-from netwarden.core.netpol.validate import DECODE, Violation, _decode_struct, _decodes, decode_errors
+from netwarden.core.netpol.decode import DECODE, Violation, _decode_struct, _decodes, decode_errors
 
 
 def policy(**spec: Any) -> dict[str, Any]:

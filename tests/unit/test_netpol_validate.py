@@ -10,7 +10,8 @@ import kubernetes.client as k8s
 import pytest
 
 from netwarden.core.netpol import syntax as k8s_syntax
-from netwarden.core.netpol.validate import DECODE, STRUCTS, Violation, decode_errors, validate
+from netwarden.core.netpol.decode import DECODE, STRUCTS, Violation, decode_errors
+from netwarden.core.netpol.validate import validate
 
 
 def policy(spec: dict[str, Any] | None = None, **metadata: Any) -> dict[str, Any]:

@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--scenario", default="recipe", help="recipe | none | large:N")
     q.add_argument("--write-config", metavar="FILE", help="once listening, write a netwarden.yaml here")
     q.add_argument("--debug", action="store_true")
-    q.set_defaults(run=c.fake_serve)
+    q.set_defaults(run=fake_serve)
 
     p = sub.add_parser("demo", help="the recipe cluster end to end on the embedded emulators")
     p.add_argument("--workdir", metavar="DIR", help="write here (default: a temporary directory)")
@@ -134,13 +134,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def demo(args: argparse.Namespace) -> int:
     """The recipe cluster end to end on the embedded emulators (``entrypoints.demo``), each step run
-    in-process through ``main``. The job image and the function bundle carry no emulators."""
-    if importlib.util.find_spec("netwarden.fakes") is None:
-        raise ConfigError("this installation carries no emulators (the job image and the function bundle "
-                          "leave them out): run the demo from a pip install of netwarden")
+    in-process through ``main``."""
+    _need_emulators("demo")
     from netwarden.entrypoints import demo as story
 
     return story.main(args.workdir, Path(args.baseline) if args.baseline else story.BASELINE, run=main)
+
+
+def fake_serve(args: argparse.Namespace) -> int:
+    """The emulators until stopped (``entrypoints.fake_serve``)."""
+    _need_emulators("fake serve")
+    from netwarden.entrypoints import fake_serve as serve
+
+    return serve.main(args)
+
+
+def _need_emulators(command: str) -> None:
+    """The job image and the function bundle carry no emulators: say so instead of an import error."""
+    if importlib.util.find_spec("netwarden.fakes") is None or importlib.util.find_spec(
+            "netwarden.entrypoints.demo") is None:
+        raise ConfigError(f"netwarden {command}: this installation carries no emulators (the job image and the "
+                          "function bundle leave them out); pip install netwarden to run them")
 
 
 if __name__ == "__main__":

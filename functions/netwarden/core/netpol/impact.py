@@ -19,8 +19,9 @@ from typing import Any
 
 from netwarden.core.findings import Finding, Impact
 from netwarden.core.model import Cluster, Namespace, NetworkPolicy, Pod, Snapshot
-from netwarden.core.netpol.reachability import PortSet, key, selector_matches
+from netwarden.core.netpol.reachability import PortSet, key
 from netwarden.core.netpol.reachability_diff import PairChange, compare, diff
+from netwarden.core.netpol.selectors import selector_matches
 
 EXAMPLES = 5
 DNS = PortSet.of("UDP", 53, 53) | PortSet.of("TCP", 53, 53)

@@ -37,6 +37,7 @@ from typing import Any
 
 from netwarden.core.flows.algebra import ADDRESSES, Interval, Tree, box_tree, boxes, interval_text, merge, union_trees
 from netwarden.core.model import Cluster, NetworkPolicy, Pod
+from netwarden.core.netpol.selectors import selector_matches
 
 PROTOCOLS = {"TCP": 6, "UDP": 17, "SCTP": 132}
 PROTOCOL_NAMES = {n: name for name, n in PROTOCOLS.items()}
@@ -101,32 +102,6 @@ NONE = PortSet()
 def endpoint_text(endpoint: Endpoint) -> str:
     """A pod as ``ns/name``; an outside range as a CIDR when it is one, else ``a.b.c.d-e.f.g.h``."""
     return endpoint if isinstance(endpoint, str) else interval_text(*endpoint)
-
-
-# --- selectors ------------------------------------------------------------------------------------
-
-
-def selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
-    """LabelSelector semantics; ``{}`` matches everything. None is treated as ``{}`` by callers that allow it."""
-    if selector is None:
-        return True
-    for key, value in (selector.get("matchLabels") or {}).items():
-        if labels.get(key) != value:
-            return False
-    for expr in selector.get("matchExpressions") or []:
-        key, op, values = expr["key"], expr["operator"], set(expr.get("values") or [])
-        present = key in labels
-        if op == "In" and not (present and labels[key] in values):
-            return False
-        if op == "NotIn" and present and labels[key] in values:
-            return False
-        if op == "Exists" and not present:
-            return False
-        if op == "DoesNotExist" and present:
-            return False
-        if op not in ("In", "NotIn", "Exists", "DoesNotExist"):
-            return False
-    return True
 
 
 # --- the evaluation -------------------------------------------------------------------------------

@@ -376,51 +376,6 @@ def page(items: Sequence[T], key: Callable[[T], str], start: str | None, limit_a
     return Page(chunk, limit, len(items), f"{offset + limit}_{key(rest[0])}" if rest else None)
 
 
-# --- VPCs -----------------------------------------------------------------------------------------
-
-
-def create_vpc(region: Region, body: dict[str, Any]) -> Vpc:
-    from netwarden.fakes.vpc.models_acl import default_acl
-
-    reject_unknown(body, {"address_prefix_management", "classic_access", "dns", "name", "resource_group"})
-    name = check_name(body["name"]) if body.get("name") is not None else random_name()
-    region.unique_name(name, [v.name for v in region.vpcs.values()], "VPC")
-    group = region.cloud.resource_group(body.get("resource_group"))
-    classic = body.get("classic_access", False)
-    if not isinstance(classic, bool):
-        raise BadField("classic_access must be true or false", field="classic_access", value=classic)
-    vpc = Vpc(region.new_id(), name, group.id, default_acl_id="", default_routing_table_id=region.new_id(),
-              default_security_group_id=region.new_id(), classic_access=classic)
-    acl = default_acl(region, vpc)
-    vpc.default_acl_id = acl.id
-    region.vpcs[vpc.id] = vpc
-    region.acls[acl.id] = acl
-    return vpc
-
-
-def update_vpc(region: Region, vpc_id: str, body: dict[str, Any]) -> Vpc:
-    vpc = region.vpc(vpc_id)
-    reject_unknown(body, {"name", "dns"})
-    if body.get("name") is not None:
-        name = check_name(body["name"])
-        region.unique_name(name, [v.name for v in region.vpcs.values() if v.id != vpc.id], "VPC")
-        vpc.name = name
-    return vpc
-
-
-def delete_vpc(region: Region, vpc_id: str) -> Vpc:
-    """A VPC with subnets or public gateways cannot be deleted; its ACLs go with it."""
-    vpc = region.vpc(vpc_id)
-    if any(s.vpc_id == vpc.id for s in region.subnets.values()):
-        raise Conflict(f"VPC {vpc.id} still has subnets")
-    if any(g.vpc_id == vpc.id for g in region.gateways.values()):
-        raise Conflict(f"VPC {vpc.id} still has public gateways")
-    for acl_id in [a.id for a in region.acls.values() if a.vpc_id == vpc.id]:
-        del region.acls[acl_id]
-    del region.vpcs[vpc.id]
-    return vpc
-
-
 def filter_by_group(items: list[T], group_id: str | None) -> list[T]:
     return [i for i in items if group_id is None or getattr(i, "resource_group_id", None) == group_id]
 

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from netwarden.fakes.vpc import models, models_acl, models_subnet, render
+from netwarden.fakes.vpc import models, models_acl, models_subnet, models_vpc, render
 from netwarden.fakes.vpc.events import Target, event
-from netwarden.fakes.vpc.exceptions import BadField, FakeVpcError, NotFound
+from netwarden.fakes.vpc.exceptions import BadField, FakeVpcError
 from netwarden.fakes.vpc.models import Acl, Gateway, Region, Subnet, Vpc, VpcCloud
 from netwarden.fakes.wire import Request, Response
 
@@ -130,7 +130,7 @@ def list_vpcs(call: Call, request: Request) -> Response:
 
 @mutation("is.vpc.vpc.create", "vpc")
 def create_vpc(call: Call, request: Request) -> Response:
-    vpc = models.create_vpc(call.region, models.body_object(body(request) or {}))
+    vpc = models_vpc.create_vpc(call.region, models.body_object(body(request) or {}))
     _aim(call, vpc)
     return Response.json(render.vpc(call.view, vpc), 201)
 
@@ -142,7 +142,7 @@ def get_vpc(call: Call, request: Request) -> Response:
 @mutation("is.vpc.vpc.update", "vpc")
 def update_vpc(call: Call, request: Request) -> Response:
     _aim(call, call.region.vpc(request.params["vpc_id"]))
-    vpc = models.update_vpc(call.region, request.params["vpc_id"], models.body_object(body(request)))
+    vpc = models_vpc.update_vpc(call.region, request.params["vpc_id"], models.body_object(body(request)))
     _aim(call, vpc)
     return Response.json(render.vpc(call.view, vpc))
 
@@ -150,7 +150,7 @@ def update_vpc(call: Call, request: Request) -> Response:
 @mutation("is.vpc.vpc.delete", "vpc")
 def delete_vpc(call: Call, request: Request) -> Response:
     _aim(call, call.region.vpc(request.params["vpc_id"]))
-    models.delete_vpc(call.region, request.params["vpc_id"])
+    models_vpc.delete_vpc(call.region, request.params["vpc_id"])
     return Response.empty()
 
 
@@ -367,36 +367,3 @@ def delete_gateway(call: Call, request: Request) -> Response:
     _aim(call, call.region.gateway(request.params["gateway_id"]))
     models_subnet.delete_gateway(call.region, request.params["gateway_id"])
     return Response.empty()
-
-
-# --- resource manager (``/rm``) ------------------------------------------------------------------------------
-
-
-def list_resource_groups(cloud: VpcCloud, request: Request) -> Response:
-    server = request.base_url.rsplit("/rm", 1)[0]
-    groups = [g for g in cloud.resource_groups.values()
-              if (not request.arg("name") or g.name == request.arg("name"))
-              and (request.arg("default") not in ("true", "false") or g.default == (request.arg("default") == "true"))
-              and (not request.arg("account_id") or request.arg("account_id") == cloud.account_id)]
-    return Response.json({"resources": [_group(cloud, server, g) for g in groups]})
-
-
-def get_resource_group(cloud: VpcCloud, request: Request) -> Response:
-    group = cloud.resource_groups.get(request.params["group_id"])
-    if group is None:
-        raise NotFound(f"resource group {request.params['group_id']} not found")
-    return Response.json(_group(cloud, request.base_url.rsplit("/rm", 1)[0], group))
-
-
-def create_resource_group(cloud: VpcCloud, request: Request) -> Response:
-    sent = models.body_object(body(request))
-    group = cloud.create_resource_group(sent.get("name"))
-    crn = f"crn:v1:bluemix:public:resource-controller::a/{cloud.account_id}::resource-group:{group.id}"
-    return Response.json({"id": group.id, "crn": crn}, 201)
-
-
-def _group(cloud: VpcCloud, server: str, group: models.ResourceGroup) -> dict[str, Any]:
-    return {**render.resource_group_ref(server, group),
-            "crn": f"crn:v1:bluemix:public:resource-controller::a/{cloud.account_id}::resource-group:{group.id}",
-            "account_id": cloud.account_id, "state": "ACTIVE", "default": group.default,
-            "created_at": group.created_at, "updated_at": group.created_at}

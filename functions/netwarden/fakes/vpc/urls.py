@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from netwarden.fakes.vpc import responses as r
+from netwarden.fakes.vpc import responses_rm as rm
 from netwarden.fakes.vpc.exceptions import FakeVpcError, MethodNotAllowed, NotAuthorized, NotFound
 from netwarden.fakes.vpc.models import VpcCloud, check_version
 from netwarden.fakes.vpc.render import View
@@ -55,9 +56,9 @@ VPC_ROUTES = routes([
 ])
 
 RM_ROUTES = routes([
-    ("GET", "/v2/resource_groups", r.list_resource_groups),
-    ("POST", "/v2/resource_groups", r.create_resource_group),
-    ("GET", "/v2/resource_groups/(?P<group_id>[^/]+)", r.get_resource_group),
+    ("GET", "/v2/resource_groups", rm.list_resource_groups),
+    ("POST", "/v2/resource_groups", rm.create_resource_group),
+    ("GET", "/v2/resource_groups/(?P<group_id>[^/]+)", rm.get_resource_group),
 ])
 
 

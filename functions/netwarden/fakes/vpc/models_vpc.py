@@ -1,0 +1,53 @@
+"""The VPC emulator's VPCs: create (with the default ACL every new VPC gets), rename, delete.
+
+Apart from ``models`` (the tables and shared checks) because a new VPC needs ``models_acl``'s default
+ACL, and ``models_acl`` needs ``models``: here both are imported, and neither imports this module.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from netwarden.fakes.vpc.exceptions import BadField, Conflict
+from netwarden.fakes.vpc.models import Region, Vpc, check_name, random_name, reject_unknown
+from netwarden.fakes.vpc.models_acl import default_acl
+
+
+def create_vpc(region: Region, body: dict[str, Any]) -> Vpc:
+    reject_unknown(body, {"address_prefix_management", "classic_access", "dns", "name", "resource_group"})
+    name = check_name(body["name"]) if body.get("name") is not None else random_name()
+    region.unique_name(name, [v.name for v in region.vpcs.values()], "VPC")
+    group = region.cloud.resource_group(body.get("resource_group"))
+    classic = body.get("classic_access", False)
+    if not isinstance(classic, bool):
+        raise BadField("classic_access must be true or false", field="classic_access", value=classic)
+    vpc = Vpc(region.new_id(), name, group.id, default_acl_id="", default_routing_table_id=region.new_id(),
+              default_security_group_id=region.new_id(), classic_access=classic)
+    acl = default_acl(region, vpc)
+    vpc.default_acl_id = acl.id
+    region.vpcs[vpc.id] = vpc
+    region.acls[acl.id] = acl
+    return vpc
+
+
+def update_vpc(region: Region, vpc_id: str, body: dict[str, Any]) -> Vpc:
+    vpc = region.vpc(vpc_id)
+    reject_unknown(body, {"name", "dns"})
+    if body.get("name") is not None:
+        name = check_name(body["name"])
+        region.unique_name(name, [v.name for v in region.vpcs.values() if v.id != vpc.id], "VPC")
+        vpc.name = name
+    return vpc
+
+
+def delete_vpc(region: Region, vpc_id: str) -> Vpc:
+    """A VPC with subnets or public gateways cannot be deleted; its ACLs go with it."""
+    vpc = region.vpc(vpc_id)
+    if any(s.vpc_id == vpc.id for s in region.subnets.values()):
+        raise Conflict(f"VPC {vpc.id} still has subnets")
+    if any(g.vpc_id == vpc.id for g in region.gateways.values()):
+        raise Conflict(f"VPC {vpc.id} still has public gateways")
+    for acl_id in [a.id for a in region.acls.values() if a.vpc_id == vpc.id]:
+        del region.acls[acl_id]
+    del region.vpcs[vpc.id]
+    return vpc
