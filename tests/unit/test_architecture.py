@@ -15,6 +15,7 @@ import grimp
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "functions" / "netwarden"
+ARCHITECTURE = PACKAGE.parents[1] / "docs" / "architecture.md"
 MAX_LINES = 400
 #: The entrypoints that translate one input into one use-case call through ``wiring``.
 TRANSLATORS = ("netwarden.entrypoints.cli", "netwarden.entrypoints.job", "netwarden.entrypoints.function")
@@ -120,3 +121,14 @@ def test_the_cli_commands_reach_the_use_cases_only_through_wiring(graph: grimp.I
     direct = graph.find_modules_directly_imported_by("netwarden.entrypoints.cli_commands")
     assert "netwarden.entrypoints.wiring" in direct
     assert sorted(m for m in direct if m.startswith(NOT_FOR_TRANSLATORS) and m not in output) == []
+
+
+def test_the_architecture_page_names_every_package_and_use_case() -> None:
+    """docs/architecture.md stays true: every package of core, and every module of core's root, of
+    app and of entrypoints, is on the page."""
+    page = ARCHITECTURE.read_text(encoding="utf-8")
+    named = [f"{p.name}/" for p in sorted((PACKAGE / "core").iterdir()) if (p / "__init__.py").is_file()]
+    named += [p.name for layer in ("core", "app", "entrypoints") for p in sorted((PACKAGE / layer).glob("*.py"))
+              if p.name != "__init__.py"]
+    assert len(named) > 25
+    assert [name for name in named if name not in page] == []
