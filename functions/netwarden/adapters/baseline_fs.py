@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from netwarden.adapters import baseline_schema as schema
-from netwarden.adapters import baseline_yaml, yaml_io
+from netwarden.adapters import baseline_tree, baseline_yaml, yaml_io
 from netwarden.adapters.files import write_atomic
 from netwarden.core import lint, normalize
 from netwarden.core.errors import BaselineError, Location
@@ -55,7 +55,7 @@ from netwarden.core.model import (
 from netwarden.core.netpol import syntax as k8s_syntax
 
 MANAGED = ("vpc", "kubernetes")
-YAML_SUFFIXES = (".yaml", ".yml")
+YAML_SUFFIXES = baseline_tree.YAML_SUFFIXES
 LAYOUT = ("vpc/<region>/<vpc>/network-acls/<acl>.yaml, vpc/<region>/<vpc>/subnets.yaml, vpc/<region>/<vpc>/vpc.yaml, "
           "kubernetes/<cluster>/namespaces.yaml, kubernetes/<cluster>/workloads.yaml or "
           "kubernetes/<cluster>/<namespace>/<policy>.yaml")
@@ -64,13 +64,13 @@ LAYOUT = ("vpc/<region>/<vpc>/network-acls/<acl>.yaml, vpc/<region>/<vpc>/subnet
 def read_baseline(path: Path) -> Snapshot:
     """The baseline directory ``path`` as a Snapshot; BaselineError (file:line: field) if it is not one."""
     _check_dir(path)
-    return parse_tree({rel: _Lazy(path / rel) for rel in _yaml_files(path)}, str(path), lines=False)[0]
+    return parse_tree({rel: _Lazy(path / rel) for rel in baseline_tree.yaml_files(path)}, str(path), lines=False)[0]
 
 
 def read_baseline_with_sources(path: Path) -> tuple[Snapshot, schema.Sources]:
     """The Snapshot and, for lint, where each ACL, rule, subnet, namespace and policy selector is."""
     _check_dir(path)
-    return parse_tree({rel: _Lazy(path / rel) for rel in _yaml_files(path)}, str(path))
+    return parse_tree({rel: _Lazy(path / rel) for rel in baseline_tree.yaml_files(path)}, str(path))
 
 
 def _check_dir(path: Path) -> None:
@@ -87,17 +87,6 @@ class _Lazy:
     """A file to be read when its turn comes (so a huge baseline is never all in memory as text)."""
 
     path: Path
-
-
-def _yaml_files(root: Path) -> list[str]:
-    """Relative POSIX paths of every YAML file under ``root``, hidden entries skipped, sorted."""
-    out = []
-    for directory, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in files:
-            if not name.startswith(".") and name.endswith(YAML_SUFFIXES):
-                out.append(Path(directory, name).relative_to(root).as_posix())
-    return sorted(out)
 
 
 @dataclass

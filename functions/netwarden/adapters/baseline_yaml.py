@@ -8,8 +8,8 @@ same keys and values thousands of times) and builds plain mappings, lists and st
 leaving only non-string scalars (ports, ICMP codes, nulls, booleans) to PyYAML's constructor.
 
 It returns ``NOT_PLAIN`` for anything out of the ordinary: a syntax error, a duplicate key, an
-anchor or alias, a merge key, an explicit tag, a non-string key. The caller then reads the file with
-``yaml_io.loads``, whose result and error messages are the reference; it does the same for any file
+alias (``yaml_io`` refuses it), a merge key, an explicit tag, a non-string key. The caller then reads
+the file with ``yaml_io.loads``, whose result and error messages are the reference; it does the same for any file
 whose content turns out to be invalid, so that every error still names its line.
 """
 
@@ -69,20 +69,17 @@ def fast_data(text: str) -> Any:
 
 
 def _build(node: Any, loader: Any, seen: set[int]) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return _scalar(node, loader)
-    if id(node) in seen:  # an alias: leave sharing and recursion to PyYAML
+    if id(node) in seen:  # an alias: ``yaml_io`` refuses it at its line
         raise _NotPlain
     seen.add(id(node))
+    if isinstance(node, yaml.ScalarNode):
+        return _scalar(node, loader)
     if isinstance(node, yaml.MappingNode) and node.tag == _MAP:
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR or key_node.value in out:
                 raise _NotPlain
-            if isinstance(value_node, yaml.ScalarNode):
-                out[key_node.value] = value_node.value if value_node.tag == _STR else _scalar(value_node, loader)
-            else:
-                out[key_node.value] = _build(value_node, loader, seen)
+            out[key_node.value] = _build(value_node, loader, seen)
         return out
     if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
         return [_build(item, loader, seen) for item in node.value]

@@ -2,7 +2,10 @@
 
 The config and every baseline file go through ``load``: one parse (libyaml when present) gives both
 the data and a map from each value's path to its line. Duplicate keys, which PyYAML would silently
-resolve to the last one, are errors here: in a reviewed baseline they are always a mistake.
+resolve to the last one, are errors here: in a reviewed baseline they are always a mistake. So are
+anchors used as aliases: nothing netwarden reads needs them, and an alias bomb ("billion laughs") or
+an anchor that contains its own alias would otherwise expand without bound in everything that walks
+the data; the first alias is refused at the line of the node it repeats, before anything expands.
 """
 
 from __future__ import annotations
@@ -52,7 +55,12 @@ def dotted(path: PathKey) -> str:
     return out
 
 
-def _record(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], doc: str, error: type[NetwardenError]) -> None:
+def _record(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], doc: str, *, error: type[NetwardenError],
+            seen_nodes: set[int]) -> None:
+    if id(node) in seen_nodes:
+        raise error(f"YAML aliases are not supported: write the value out (the alias at {dotted(path) or 'the top'}"
+                    " repeats the anchored node at this line)", location=Location(doc, node.start_mark.line + 1))
+    seen_nodes.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: set[Any] = set()
         for key_node, value_node in node.value:
@@ -62,11 +70,11 @@ def _record(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], doc: str,
                 raise error(f"duplicate key {key!r}", location=Location(doc, line, dotted((*path, key))))
             seen.add(key)
             lines[(*path, key)] = line
-            _record(value_node, (*path, key), lines, doc, error)
+            _record(value_node, (*path, key), lines, doc, error=error, seen_nodes=seen_nodes)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             lines[(*path, index)] = item.start_mark.line + 1
-            _record(item, (*path, index), lines, doc, error)
+            _record(item, (*path, index), lines, doc, error=error, seen_nodes=seen_nodes)
 
 
 def loads(text: str, *, file: str, error: type[NetwardenError] = BaselineError) -> YamlDoc:
@@ -77,7 +85,7 @@ def loads(text: str, *, file: str, error: type[NetwardenError] = BaselineError) 
         if node is None:
             return YamlDoc(file, None, {(): 1})
         lines: dict[PathKey, int] = {(): node.start_mark.line + 1}
-        _record(node, (), lines, file, error)
+        _record(node, (), lines, file, error=error, seen_nodes=set())
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
