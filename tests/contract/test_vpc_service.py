@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,14 +23,14 @@ from ibm_vpc.vpc_v1 import (
     VPCCollection,
     VpcsPager,
 )
-from vpc_sdk import client, events, make_acl, make_vpc, parsed, refused, vpc_requests
+from vpc_sdk import bearer, client, events, make_acl, make_vpc, parsed, refused, vpc_requests
 
 from netwarden.fakes.iam import API_KEY
 from netwarden.fakes.server import FakeServer
 
 
 def raw(fake: FakeServer, path: str, **params: str) -> requests.Response:
-    return requests.get(f"{fake.url}/vpc/us-south/v1{path}", params=params, timeout=5)
+    return requests.get(f"{fake.url}/vpc/us-south/v1{path}", params=params, headers=bearer(fake), timeout=5)
 
 
 @pytest.mark.parametrize(
@@ -48,17 +49,54 @@ def test_version_and_generation_are_required(fake: FakeServer, params: dict[str,
     assert body["errors"][0]["target"]["type"] == "parameter" and body["status_code"] == 400 and body["trace"]
 
 
+def _at(utc: str) -> float:
+    return datetime.fromisoformat(utc).replace(tzinfo=UTC).timestamp()
+
+
+@pytest.mark.parametrize(
+    ("now", "version", "status", "code"),
+    [("2026-12-02T23:59:59", "2026-12-03", 400, "invalid_version_range"),
+     ("2026-12-02T23:59:59", "2027-01-01", 400, "invalid_version_range"),
+     ("2026-12-02T23:59:59", "2026-12-02", 200, None),
+     ("2026-12-02T00:00:00", "2026-12-02", 200, None),
+     ("2026-12-03T00:00:00", "2026-12-03", 200, None),
+     ("2026-12-02T12:00:00", "2019-01-01", 200, None),
+     ("2026-12-02T12:00:00", "2026-12-3", 400, "bad_version"),
+     ("2026-12-02T12:00:00", "20261202", 400, "bad_version"),
+     ("2026-12-02T12:00:00", "2026-02-30", 400, "bad_version")],
+    ids=["tomorrow", "next-year", "today-last-second", "today-first-second", "tomorrow-after-midnight",
+         "long-ago", "one-digit-day", "no-dashes", "no-such-day"],
+)
+def test_version_must_not_be_after_today_utc(fake: FakeServer, now: str, version: str, status: int,
+                                             code: str | None) -> None:
+    fake.cloud.clock = lambda: _at(now)  # before the token is issued: it is stamped by the same clock
+    r = raw(fake, "/vpcs", version=version, generation="2")
+    assert r.status_code == status, r.text
+    if code is not None:
+        body = r.json()
+        assert (body["errors"][0]["code"], body["status_code"]) == (code, 400) and body["trace"]
+        assert body["errors"][0]["target"] == {"name": "version", "type": "parameter", "value": version}
+
+
+def test_the_sdk_is_refused_a_future_version_by_the_real_date(fake: FakeServer) -> None:
+    """The default clock is the UTC date; two days ahead is in the future whenever midnight falls."""
+    ahead = (datetime.now(UTC).date() + timedelta(days=2)).isoformat()
+    refused(client(fake, version=ahead).list_vpcs, 400, "cannot be after")
+    assert client(fake).list_vpcs().get_status_code() == 200
+
+
 def test_errors_have_ibms_shape(fake: FakeServer) -> None:
     missing = raw(fake, "/network_acls/r006-nope", version="2026-10-06", generation="2")
     assert missing.status_code == 404 and missing.headers["Content-Type"].startswith("application/json")
     assert missing.json()["errors"][0]["code"] == "not_found"
     assert raw(fake, "/nothing", version="2026-10-06", generation="2").status_code == 404
-    wrong = requests.put(f"{fake.url}/vpc/us-south/v1/vpcs?version=2026-10-06&generation=2", json={}, timeout=5)
+    wrong = requests.put(f"{fake.url}/vpc/us-south/v1/vpcs?version=2026-10-06&generation=2", json={},
+                         headers=bearer(fake), timeout=5)
     assert (wrong.status_code, wrong.json()["errors"][0]["code"]) == (405, "method_not_allowed")
     region = requests.get(f"{fake.url}/vpc/mars-north/v1/vpcs?version=2026-10-06&generation=2", timeout=5)
     assert region.status_code == 404 and "region mars-north" in region.json()["errors"][0]["message"]
     not_json = requests.post(f"{fake.url}/vpc/us-south/v1/vpcs?version=2026-10-06&generation=2", data=b"{",
-                             headers={"Content-Type": "application/json"}, timeout=5)
+                             headers={"Content-Type": "application/json", **bearer(fake)}, timeout=5)
     assert not_json.status_code == 400 and "not valid JSON" in not_json.json()["errors"][0]["message"]
 
 
@@ -152,7 +190,7 @@ def test_iam_refuses_other_keys_in_its_own_shape(fake: FakeServer) -> None:
 
 def test_a_token_iam_did_not_issue_is_refused(fake: FakeServer) -> None:
     sdk = client(fake, authenticator=BearerTokenAuthenticator("eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl"))
-    refused(sdk.list_vpcs, 401, "not valid or has expired")
+    refused(sdk.list_vpcs, 401, "not one IAM issued")
 
 
 def test_resource_groups_resolve_by_name_and_scope_listings(fake: FakeServer) -> None:

@@ -1,5 +1,9 @@
 """Helpers for the VPC emulator's contract tests: the real ibm-vpc SDK pointed at the emulator.
 
+The emulator refuses any call without a token from its IAM, as IBM Cloud does: ``client`` authenticates
+the way the product does (``IAMAuthenticator`` with the emulated API key), and ``bearer`` gets a token
+for tests that speak raw HTTP.
+
 Every result that goes through ``parsed`` is also parsed with the SDK's own model (``from_dict``), so a
 response shape the SDK would reject fails the test that received it.
 """
@@ -11,9 +15,10 @@ from typing import Any
 import pytest
 import requests
 from ibm_cloud_sdk_core import ApiException, DetailedResponse
-from ibm_cloud_sdk_core.authenticators import Authenticator, NoAuthAuthenticator
+from ibm_cloud_sdk_core.authenticators import Authenticator, IAMAuthenticator
 from ibm_vpc import VpcV1
 
+from netwarden.fakes.iam import API_KEY
 from netwarden.fakes.server import FakeServer
 
 NEW = "2026-10-06"  # the default of ibm-vpc 0.36.0: protocols spelled icmp_tcp_udp
@@ -22,10 +27,18 @@ OLD = "2025-12-08"  # the last version that spells them all
 
 def client(fake: FakeServer, region: str = "us-south", *, version: str | None = None,
            authenticator: Authenticator | None = None) -> VpcV1:
-    sdk = VpcV1(version=version, authenticator=authenticator or NoAuthAuthenticator()) if version else \
-        VpcV1(authenticator=authenticator or NoAuthAuthenticator())
+    authenticator = authenticator or IAMAuthenticator(API_KEY, url=f"{fake.url}/iam")
+    sdk = VpcV1(version=version, authenticator=authenticator) if version else VpcV1(authenticator=authenticator)
     sdk.set_service_url(f"{fake.url}/vpc/{region}/v1")
     return sdk
+
+
+def bearer(fake: FakeServer) -> dict[str, str]:
+    """An ``Authorization`` header with a fresh token from the emulated IAM, as the SDK would send it."""
+    answer = requests.post(f"{fake.url}/iam/identity/token", timeout=5, data={
+        "grant_type": "urn:ibm:params:oauth:grant-type:apikey", "apikey": API_KEY, "response_type": "cloud_iam"})
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
 def parsed(model: Any, response: DetailedResponse, status: int = 200) -> dict[str, Any]:

@@ -4,9 +4,11 @@ The SDK's ``IAMAuthenticator`` posts the form ``grant_type=urn:ibm:params:oauth:
 apikey=KEY&response_type=cloud_iam`` and needs back a JWT whose ``exp`` and ``iat`` are numbers: it
 decodes the token without checking the signature to know when to refresh it (``ibm-cloud-apis.md``
 2.1). This service issues HS256 tokens for the one API key it knows, ``fake-apikey``, and refuses any
-other key the way IAM does: HTTP 400 with ``errorCode`` ``BXNIM0415E``. The emulated VPC API checks
-the tokens it is sent with ``verify`` and names their identity as the initiator of Activity Tracker
-events. API keys are never logged, stored or echoed.
+other key the way IAM does: HTTP 400 with ``errorCode`` ``BXNIM0415E``. Tokens are stamped and
+expire by the emulators' clock (``FakeCloud.clock``), so a test can let one expire without waiting.
+The emulated VPC API refuses every call whose token ``inspect`` finds fault with, and names the
+token's identity as the initiator of Activity Tracker events. API keys and tokens are never logged,
+stored or echoed.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import hashlib
 import hmac
 import json
 import os
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -58,7 +59,7 @@ class IamState:
         return self._keys.get(_digest(api_key))
 
     def issue(self, identity: Identity, issuer: str) -> dict[str, Any]:
-        now = int(time.time())
+        now = int(self.cloud.now())
         claims = {
             "iam_id": identity.iam_id, "id": identity.iam_id, "realmid": "iam", "jti": str(uuid.uuid4()),
             "identifier": self._service_id, "name": identity.name, "sub": self._service_id, "sub_type": "ServiceId",
@@ -78,17 +79,24 @@ class IamState:
 
     def verify(self, token: str) -> dict[str, Any] | None:
         """The claims of a token this service issued and that has not expired; None otherwise."""
+        found = self.inspect(token)
+        return found if isinstance(found, dict) else None
+
+    def inspect(self, token: str) -> dict[str, Any] | str:
+        """The claims of a valid token, or the reason it is not valid (never quoting the token)."""
         parts = token.split(".")
         if len(parts) != 3:
-            return None
+            return "The bearer token is not one IAM issued"
         expected = hmac.new(self._secret, f"{parts[0]}.{parts[1]}".encode(), hashlib.sha256).digest()
         try:
             if not hmac.compare_digest(_unb64(parts[2]), expected):
-                return None
+                return "The bearer token is not one IAM issued"
             claims: dict[str, Any] = json.loads(_unb64(parts[1]))
         except ValueError:
-            return None
-        return claims if isinstance(claims.get("exp"), int) and claims["exp"] > time.time() else None
+            return "The bearer token is not one IAM issued"
+        if not isinstance(claims.get("exp"), int) or claims["exp"] <= self.cloud.now():
+            return "The bearer token has expired"
+        return claims
 
 
 def _digest(api_key: str) -> str:

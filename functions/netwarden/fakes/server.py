@@ -9,6 +9,9 @@ Each emulator is a module with ``create(cloud) -> state`` and ``handle(state, re
 it is imported on first use, so a process that serves only the VPC API never imports the others.
 Faults are applied here, once, before any emulator sees the request: a status (429 with
 Retry-After, 5xx) for a share or a count of matching calls, added latency, or a dropped connection.
+``FakeCloud.clock`` is the emulators' one clock (epoch seconds; ``time.time`` until a test sets it, and
+again after a reset): IAM stamps and expires its tokens by it, and the VPC API's "today", which no
+``version`` date may pass, is its UTC date.
 """
 
 from __future__ import annotations
@@ -88,6 +91,11 @@ class FakeCloud:
         self.events: list[dict[str, Any]] = []
         self.random = random.Random(seed)
         self.url = ""
+        self.clock: Callable[[], float] = time.time
+
+    def now(self) -> float:
+        """The emulators' time, in epoch seconds."""
+        return self.clock()
 
     # --- used by emulators --------------------------------------------------------------------
     def state(self, module: str) -> Any:
@@ -110,6 +118,7 @@ class FakeCloud:
             self.faults.clear()
             self.requests.clear()
             self.events.clear()
+            self.clock = time.time
 
     def add_fault(self, spec: dict[str, Any]) -> Fault:
         unknown = set(spec) - _FAULT_KEYS

@@ -63,6 +63,14 @@ class BadVersion(FakeVpcError):
     code = "bad_version"
 
 
+class VersionOutOfRange(BadVersion):
+    """The ``version`` date is after today (UTC): the API accepts "any date-based version, up to the
+    current date". The code is the one IBM's instance metadata service (the same API family) answers
+    for a date outside its range: ``invalid_version_range``, "The `version` value cannot be before ..."."""
+
+    code = "invalid_version_range"
+
+
 class OverQuota(FakeVpcError):
     """A quota would be exceeded: 200 rules per ACL, 100 ACLs or 100 subnets per VPC."""
 
@@ -84,7 +92,8 @@ class Conflict(FakeVpcError):
 
 
 class NotAuthorized(FakeVpcError):
-    """A bearer token was sent, and it is not one the emulated IAM issued (or it expired)."""
+    """No ``Authorization: Bearer <token>`` header, a malformed one, or a token the emulated IAM did not
+    issue or that expired: 401 ``not_authorized``, before the version or the body is looked at."""
 
     status = 401
     code = "not_authorized"

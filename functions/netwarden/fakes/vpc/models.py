@@ -9,9 +9,9 @@ Nothing here knows about HTTP or JSON shapes: ``render`` and ``responses`` do.
 Facts followed (``ibm-cloud-apis.md`` sections 1 and 3): a VPC is created with a default ACL that
 allows all inbound and all outbound traffic (rules ``allow-inbound`` and ``allow-outbound``,
 icmp_tcp_udp, 0.0.0.0/0); names are unique per VPC (VPCs per region); omitted names become hyphenated
-random words; ``version`` (YYYY-MM-DD) and ``generation`` (2) are required on every call; pages hold
-50 items by default and at most 100, and ``start`` is an opaque token (here, the index and id of the
-first item of the page).
+random words; ``version`` (YYYY-MM-DD, not after today) and ``generation`` (2) are required on every
+call; pages hold 50 items by default and at most 100, and ``start`` is an opaque token (here, the index
+and id of the first item of the page).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from netwarden.fakes.vpc.exceptions import BadField, BadVersion, Conflict, MissingField, NotFound
+from netwarden.fakes.vpc.exceptions import BadField, BadVersion, Conflict, MissingField, NotFound, VersionOutOfRange
 
 #: The VPC regions (``VpcV1.REGIONAL_ENDPOINTS``) and the id prefix each uses for regional resources.
 REGIONS = {
@@ -267,8 +267,9 @@ class VpcCloud:
 # --- request vocabulary ---------------------------------------------------------------------------
 
 
-def check_version(version: str | None, generation: str | None) -> str:
-    """The request's ``version``; every VPC API call must carry ``version`` and ``generation=2``."""
+def check_version(version: str | None, generation: str | None, today: str) -> str:
+    """The request's ``version``, a date no later than ``today`` (UTC, YYYY-MM-DD); every VPC API call
+    must carry ``version`` and ``generation=2``."""
     if not version:
         raise BadVersion("The `version` query parameter is required", field="version", target_type="parameter")
     if not _VERSION.match(version):
@@ -279,6 +280,9 @@ def check_version(version: str | None, generation: str | None) -> str:
     except ValueError as e:
         raise BadVersion(f"The `version` query parameter {version!r} is not a date", field="version",
                          value=version, target_type="parameter") from e
+    if version > today:
+        raise VersionOutOfRange(f"The `version` value cannot be after `{today}`", field="version", value=version,
+                                target_type="parameter")
     if not generation:
         raise BadVersion("The `generation` query parameter is required", field="generation",
                          target_type="parameter")

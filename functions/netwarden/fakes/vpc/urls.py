@@ -1,13 +1,16 @@
 """The routes of the emulated VPC API (``/vpc/<region>/v1/...``) and resource manager (``/rm/v2/...``).
 
 The tables are data: method, path pattern with named groups, handler. ``handle`` checks what every
-VPC call must carry (a known region, ``version`` and ``generation``; a bearer token, when one is sent,
-issued by the emulated IAM) and serialises every ``FakeVpcError`` into IBM's error body, once.
-A request without ``Authorization`` is served, so tests may use the SDK's ``NoAuthAuthenticator``.
+VPC call must carry, as strictly as IBM Cloud does, since a lenient emulator hides the bugs the real
+API would show: a known region; ``Authorization: Bearer <token>`` with a token the emulated IAM issued
+and that has not expired (401 ``not_authorized`` otherwise, on the resource manager too); ``version``,
+a date no later than today in the emulators' clock (UTC), and ``generation``. It serialises every
+``FakeVpcError`` into IBM's error body, once.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from netwarden.fakes.vpc import responses as r
@@ -70,7 +73,8 @@ def handle(state: VpcCloud, request: Request) -> Response:
     try:
         region = state.region(request.mount_args["region"])
         claims = _claims(state, request)
-        version = check_version(request.arg("version"), request.arg("generation"))
+        today = datetime.fromtimestamp(state.cloud.now(), UTC).strftime("%Y-%m-%d")
+        version = check_version(request.arg("version"), request.arg("generation"), today)
         call = r.Call(state, region, View(region, request.base_url, version), claims)
         return _dispatch(VPC_ROUTES, call, request)
     except FakeVpcError as e:
@@ -94,15 +98,15 @@ def _dispatch(table: Any, context: Any, request: Request) -> Response:
         raise NotFound(f"{request.path} not found") from e
 
 
-def _claims(state: VpcCloud, request: Request) -> dict[str, Any] | None:
-    """The claims of the caller's bearer token; None when no token was sent."""
+def _claims(state: VpcCloud, request: Request) -> dict[str, Any]:
+    """The claims of the caller's bearer token, which every call must carry."""
     header = request.header("Authorization")
     if header is None:
-        return None
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise NotAuthorized("Authorization must be a bearer token from IAM")
-    claims = state.cloud.state("netwarden.fakes.iam").verify(token.strip())
-    if claims is None:
-        raise NotAuthorized("the bearer token is not valid or has expired")
-    return dict(claims)
+        raise NotAuthorized("The request has no Authorization header: send `Authorization: Bearer <IAM token>`")
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthorized("The Authorization header must be `Bearer <IAM token>`")
+    found = state.cloud.state("netwarden.fakes.iam").inspect(token.strip())
+    if isinstance(found, str):
+        raise NotAuthorized(found)
+    return dict(found)
