@@ -3,12 +3,14 @@
 A Code Engine job has no disk that outlives it, so its memory lives in a bucket. COS speaks the S3
 API: ``put`` is one PutObject (atomic per object), ``append`` is read, add a line, and write back only
 if the object is still the one read (``If-Match`` on its ETag, ``If-None-Match: *`` when it did not
-exist), retried on a race. The lock is an object created with ``If-None-Match: *``: the write
-fails (412) when another run holds it; an expired lock is taken over with ``If-Match`` on the ETag
-of the expired record, so two runs cannot both take it.
+exist), retried on a race. The lock is an object holding a ``lock_record`` (holder, host, PID,
+until when), created with ``If-None-Match: *``: the write fails (412) when another run holds it. A
+stale lock (the lease ran out, or its holder's process on this host is gone) is taken over with
+``If-Match`` on the ETag of the stale record, so of two runs taking it over only one succeeds; a
+release deletes with ``If-Match`` on the ETag of our own record, never another run's.
 
-The SDK's PutObject model has no conditional-write parameters, so the headers are added by an
-event handler on the client, for the one call that asks for them.
+The SDK's PutObject and DeleteObject models have no conditional parameters, so the headers are
+added by an event handler on the client, for the one call that asks for them.
 
 Endpoint and credentials come from the environment (never the config file):
 ``NETWARDEN_COS_ENDPOINT`` (or ``?endpoint=`` in the URL, or ``NETWARDEN_COS_REGION`` / ``?region=``
@@ -19,6 +21,7 @@ key) with ``COS_INSTANCE_CRN``.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -26,8 +29,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from netwarden.adapters.state_file import DEFAULT_LOCK_TTL, check_key, lock_expired, lock_owner, lock_record
+from netwarden.adapters import lock_record
+from netwarden.adapters.lock_record import DEFAULT_LOCK_TTL
+from netwarden.adapters.state_file import check_key
 from netwarden.core.errors import ConfigError, LockHeld, StateError
+
+log = logging.getLogger(__name__)
 
 PUBLIC_ENDPOINT = "https://s3.{region}.cloud-object-storage.appdomain.cloud"
 _CONDITION_PARAM = "NetwardenCondition"
@@ -68,9 +75,12 @@ class CosStateStore:
         self.endpoint = endpoint
         self.lock_ttl = lock_ttl
         self._clock = clock
+        self._process = lock_record.this_process()
+        self._alive = lock_record.pid_alive
         events = client.meta.events
-        events.register("provide-client-params.s3.PutObject", _take_condition, unique_id="netwarden-cond-take")
-        events.register("before-call.s3.PutObject", _add_condition_header, unique_id="netwarden-cond-header")
+        for op in ("PutObject", "DeleteObject"):
+            events.register(f"provide-client-params.s3.{op}", _take_condition, unique_id=f"netwarden-cond-take-{op}")
+            events.register(f"before-call.s3.{op}", _add_condition_header, unique_id=f"netwarden-cond-header-{op}")
 
     @classmethod
     def from_url(cls, url: str, *, environ: Mapping[str, str], iam_url: str = "https://iam.cloud.ibm.com",
@@ -134,48 +144,67 @@ class CosStateStore:
     @contextmanager
     def lock(self, name: str, owner: str) -> Iterator[None]:
         key = f"locks/{name}.lock"
-        self._acquire(key, name, owner)
+        etag = self._acquire(key, name, owner)
         try:
             yield
         finally:
-            self._release(key, owner)
+            self._release(key, etag)
 
     # --- internals --------------------------------------------------------------------------------
-    def _acquire(self, key: str, name: str, owner: str) -> None:
-        now = self._clock()
-        record = lock_record(owner, now, self.lock_ttl)
-        if self._put(key, record, condition=("If-None-Match", "*")):
-            return self._confirm(key, name, owner)
-        found = self._get(key)
-        if found is None:  # released between our write and our read: try once more
+    def _acquire(self, key: str, name: str, owner: str) -> str:
+        """Take the lock; the ETag of our record, for a release that removes only that."""
+        record = lock_record.encode(lock_record.new(owner, self._process, now=self._clock(), ttl=self.lock_ttl))
+        for _ in range(2):
             if self._put(key, record, condition=("If-None-Match", "*")):
-                return self._confirm(key, name, owner)
-            raise LockHeld(f"lock {name!r} is held by another run")
-        if not lock_expired(found[0], now):
-            raise LockHeld(f"lock {name!r} is held by {lock_owner(found[0])}")
-        if self._put(key, record, condition=("If-Match", found[1])):
-            return self._confirm(key, name, owner)
-        raise LockHeld(f"lock {name!r} was taken by another run while this one broke an expired one")
+                return self._confirm(key, name, record)
+            found = self._get(key)
+            if found is None:  # released between our write and our read: try once more
+                continue
+            data, etag, written_at = found
+            held = lock_record.decode(data)
+            reason = lock_record.stale_reason(held, now=self._clock(), written_at=written_at, ttl=self.lock_ttl,
+                                              here=self._process, alive=self._alive)
+            if reason is None:
+                raise LockHeld(lock_record.refusal(name, held, written_at=written_at, ttl=self.lock_ttl))
+            if not self._put(key, record, condition=("If-Match", etag)):
+                raise LockHeld(f"lock {name!r} was taken by another run while this one took over a stale one")
+            log.warning("%s", lock_record.takeover_line(name, held, reason))
+            return self._confirm(key, name, record)
+        raise LockHeld(f"lock {name!r} is held by another run (it came and went twice while this one looked)")
 
-    def _confirm(self, key: str, name: str, owner: str) -> None:
-        """Read the lock back: an endpoint that ignored the condition would show another owner."""
+    def _confirm(self, key: str, name: str, record: bytes) -> str:
+        """Read the lock back: an endpoint that ignored the condition would show another record."""
         found = self._get(key)
-        if found is None or lock_owner(found[0]) != owner:
-            raise LockHeld(f"lock {name!r} is held by {lock_owner(found[0]) if found else 'nobody (vanished)'}")
+        if found is None or found[0] != record:
+            held = lock_record.decode(found[0]) if found else None
+            raise LockHeld(f"lock {name!r} is held by {held.describe() if held else 'another run'}")
+        return found[1]
 
-    def _release(self, key: str, owner: str) -> None:
+    def _release(self, key: str, etag: str) -> None:
+        """Delete the lock if it is still our record (``If-Match`` on its ETag): never another run's."""
+        from ibm_botocore.exceptions import ClientError
+
         found = self._get(key)
-        if found is not None and lock_owner(found[0]) == owner:
-            with self._errors(self._where(key)):
-                self._client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        if found is None or found[1] != etag:
+            return
+        try:
+            with self._errors(self._where(key), passthrough=ClientError):
+                self._client.delete_object(Bucket=self.bucket, Key=self._key(key),
+                                           **{_CONDITION_PARAM: ("If-Match", etag)})
+        except ClientError as e:
+            if _status(e) not in (404, 412):  # gone already, or no longer ours
+                raise _translate(e, self._where(key)) from e
 
-    def _get(self, key: str) -> tuple[bytes, str] | None:
+    def _get(self, key: str) -> tuple[bytes, str, float] | None:
+        """The object's content, ETag and Last-Modified (epoch seconds), or None when there is none."""
         from ibm_botocore.exceptions import ClientError
 
         try:
             with self._errors(self._where(key), passthrough=ClientError):
                 response = self._client.get_object(Bucket=self.bucket, Key=self._key(key))
-                return bytes(response["Body"].read()), str(response.get("ETag", ""))
+                modified = response.get("LastModified")
+                return (bytes(response["Body"].read()), str(response.get("ETag", "")),
+                        modified.timestamp() if modified is not None else 0.0)
         except ClientError as e:
             if _code(e) in ("NoSuchKey", "404"):
                 return None

@@ -80,7 +80,13 @@ class StateStore(Protocol):
     def keys(self, prefix: str) -> Iterator[str]: ...
 
     def lock(self, name: str, owner: str) -> AbstractContextManager[None]:
-        """Hold ``name`` for ``owner`` or raise ``errors.LockHeld``."""
+        """Hold ``name`` for ``owner`` or raise ``errors.LockHeld``, in one line naming the holder, its
+        host and PID, and until when (UTC) it holds the lock.
+
+        The lock records its holder, host, PID and lease. A lock whose lease ran out, or whose holder
+        is provably gone (same host, and that PID is not running), is taken over, with a warning saying
+        whose it was and why; of two runs taking over the same lock only one gets it. Leaving the
+        context releases the lock only if it is still this run's."""
         ...
 
 
