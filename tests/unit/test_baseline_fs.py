@@ -356,6 +356,13 @@ ERRORS: dict[str, tuple[dict[str, str], str, str]] = {
                          "not a valid IBM Cloud region name"),
     "cluster-without-namespaces": ({"kubernetes/prod-cluster/workloads.yaml": "{}\n"},
                                    "kubernetes/prod-cluster/namespaces.yaml", "needs namespaces.yaml"),
+    "invalid-date": ({ACL: "name: edge-acl\nrules:\n- name: 2026-02-30\n"}, f"{ACL}:3: rules[0].name",
+                     "'2026-02-30' is not a valid date or time (day is out of range for month)"),
+    "list-as-key": ({SUBNETS: "s1: {}\n? [a, b]\n: x\n"}, f"{SUBNETS}:2: ", "a key must be a name or a number"),
+    "deep-nesting": ({NAMESPACES: "[" * 100_000}, f"{NAMESPACES}:1: ", "nested too deeply"),
+    "control-character": ({NAMESPACES: "accounts:\n  usage: a\x1bb\n"}, f"{NAMESPACES}:2: ", "U+001B"),
+    "huge-namespace-name": ({NAMESPACES: f"? {'a' * 5_000_000}\n: {{}}\n"}, f"{NAMESPACES}:1: aaaa",
+                            "(4999920 more characters) is not a valid namespace name"),
 }
 
 
@@ -369,6 +376,11 @@ def test_errors_name_file_line_and_field(case: tuple[dict[str, str], str, str], 
     assert text.startswith(f"{tmp_path}/{where}"), text
     assert words in text
     assert "\n" not in text
+
+
+def test_a_file_written_from_a_snapshot_is_held_to_the_size_limit() -> None:
+    with pytest.raises(BaselineError, match=r"too large: 8,388,609 bytes, over the limit of 8 MiB"):
+        parse_tree({NAMESPACES: "#" * 8_388_608 + "\n"}, "baseline")
 
 
 def test_a_missing_directory(tmp_path: Path) -> None:

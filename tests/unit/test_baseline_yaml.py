@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from netwarden.adapters import baseline_yaml, yaml_io
+from netwarden.core.errors import BaselineError
 
 
 def typed(value: Any) -> Any:
@@ -55,3 +56,24 @@ def test_a_memo_never_carries_a_plain_scalar_over_to_a_quoted_one(first: str, se
 def test_anything_out_of_the_ordinary_is_left_to_the_full_load(text: str) -> None:
     result = baseline_yaml.fast_data(text)
     assert result is baseline_yaml.NOT_PLAIN or typed(result) == typed(yaml_io.loads(text, file="f.yaml").data)
+
+
+@pytest.mark.parametrize("text", [
+    "expires: 2026-02-30\n",
+    "a:\n- 2026-01-01T25:00:00\n",
+    "2026-13-45: x\n",
+    "a: !!int x\n",
+    "a: !!bool x\n",
+    "? [a, b]\n: x\n",
+    "{a: 1}: x\n",
+    "a: b\0c\n",
+    "[" * 999 + "]" * 999,
+    "[" * 100_000,
+    "".join(f"{'  ' * i}k{i}:\n" for i in range(101)),
+], ids=["february-30", "hour-25", "month-13-key", "tagged-int", "tagged-bool", "list-key", "mapping-key", "nul",
+        "nesting-999", "nesting-100000", "nesting-block-101"])
+def test_a_malformed_document_is_left_to_the_full_load_which_names_its_line(text: str) -> None:
+    assert baseline_yaml.fast_data(text) is baseline_yaml.NOT_PLAIN
+    with pytest.raises(BaselineError) as e:
+        yaml_io.loads(text, file="f.yaml")
+    assert e.value.location is not None and e.value.location.line is not None

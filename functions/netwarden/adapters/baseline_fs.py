@@ -73,6 +73,18 @@ def read_baseline_with_sources(path: Path) -> tuple[Snapshot, schema.Sources]:
     return parse_tree({rel: _Lazy(path / rel) for rel in baseline_tree.yaml_files(path)}, str(path))
 
 
+def file_errors(path: Path) -> list[BaselineError]:
+    """Each file's own first problem (layout, YAML, schema), in path order: reading stops at the first, lint
+    reports every file's. What spans files is checked by reading, once every file reads."""
+    reader, errors = _Reader({rel: _Lazy(path / rel) for rel in baseline_tree.yaml_files(path)}, str(path), False), []
+    for rel in sorted(reader.files):
+        try:
+            reader.file(rel)
+        except BaselineError as e:
+            errors.append(e)
+    return errors
+
+
 def _check_dir(path: Path) -> None:
     if not path.is_dir():
         raise BaselineError("baseline directory not found" if not path.exists() else "not a directory",
@@ -146,12 +158,11 @@ class _Reader:
     def load(self, rel: str, *, lines: bool) -> yaml_io.YamlDoc:
         display, source = f"{self.root}/{rel}", self.files[rel]
         if isinstance(source, _Lazy):
-            try:
-                text = source.path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                return yaml_io.load(source.path, display=display)  # raises the error that names the file
+            text = yaml_io.read_text(source.path, display=display)  # size, UTF-8: one error naming the file
         else:
             text = source
+            if len(text) > yaml_io.MAX_FILE_BYTES // 4:  # a file written from a snapshot must be readable too
+                yaml_io.check_size(len(text.encode("utf-8")), file=display)
         if not lines:
             data = baseline_yaml.fast_data(text)
             if data is not baseline_yaml.NOT_PLAIN:

@@ -23,7 +23,7 @@ from typing import Any
 from netwarden.adapters.yaml_io import PathKey, YamlDoc, dotted
 from netwarden.core import lint, normalize
 from netwarden.core.acl.evaluate import protocol_numbers
-from netwarden.core.errors import BaselineError, Location
+from netwarden.core.errors import BaselineError, Location, shown
 from netwarden.core.model import AclRule, ContainerPort, Namespace, NetworkAcl, NetworkPolicy, Pod, Subnet
 from netwarden.core.netpol import syntax
 from netwarden.core.netpol import validate as netpol_validate
@@ -80,7 +80,7 @@ def string(doc: YamlDoc, path: PathKey, value: Any) -> str:
 def ibm_name(doc: YamlDoc, path: PathKey, value: Any, what: str) -> str:
     name = string(doc, path, value)
     if len(name) > 63 or not IBM_NAME.fullmatch(name):
-        raise fail(doc, path, f"{name!r} is not a valid IBM Cloud {what} name (1-63 lowercase letters, digits and "
+        raise fail(doc, path, f"{shown(name)} is not a valid IBM Cloud {what} name (1-63 lowercase letters, digits and "
                               "hyphens, starting with a letter)")
     return name
 
@@ -101,7 +101,7 @@ def ipv4_cidr(doc: YamlDoc, path: PathKey, value: Any, cache: dict[str, str] | N
     except normalize.NormalizeError as e:
         raise fail(doc, path, e.message) from e
     if ipaddress.ip_network(out).version != 4:
-        raise fail(doc, path, f"{text!r} is IPv6: IBM VPC network ACLs and subnets here are IPv4")
+        raise fail(doc, path, f"{shown(text)} is IPv6: IBM VPC network ACLs and subnets here are IPv4")
     if cache is not None:
         cache[text] = out
     return out
@@ -117,7 +117,7 @@ def parse_acl(doc: YamlDoc, scope: tuple[str, str], stem: str, sources: Sources,
         raise fail(doc, (), "missing: an ACL file needs its name", "name")
     name = ibm_name(doc, ("name",), data["name"], "network ACL")
     if name != stem:
-        raise fail(doc, ("name",), f"ACL name {name!r} does not match the file name {stem}.yaml")
+        raise fail(doc, ("name",), f"ACL name {shown(name)} does not match the file name {stem}.yaml")
     raw_rules = data.get("rules")
     if raw_rules is None:
         raw_rules = []
@@ -130,7 +130,7 @@ def parse_acl(doc: YamlDoc, scope: tuple[str, str], stem: str, sources: Sources,
         rule = parse_rule(doc, ("rules", index), raw, cache)
         if rule.name in seen:
             raise fail(doc, ("rules", index, "name"),
-                       f"duplicate rule name {rule.name!r} (also rules[{seen[rule.name]}]); rule names are unique "
+                       f"duplicate rule name {shown(rule.name)} (also rules[{seen[rule.name]}]); rule names are unique "
                        "within an ACL")
         seen[rule.name] = index
         sources[lint.rule_subject(*scope, name, index)] = Location(doc.file, doc.line(("rules", index)))
@@ -200,7 +200,7 @@ def parse_subnets(doc: YamlDoc, region: str, scope: tuple[str, str], sources: So
         gateway = item.get("public_gateway")
         zone = item.get("zone")
         if zone is not None and not string(doc, (*path, "zone"), zone).startswith(f"{region}-"):
-            raise fail(doc, (*path, "zone"), f"zone {zone!r} is not a zone of region {region}")
+            raise fail(doc, (*path, "zone"), f"zone {shown(zone)} is not a zone of region {region}")
         cidr = item.get("cidr")
         out.append(Subnet(
             name=name,
@@ -229,7 +229,7 @@ def parse_vpc_meta(doc: YamlDoc) -> tuple[str | None, tuple[str, ...] | None]:
     names = [ibm_name(doc, ("public_gateways", i), g, "public gateway") for i, g in enumerate(gateways)]
     for i, name in enumerate(names):
         if name in names[:i]:
-            raise fail(doc, ("public_gateways", i), f"duplicate public gateway {name!r}")
+            raise fail(doc, ("public_gateways", i), f"duplicate public gateway {shown(name)}")
     return default, tuple(sorted(names))
 
 
@@ -255,7 +255,7 @@ def namespace_name(doc: YamlDoc, path: PathKey, value: Any) -> str:
     name = string(doc, path, value)
     messages = syntax.dns1123_label(name)
     if messages:
-        raise fail(doc, path, f"{name!r} is not a valid namespace name: {messages[0]}")
+        raise fail(doc, path, f"{shown(name)} is not a valid namespace name: {messages[0]}")
     return name
 
 
@@ -267,7 +267,7 @@ def parse_namespaces(doc: YamlDoc, cluster: str, sources: Sources) -> list[Names
         labels = k8s_labels(doc, (name,), raw)
         if labels.get(METADATA_NAME_LABEL, name) != name:
             raise fail(doc, (name, METADATA_NAME_LABEL), f"the API server sets {METADATA_NAME_LABEL} to the "
-                                                         f"namespace's name ({name!r})")
+                                                         f"namespace's name ({shown(name)})")
         sources[lint.namespace_subject(cluster, name)] = Location(doc.file, doc.line((name,)))
         out.append(Namespace(name=name, labels=labels))
     return out
@@ -289,10 +289,10 @@ def parse_workloads(doc: YamlDoc, cluster: str, sources: Sources) -> list[Pod]:
                 raise fail(doc, path, "missing: a workload needs a name", dotted((*path, "name")))
             name = string(doc, (*path, "name"), entry["name"])
             if syntax.dns1123_subdomain(name):
-                raise fail(doc, (*path, "name"), f"{name!r} is not a valid pod name: "
+                raise fail(doc, (*path, "name"), f"{shown(name)} is not a valid pod name: "
                                                  f"{syntax.dns1123_subdomain(name)[0]}")
             if name in seen:
-                raise fail(doc, (*path, "name"), f"duplicate workload {name!r} in namespace {namespace}")
+                raise fail(doc, (*path, "name"), f"duplicate workload {shown(name)} in namespace {namespace}")
             seen.add(name)
             sources[lint.workload_subject(cluster, namespace, name)] = Location(doc.file, doc.line(path))
             out.append(Pod(namespace=namespace, name=name, labels=k8s_labels(doc, (*path, "labels"),
@@ -316,10 +316,10 @@ def _container_ports(doc: YamlDoc, path: PathKey, raw: Any) -> tuple[ContainerPo
             raise fail(doc, (*path, i, "port"), f"port {number} is outside 1-65535")
         protocol = entry.get("protocol", "TCP")
         if protocol not in ("TCP", "UDP", "SCTP"):
-            raise fail(doc, (*path, i, "protocol"), f"{protocol!r} is not TCP, UDP or SCTP")
+            raise fail(doc, (*path, i, "protocol"), f"{shown(protocol)} is not TCP, UDP or SCTP")
         name = entry.get("name")
         if name is not None and syntax.port_name(string(doc, (*path, i, "name"), name)):
-            raise fail(doc, (*path, i, "name"), f"{name!r} is not a valid port name: {syntax.port_name(name)[0]}")
+            raise fail(doc, (*path, i, "name"), f"{shown(name)} is not a valid port name: {syntax.port_name(name)[0]}")
         out.append(ContainerPort(port=number, protocol=protocol, name=name))
     return tuple(out)
 
@@ -350,9 +350,9 @@ def parse_policy(doc: YamlDoc, cluster: str, namespace: str, stem: str, sources:
         raise fail(doc, ("metadata",), "missing: the policy's name (generateName cannot name a baseline file)",
                    "metadata.name")
     if name != stem:
-        raise fail(doc, ("metadata", "name"), f"policy name {name!r} does not match the file name {stem}.yaml")
+        raise fail(doc, ("metadata", "name"), f"policy name {shown(name)} does not match the file name {stem}.yaml")
     if meta.get("namespace") not in (None, "", namespace):
-        raise fail(doc, ("metadata", "namespace"), f"namespace {meta['namespace']!r} does not match the directory "
+        raise fail(doc, ("metadata", "namespace"), f"namespace {shown(meta['namespace'])} does not match the directory "
                                                    f"{namespace}/ the file is in")
     spec = data.get("spec") or {}
     policy = NetworkPolicy(namespace=namespace, name=name, spec=normalize.netpol_spec(spec),

@@ -8,7 +8,8 @@ same keys and values thousands of times) and builds plain mappings, lists and st
 leaving only non-string scalars (ports, ICMP codes, nulls, booleans) to PyYAML's constructor.
 
 It returns ``NOT_PLAIN`` for anything out of the ordinary: a syntax error, a duplicate key, an
-alias (``yaml_io`` refuses it), a merge key, an explicit tag, a non-string key. The caller then reads
+alias (``yaml_io`` refuses it), a merge key, an explicit tag, a non-string key, a value its tag cannot
+hold (``2026-02-30``), nesting deeper than ``yaml_io.MAX_DEPTH``. The caller then reads
 the file with ``yaml_io.loads``, whose result and error messages are the reference; it does the same for any file
 whose content turns out to be invalid, so that every error still names its line.
 """
@@ -18,6 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
+
+from netwarden.adapters.yaml_io import MAX_DEPTH
 
 _STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -61,28 +64,31 @@ def fast_data(text: str) -> Any:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
-        return None if node is None else _build(node, loader, set())
-    except (yaml.YAMLError, _NotPlain):
+        return None if node is None else _build(node, loader, set(), 0)
+    except (yaml.YAMLError, _NotPlain, ArithmeticError, AttributeError, LookupError, TypeError, ValueError,
+            RecursionError):  # each a problem ``yaml_io.loads`` names at its line
         return NOT_PLAIN
     finally:
         loader.dispose()
 
 
-def _build(node: Any, loader: Any, seen: set[int]) -> Any:
+def _build(node: Any, loader: Any, seen: set[int], depth: int) -> Any:
     if id(node) in seen:  # an alias: ``yaml_io`` refuses it at its line
         raise _NotPlain
     seen.add(id(node))
     if isinstance(node, yaml.ScalarNode):
         return _scalar(node, loader)
+    if depth >= MAX_DEPTH:
+        raise _NotPlain
     if isinstance(node, yaml.MappingNode) and node.tag == _MAP:
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR or key_node.value in out:
                 raise _NotPlain
-            out[key_node.value] = _build(value_node, loader, seen)
+            out[key_node.value] = _build(value_node, loader, seen, depth + 1)
         return out
     if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
-        return [_build(item, loader, seen) for item in node.value]
+        return [_build(item, loader, seen, depth + 1) for item in node.value]
     raise _NotPlain
 
 

@@ -27,11 +27,49 @@ Our exception hierarchy::
       x EventFormatError         an Activity Tracker event or a function request is malformed  (exit 1)
 
 ``Location`` pins a user error to file, line and field, so the message can name them.
+
+A message or field can carry what a user wrote (a key, a value, a tag), and a hostile or broken file
+can make that megabytes long or spread it over lines. So the line an error prints is bounded: the
+message is clipped to ``MESSAGE_LIMIT`` characters and the field to ``FIELD_LIMIT``, each with a
+visible ``…(N more characters)``, and line breaks are shown escaped, so an error is always one line.
+``shown`` is the bounded ``repr`` to use when a user's value goes into a message.
 """
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass
+from typing import Any
+
+MESSAGE_LIMIT = 500
+FIELD_LIMIT = 200
+VALUE_LIMIT = 80
+
+
+def clip(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """``text`` on one line and at most about ``limit`` characters: the rest is counted, not shown."""
+    if len(text) > limit:
+        text = f"{text[:limit]}…({len(text) - limit} more characters)"
+    return _one_line(text)
+
+
+def _one_line(text: str) -> str:
+    if "\n" in text or "\r" in text:
+        text = text.replace("\r", "\\r").replace("\n", "\\n")
+    return text
+
+
+def shown(value: Any, limit: int = VALUE_LIMIT) -> str:
+    """``repr(value)``, bounded: how a message quotes a user's value (a 50 MB key stays a few words)."""
+    if isinstance(value, str | bytes):
+        if len(value) <= limit:
+            return repr(value)
+        return f"{value[:limit]!r}…({len(value) - limit} more characters)"
+    return clip(_REPR.repr(value), limit)
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, VALUE_LIMIT, VALUE_LIMIT
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +81,16 @@ class Location:
     field: str | None = None
 
     def __str__(self) -> str:
-        where = self.file if self.line is None else f"{self.file}:{self.line}"
-        return f"{where}: {self.field}" if self.field else where
+        file = _one_line(self.file)  # a path is bounded by the system, but may hold a line break
+        where = file if self.line is None else f"{file}:{self.line}"
+        return f"{where}: {clip(self.field, FIELD_LIMIT)}" if self.field else where
 
 
 class NetwardenError(Exception):
     """Base of every error netwarden raises on purpose."""
 
     def __init__(self, message: str, *, location: Location | None = None) -> None:
+        message = clip(message)
         super().__init__(message)
         self.message = message
         self.location = location
