@@ -29,7 +29,7 @@ from typing import Any
 
 from netwarden.core.findings import Finding, ResourceRef, make
 from netwarden.core.model import AclRule, NetworkAcl
-from netwarden.core.snapshot_format import rule_to_data
+from netwarden.core.snapshot_rule import rule_to_data
 
 #: The fields of a rule that a change is reported on, in the baseline file's spelling.
 RULE_FIELDS = ("name", "action", "direction", "protocol", "source", "destination", "destination_port",
