@@ -1,5 +1,5 @@
 """core.drift.diff: one case per finding code, the synonyms that must give no finding, alignment of rule lists,
-unreadable scopes, and fingerprints that stay the same for the same drift."""
+unreadable and out-of-scope parts of the baseline, and fingerprints that stay the same for the same drift."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ import pytest
 import snapshot_factory as f
 from netwarden.core import normalize
 from netwarden.core.drift.diff import diff, diff_iter, spec_changes
+from netwarden.core.drift.scope import OutOfScope, split, unbaselined
 from netwarden.core.findings import CODES
 from netwarden.core.model import Snapshot, Unreadable
+from netwarden.core.scope import ReadScope, listing
 
 BASE = f.recipe()
 LIVE = f.live_of(BASE)
@@ -343,6 +345,84 @@ def test_readable_but_absent_vpc_reports_missing() -> None:
 def test_deleted_namespace() -> None:
     live = _without_finance(LIVE)
     assert sorted(x.code for x in diff(BASE, live)) == ["namespace-labels-changed", "netpol-missing"]
+
+
+#: (what the config leaves out, the live snapshot a read of that scope gives, the one note expected)
+OUT_OF_SCOPE = [
+    ("region", ReadScope(regions=("eu-de",)), lambda s: replace(s, vpcs=()),
+     OutOfScope("region", "us-south", "ibmcloud.regions", "us-south")),
+    ("no-ibmcloud-section", ReadScope(regions=(), vpcs=()), lambda s: replace(s, vpcs=()),
+     OutOfScope("region", "us-south", "the config has no ibmcloud section", "us-south")),
+    ("vpc", ReadScope(vpcs=("edge-vpc",)), lambda s: replace(s, vpcs=()),
+     OutOfScope("vpc", "us-south/prod-vpc", "ibmcloud.vpcs", "us-south/prod-vpc")),
+    ("cluster", ReadScope(clusters={"other-cluster": None}), lambda s: replace(s, clusters=()),
+     OutOfScope("cluster", "k8s/prod-cluster", "kubernetes.clusters", "prod-cluster")),
+    ("no-kubernetes-section", ReadScope(clusters={}), lambda s: replace(s, clusters=()),
+     OutOfScope("cluster", "k8s/prod-cluster", "the config has no kubernetes section", "prod-cluster")),
+    ("namespace", ReadScope(clusters={"prod-cluster": ("accounts",)}), _without_finance,
+     OutOfScope("namespace", "k8s/prod-cluster/finance", "kubernetes.clusters[prod-cluster].namespaces",
+                "prod-cluster/finance")),
+]
+
+
+@pytest.mark.parametrize(("scope", "edit", "note"), [c[1:] for c in OUT_OF_SCOPE], ids=[c[0] for c in OUT_OF_SCOPE])
+def test_out_of_scope_parts_give_no_finding_and_one_note(scope: ReadScope, edit: Edit, note: OutOfScope) -> None:
+    live = edit(LIVE)
+    assert diff(BASE, live)  # compared with a read that never covered it, the part would be all "missing"...
+    assert diff(BASE, replace(live, scope=scope)) == []  # ...but out of scope is not missing
+    inside, notes = split(BASE, scope)
+    assert notes == (note,)
+    assert inside.vpcs + inside.clusters  # the rest of the baseline is still compared
+
+
+def test_a_note_names_the_scope_and_the_setting() -> None:
+    (note,) = split(BASE, ReadScope(vpcs=("edge-vpc",)))[1]
+    assert note.message == "baseline vpc us-south/prod-vpc is outside the configured scope (ibmcloud.vpcs): not checked"
+
+
+def test_drift_inside_the_scope_is_still_found_beside_a_part_outside_it() -> None:
+    live = replace(f.with_subnet(_without_finance(LIVE), "subnet-zone2", network_acl="default-acl"),
+                   scope=ReadScope(clusters={"prod-cluster": ("accounts",)}))
+    assert [x.code for x in diff(BASE, live)] == ["subnet-allow-all"]
+
+
+def test_one_note_per_region_however_many_vpcs_it_holds() -> None:
+    (vpc,) = BASE.vpcs
+    base = replace(BASE, vpcs=(vpc, replace(vpc, name="edge-vpc"), replace(vpc, region="eu-de")))
+    notes = split(base, ReadScope(regions=("eu-de",)))[1]
+    assert [(n.kind, n.scope) for n in notes] == [("region", "us-south")]
+
+
+def test_no_scope_keeps_the_whole_baseline() -> None:
+    assert split(BASE, None) == (BASE, ())
+    assert split(BASE, ReadScope()) == (BASE, ())
+
+
+@pytest.mark.parametrize(("clusters", "unreadable", "expected"), [
+    ({"prod-cluster": None}, (), []),
+    ({"prod-cluster": None, "spare-cluster": None}, (), ["k8s/spare-cluster"]),
+    ({"spare-cluster": None}, (Unreadable("k8s/spare-cluster", "connection refused"),), []),
+    (None, (), []),
+], ids=["in-the-baseline", "no-baseline-folder", "already-unreadable", "scope-not-known"])
+def test_a_configured_cluster_without_a_baseline_folder_is_unreadable(
+        clusters: dict[str, tuple[str, ...] | None] | None, unreadable: tuple[Unreadable, ...],
+        expected: list[str]) -> None:
+    live = replace(LIVE, unreadable=unreadable, scope=ReadScope(clusters=clusters))
+    found = unbaselined(BASE, live)
+    assert [u.scope for u in found] == expected
+    assert all("kubernetes/spare-cluster/" in u.reason for u in found)
+
+
+@pytest.mark.parametrize(("names", "text"), [
+    ([], "(none)"),
+    (["b", "a", "a"], "a, b"),
+    ([f"vpc-{i:02}" for i in range(20)], ", ".join(f"vpc-{i:02}" for i in range(20))),
+    ([f"vpc-{i:02}" for i in range(23)], ", ".join(f"vpc-{i:02}" for i in range(20)) + " and 3 more"),
+    ([f"{i:02}" + "x" * 98 for i in range(5)], ", ".join(f"{i:02}" + "x" * 98 for i in range(2)) + " and 3 more"),
+    (["x" * 400], "x" * 400),
+], ids=["none", "sorted-distinct", "twenty", "bounded", "long-names", "one-longer-than-the-width"])
+def test_listing_of_what_exists_is_bounded(names: list[str], text: str) -> None:
+    assert listing(names) == text
 
 
 # --- fingerprints --------------------------------------------------------------------------------

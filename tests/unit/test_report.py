@@ -1,5 +1,6 @@
 """core.report: the JSON report validates against docs/report.schema.json; SARIF has what code scanning
-needs; JUnit parses; Markdown and text show every finding."""
+needs; JUnit parses; Markdown and text show every finding; a part of the baseline outside the configured
+scope is one note in every format, never a finding."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from netwarden.core.model import Unreadable
 from netwarden.core.report.markup import MAX_ROWS
 from netwarden.core.report.model import CheckReport, to_dict
 from netwarden.core.report.render import FORMATS, render
+from netwarden.core.scope import ReadScope
 
 SCHEMA = json.loads((Path(__file__).parents[2] / "docs" / "report.schema.json").read_text())
 BASE = f.recipe()
@@ -46,8 +48,13 @@ def _report(live: Any = DRIFTED, **kw: Any) -> CheckReport:
     return run(BASE, live, suppressions=kw.pop("suppressions", SUPPRESSIONS), today=TODAY, generated_at=NOW, **kw)
 
 
+#: A live read configured for another VPC: the baseline's prod-vpc is out of scope, not missing.
+OUT_OF_SCOPE = replace(LIVE, vpcs=(), scope=ReadScope(regions=("us-south",), vpcs=("edge-vpc",)))
+NOTE = "baseline vpc us-south/prod-vpc is outside the configured scope (ibmcloud.vpcs): not checked"
+
 REPORTS = {
     "in_sync": lambda: _report(LIVE),
+    "out_of_scope": lambda: _report(OUT_OF_SCOPE),
     "drift": _report,
     "incomplete": lambda: _report(replace(LIVE, clusters=(),
                                           unreadable=(Unreadable("k8s/prod-cluster", "connection refused"),))),
@@ -57,7 +64,7 @@ REPORTS = {
 @pytest.mark.parametrize("name", list(REPORTS))
 def test_json_validates_against_the_schema(name: str) -> None:
     report = REPORTS[name]()
-    assert report.status == name
+    assert report.status == ("in_sync" if name == "out_of_scope" else name)
     doc = json.loads(render(report, "json"))
     jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(doc)
     assert doc == json.loads(json.dumps(to_dict(report)))
@@ -81,6 +88,8 @@ def test_json_marks_suppressions() -> None:
     lambda d: d["findings"][0]["resource"].pop("vpc"),
     lambda d: d["findings"][0].update(suppressed={"reason": "x"}),
     lambda d: d.update(generated_at="yesterday"),
+    lambda d: d.update(notes=[{"kind": "remark", "scope": "us-south", "message": "m"}]),
+    lambda d: d.update(notes=[{"kind": "out-of-scope", "message": "m"}]),
 ])
 def test_schema_rejects_what_breaks_the_contract(doc_edit: Any) -> None:
     doc = json.loads(render(_report(), "json"))
@@ -189,3 +198,43 @@ def test_every_format_renders_and_unknown_is_refused() -> None:
         assert render(_report(), fmt).endswith("\n")
     with pytest.raises(ValueError, match="unknown report format 'yaml'"):
         render(_report(), "yaml")
+
+
+def _junit_note(text: str) -> list[str]:
+    root = ET.fromstring(text)
+    assert root.get("skipped") == "1" and root.get("failures") == "0"
+    cases = root.findall("testsuite/testcase[@classname='netwarden.out-of-scope']/skipped")
+    return [s.get("message", "") for s in cases]
+
+
+#: format -> the note(s) as that format carries them
+NOTE_IN = {
+    "json": lambda text: [n["message"] for n in json.loads(text)["notes"] if n["scope"] == "us-south/prod-vpc"],
+    "text": lambda text: [line.strip() for line in text.split("notes:\n")[1].splitlines()],
+    "markdown": lambda text: [line[2:] for line in text.split("**Notes**:")[1].splitlines() if line.startswith("- ")],
+    "sarif": lambda text: [n["message"]["text"] for n in json.loads(text)["runs"][0]["invocations"][0][
+        "toolExecutionNotifications"] if n["level"] == "note" and n["descriptor"]["id"] == "out-of-scope"],
+    "junit": _junit_note,
+}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_out_of_scope_is_one_note_in_every_format_and_no_finding(fmt: str) -> None:
+    report = REPORTS["out_of_scope"]()
+    assert (report.status, report.findings, report.unreadable) == ("in_sync", (), ())
+    text = render(report, fmt)
+    assert NOTE_IN[fmt](text) == [NOTE]
+    assert text.count("us-south/prod-vpc") == (2 if fmt in ("json", "junit") else 1)  # the note: scope, message
+
+
+def test_the_summary_counts_what_is_out_of_scope() -> None:
+    assert render(REPORTS["out_of_scope"](), "text").splitlines()[0] == \
+        "netwarden check: in sync: no drift, 1 out of scope"
+    sarif = json.loads(render(REPORTS["out_of_scope"](), "sarif"))
+    assert sarif["runs"][0]["invocations"][0]["executionSuccessful"] is True  # a note is not a failure
+
+
+def test_no_note_without_a_scope() -> None:
+    report = REPORTS["in_sync"]()
+    assert report.notes == () and to_dict(report)["notes"] == []
+    assert "notes" not in render(report, "text") and "Notes" not in render(report, "markdown")

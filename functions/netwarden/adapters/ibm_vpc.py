@@ -7,8 +7,12 @@ rule still names a ``before``). One IAM token serves every region. Reads retry 4
 backoff, honouring ``Retry-After`` up to a bound. A region that still fails is reported
 ``Unreadable("us-south", reason)``; a VPC whose data cannot be read, ``Unreadable("us-south/vpc")``;
 the rest is returned. Only refused credentials (IAM refusing the API key, the API refusing the token),
-an unknown resource group, or an API that cannot be reached in any region fail the whole read: those are
-the user's to fix, and a scan that reported them as unreadable scopes would hide them.
+an unknown resource group, a VPC of ``ibmcloud.vpcs`` (a name or an id) that no configured region has, or an
+API that cannot be reached in any region fail the whole read: those are the user's to fix, and a scan that
+reported them as unreadable scopes (or a VPC that is not there as an empty one) would hide them. The
+error about a VPC names the VPCs that do exist there (a bounded list). The read says what it covered
+(``VpcRead.scope``: the regions, and the configured VPCs by name), so that a check sets the baseline's
+other VPCs aside as out of scope instead of reporting them missing.
 
 SDK results are converted into ``core.model`` once, here (rules with ``normalize.acl_rule_from_api``).
 """
@@ -32,6 +36,7 @@ from netwarden.core import normalize
 from netwarden.core.errors import ConfigError, ProviderAuthError, ProviderError, ProviderUnavailable
 from netwarden.core.model import NetworkAcl, Subnet, Unreadable, Vpc
 from netwarden.core.ports import VpcRead
+from netwarden.core.scope import ReadScope, listing
 
 PAGE_LIMIT = 100
 MAX_RETRY_AFTER = 30.0
@@ -188,6 +193,10 @@ def rules_cut_short(raw: RawNetworkAcl) -> bool:
 class _RegionRead:
     vpcs: list[Vpc] = field(default_factory=list)
     unreadable: list[Unreadable] = field(default_factory=list)
+    #: Every VPC the region lists (in the resource group), and the ``ibmcloud.vpcs`` entries they matched.
+    listed: list[str] = field(default_factory=list)
+    matched: set[str] = field(default_factory=set)
+    selected: set[str] = field(default_factory=set)
 
 
 class IbmVpcReader:
@@ -208,6 +217,9 @@ class IbmVpcReader:
         vpcs: list[Vpc] = []
         unreadable: list[Unreadable] = []
         unreachable: list[ProviderUnavailable] = []
+        listed: dict[str, list[str]] = {}
+        matched: set[str] = set()
+        selected: set[str] = set()
         for region in self.settings.regions:
             try:
                 got = self._read_region(region, group_id)
@@ -220,24 +232,49 @@ class IbmVpcReader:
                 continue
             vpcs.extend(got.vpcs)
             unreadable.extend(got.unreadable)
+            listed[region] = got.listed
+            matched |= got.matched
+            selected |= got.selected
         if unreachable and len(unreachable) == len(self.settings.regions):
             raise unreachable[0]
-        return VpcRead(tuple(vpcs), tuple(unreadable))
+        wanted = self.settings.vpcs
+        if wanted is not None:
+            absent = [w for w in dict.fromkeys(wanted) if w not in matched]
+            if absent and len(listed) == len(self.settings.regions):
+                raise self._absent(absent, listed)
+            selected |= set(absent)  # in a region that could not be read, perhaps: kept as configured
+        scope = ReadScope(regions=self.settings.regions, vpcs=None if wanted is None else tuple(sorted(selected)))
+        return VpcRead(tuple(vpcs), tuple(unreadable), scope)
+
+    def _absent(self, absent: list[str], listed: Mapping[str, list[str]]) -> ConfigError:
+        """The error for ``ibmcloud.vpcs`` entries no region has, naming the VPCs the regions do have."""
+        regions = list(listed)
+        where = regions[0] if len(regions) == 1 else f"{', '.join(regions[:-1])} or {regions[-1]}"
+        if self.settings.resource_group:
+            where += f" (resource group {self.settings.resource_group})"
+        names = [name if len(regions) == 1 else f"{region}/{name}" for region in regions for name in listed[region]]
+        what = (f"VPC {absent[0]!r} does not exist" if len(absent) == 1
+                else f"VPCs {listing(repr(a) for a in absent)} do not exist")
+        there = f"the VPCs there: {listing(names)}" if names else "there is no VPC there"
+        return ConfigError(f"ibmcloud.vpcs: {what} in {where}; {there}")
 
     def _read_region(self, region: str, group_id: str | None) -> _RegionRead:
         client = self.clients.vpc(region)
         where = f"({region})"
         raw_vpcs = cast(list[RawVpc], _all(VpcsPager(client=client, limit=PAGE_LIMIT, resource_group_id=group_id),
                                            f"GET /vpcs {where}"))
-        wanted = set(self.settings.vpcs) if self.settings.vpcs is not None else None
-        raw_vpcs = [v for v in raw_vpcs if wanted is None or v["name"] in wanted]
+        out = _RegionRead(listed=[v["name"] for v in raw_vpcs])
+        if self.settings.vpcs is not None:  # an entry is a VPC's name or its id
+            wanted = set(self.settings.vpcs)
+            raw_vpcs = [v for v in raw_vpcs if wanted & {v["name"], v["id"]}]
+            out.matched = {key for v in raw_vpcs for key in (v["name"], v["id"]) if key in wanted}
+        out.selected = {v["name"] for v in raw_vpcs}
         acls = cast(list[RawNetworkAcl], _all(NetworkAclsPager(client=client, limit=PAGE_LIMIT),
                                               f"GET /network_acls {where}"))
         subnets = cast(list[RawSubnet], _all(SubnetsPager(client=client, limit=PAGE_LIMIT),
                                              f"GET /subnets {where}"))
         gateways = cast(list[RawPublicGateway], _all(PublicGatewaysPager(client=client, limit=PAGE_LIMIT),
                                                      f"GET /public_gateways {where}"))
-        out = _RegionRead()
         for raw in raw_vpcs:
             try:
                 out.vpcs.append(self._vpc(region, raw, [a for a in acls if a["vpc"]["id"] == raw["id"]],

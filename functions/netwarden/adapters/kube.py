@@ -7,7 +7,10 @@ the namespaces with their labels (namespaceSelectors match on them), ONE list of
 across all namespaces, and the pods' labels and container ports (what the reachability analysis
 selects). Raw objects are plain dicts (``RawNetworkPolicy`` and friends), converted once here into
 ``core.model`` values; NetworkPolicy specs go through ``core.normalize.netpol_spec``. Only the managed
-namespaces (the cluster's ``namespaces`` setting, else all) are kept.
+namespaces (the cluster's ``namespaces`` setting, else all) are kept. A configured namespace the cluster
+does not have fails the whole read with a ``ConfigError`` naming the namespaces it does have: read as an
+empty namespace, it would make every baseline policy in it "missing". The read says what it covered
+(``KubeRead.scope``: each configured cluster and its managed namespaces).
 
 A cluster that cannot be read (refused connection, timeout, 5xx after retries, 401/403) becomes
 ``Unreadable("k8s/<cluster>", reason)``, never an empty cluster, and the other clusters are still
@@ -26,6 +29,7 @@ from netwarden.adapters.kube_client import KubeConnection, call, connect, list_a
 from netwarden.config import ClusterSettings
 from netwarden.core import normalize
 from netwarden.core.errors import (
+    ConfigError,
     PermanentRemediationError,
     ProviderConflict,
     ProviderError,
@@ -36,6 +40,7 @@ from netwarden.core.errors import (
 )
 from netwarden.core.model import Cluster, ContainerPort, Namespace, NetworkPolicy, Pod, Unreadable
 from netwarden.core.ports import KubeRead
+from netwarden.core.scope import ReadScope, listing
 
 #: Node labels naming the VPC subnet of an IKS/ROKS worker (the second is the older provider's).
 SUBNET_LABELS = ("ibm-cloud.kubernetes.io/subnet-id", "ibm-provider.kubernetes.io/subnet-id")
@@ -126,13 +131,16 @@ class KubeClusterReader:
                 read.append(self.read_cluster(connection, settings.namespaces))
             except ProviderError as e:
                 unreadable.append(Unreadable(scope=f"k8s/{settings.name}", reason=str(e)))
-        return KubeRead(clusters=tuple(read), unreadable=tuple(unreadable))
+        scope = ReadScope(clusters={c.name: c.namespaces for c in self._clusters})
+        return KubeRead(clusters=tuple(read), unreadable=tuple(unreadable), scope=scope)
 
     def read_cluster(self, conn: KubeConnection, managed: Sequence[str] | None) -> Cluster:
         core, net = conn.core(), conn.networking()
         policies_url = f"{conn.endpoint}/apis/networking.k8s.io/v1/networkpolicies"
         nodes = _objects(list_all(core.list_node, f"{conn.endpoint}/api/v1/nodes", sleep=self._sleep))
         namespaces = _objects(list_all(core.list_namespace, f"{conn.endpoint}/api/v1/namespaces", sleep=self._sleep))
+        if managed is not None:
+            _require_namespaces(conn.name, managed, [str(_meta(n).get("name")) for n in namespaces])
         policies = _objects(list_all(net.list_network_policy_for_all_namespaces, policies_url, sleep=self._sleep))
         pods = _objects(list_all(core.list_pod_for_all_namespaces, f"{conn.endpoint}/api/v1/pods", sleep=self._sleep))
         keep = set(managed) if managed is not None else {str(_meta(n).get("name")) for n in namespaces}
@@ -150,6 +158,18 @@ class KubeClusterReader:
             pods=tuple(sorted((pod_from_api(p) for p in pods if kept(p)), key=lambda p: (p.namespace, p.name))),
             worker_subnets=worker_subnets(nodes),
         )
+
+
+def _require_namespaces(cluster: str, managed: Sequence[str], existing: Sequence[str]) -> None:
+    """Raise ConfigError when a managed namespace is not among the cluster's, naming those that are."""
+    there = set(existing)
+    absent = [n for n in dict.fromkeys(managed) if n not in there]
+    if not absent:
+        return
+    what = (f"namespace {absent[0]!r} does not exist" if len(absent) == 1
+            else f"namespaces {listing(repr(a) for a in absent)} do not exist")
+    raise ConfigError(f"kubernetes.clusters[{cluster}].namespaces: {what} in cluster {cluster}; "
+                      f"its namespaces: {listing(existing)}")
 
 
 # --- writing -------------------------------------------------------------------------------------

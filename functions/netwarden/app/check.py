@@ -9,6 +9,10 @@ a trailing ``*`` matches a prefix, active through its ``expires`` day), and the 
 * ``drift`` when a finding no active suppression covers remains;
 * ``in_sync`` otherwise.
 
+What the live read was not configured to cover (``Snapshot.scope``) is left out of the comparison and
+reported once per region, VPC, cluster or namespace as an ``out-of-scope`` note (``core.drift.scope``),
+never as missing findings; a configured cluster the baseline has no folder for is an unreadable scope.
+
 A suppressed finding stays in the report, marked, and does not fail the check; an expired
 suppression is reported as expired and suppresses nothing. Decisions are logged here, nowhere else.
 """
@@ -21,9 +25,10 @@ from datetime import UTC, date, datetime
 
 from netwarden.core.drift.diff import diff
 from netwarden.core.drift.impact import annotate
+from netwarden.core.drift.scope import split, unbaselined
 from netwarden.core.lifecycle import SuppressionRule, match_suppression
 from netwarden.core.model import Snapshot
-from netwarden.core.report.model import CheckReport, SuppressionMark, sorted_findings
+from netwarden.core.report.model import CheckReport, Note, SuppressionMark, sorted_findings
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +46,11 @@ def run(
     now = datetime.now(UTC)
     today = today or now.date()
     generated_at = generated_at or now.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    baseline, outside = split(baseline, live.scope)
+    notes = tuple(Note("out-of-scope", o.scope, o.message) for o in outside)
+    for note in notes:
+        log.info("%s", note.message)
+    unreadable = tuple(sorted(live.unreadable + unbaselined(baseline, live), key=lambda u: u.scope))
     findings = annotate(diff(baseline, live), baseline, live)
     marks: dict[str, SuppressionMark] = {}
     for finding in findings:
@@ -55,11 +65,11 @@ def run(
         else:
             log.info("finding suppressed: %s %s (%s)", finding.code, finding.resource.path, rule.reason)
     suppressed = sum(1 for mark in marks.values() if not mark.expired)
-    status = "incomplete" if live.unreadable else ("drift" if len(findings) > suppressed else "in_sync")
-    for u in live.unreadable:
+    status = "incomplete" if unreadable else ("drift" if len(findings) > suppressed else "in_sync")
+    for u in unreadable:
         log.warning("not checked, could not be read: %s (%s)", u.scope, u.reason)
-    log.info("check %s: %d finding(s), %d suppressed, %d scope(s) unreadable", status, len(findings), suppressed,
-             len(live.unreadable))
-    return CheckReport(status=status, findings=sorted_findings(findings), unreadable=live.unreadable,
-                       generated_at=generated_at, suppressions=marks)
+    log.info("check %s: %d finding(s), %d suppressed, %d scope(s) unreadable, %d out of scope", status,
+             len(findings), suppressed, len(unreadable), len(notes))
+    return CheckReport(status=status, findings=sorted_findings(findings), unreadable=unreadable,
+                       generated_at=generated_at, suppressions=marks, notes=notes)
 

@@ -2,7 +2,9 @@
 
 Reads the VPC side and the Kubernetes side through their ports and joins them into one Snapshot.
 What either side could not read is carried as ``unreadable``, never dropped: a scope that failed is
-not a scope that is empty.
+not a scope that is empty. The snapshot also says what the readers were configured to cover
+(``Snapshot.scope``): a side with no reader covers nothing, so the check sets the baseline's part of it
+aside as out of scope rather than reporting it missing.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 import logging
 
 from netwarden.core.model import Snapshot
-from netwarden.core.ports import KubeReader, VpcReader
+from netwarden.core.ports import KubeRead, KubeReader, VpcRead, VpcReader
+from netwarden.core.scope import ReadScope
 
 log = logging.getLogger(__name__)
 
@@ -26,4 +29,17 @@ def take(vpc: VpcReader | None, kube: KubeReader | None, *, taken_at: str | None
         clusters=tuple(sorted(kube_read.clusters, key=lambda c: c.name)) if kube_read else (),
         unreadable=tuple(sorted(unreadable, key=lambda u: u.scope)),
         taken_at=taken_at,
+        scope=covered(vpc_read, kube_read),
     )
+
+
+def covered(vpc_read: VpcRead | None, kube_read: KubeRead | None) -> ReadScope:
+    """The scope of both reads together: no read covers nothing; a read that does not say, everything."""
+    if vpc_read is None:
+        regions: tuple[str, ...] | None = ()
+        vpcs: tuple[str, ...] | None = ()
+    else:
+        regions = vpc_read.scope.regions if vpc_read.scope else None
+        vpcs = vpc_read.scope.vpcs if vpc_read.scope else None
+    clusters = {} if kube_read is None else (kube_read.scope.clusters if kube_read.scope else None)
+    return ReadScope(regions=regions, vpcs=vpcs, clusters=clusters)

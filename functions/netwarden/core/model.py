@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from netwarden.core.scope import ReadScope
+
 Action = Literal["allow", "deny"]
 Direction = Literal["inbound", "outbound"]
 
@@ -198,6 +200,8 @@ class Snapshot:
     clusters: tuple[Cluster, ...] = ()
     unreadable: tuple[Unreadable, ...] = ()
     taken_at: str | None = field(default=None, compare=False)
+    #: What the live read was configured to cover; None for a baseline or a snapshot file.
+    scope: ReadScope | None = field(default=None, compare=False)
 
     @property
     def complete(self) -> bool:

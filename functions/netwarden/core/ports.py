@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from netwarden.core.model import AclRule, Cluster, Namespace, NetworkPolicy, Unreadable, Vpc
+from netwarden.core.scope import ReadScope
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,12 +22,16 @@ class VpcRead:
 
     vpcs: tuple[Vpc, ...]
     unreadable: tuple[Unreadable, ...] = ()
+    #: The regions read and the VPCs ``ibmcloud.vpcs`` selects there (by name); None when not known.
+    scope: ReadScope | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class KubeRead:
     clusters: tuple[Cluster, ...]
     unreadable: tuple[Unreadable, ...] = ()
+    #: The clusters configured and their managed namespaces; None when not known.
+    scope: ReadScope | None = None
 
 
 class VpcReader(Protocol):

@@ -4,7 +4,9 @@ Only what the baseline covers is compared: its VPCs (their ACLs and subnets) and
 managed namespaces, i.e. those the baseline names, and the NetworkPolicies in them). A live ACL,
 subnet or namespace the baseline does not know is not drift. A scope the live side could not read
 (``Snapshot.unreadable``: a region, a VPC, a cluster, or anything below them by path) produces no
-finding at all, never a "missing" one: unreadable is not empty.
+finding at all, never a "missing" one: unreadable is not empty. Nor does a part of the baseline the live
+read was not configured to cover (``Snapshot.scope``; ``core.drift.scope`` sets it aside): out of scope
+is not missing either.
 
 ACL rule lists are compared by position (``core.acl.rule_diff``); NetworkPolicy specs are already
 canonical (``core.normalize``), so their order-free parts compare by value and a change is detailed
@@ -24,6 +26,7 @@ from typing import Any
 
 from netwarden.core.acl import evaluate as acl_eval
 from netwarden.core.acl.rule_diff import diff_acl
+from netwarden.core.drift.scope import split
 from netwarden.core.findings import Finding, ResourceRef, make
 from netwarden.core.flows.algebra import FlowSet
 from netwarden.core.model import AclRule, Cluster, NetworkAcl, NetworkPolicy, Snapshot, Subnet, Vpc
@@ -35,6 +38,7 @@ def diff(baseline: Snapshot, live: Snapshot) -> list[Finding]:
 
 
 def diff_iter(baseline: Snapshot, live: Snapshot) -> Iterator[Finding]:
+    baseline = split(baseline, live.scope)[0]
     live_vpcs = {(v.region, v.name): v for v in live.vpcs}
     for vpc in baseline.vpcs:
         if not live.is_unreadable(vpc.scope):

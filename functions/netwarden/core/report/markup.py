@@ -5,7 +5,8 @@ Markdown: a status line, one table row per finding (most severe first) and, fold
 so past ``MAX_ROWS`` rows the table says how many more there are instead of being cut mid-way.
 
 JUnit: one test case per finding (a ``failure``, or ``skipped`` when suppressed), one per unreadable
-scope (an ``error``), and a single passing case when there is nothing, so a dashboard shows green.
+scope (an ``error``), one per out-of-scope note (``skipped``: not checked), and a single passing case
+when there is no finding and no unreadable scope, so a dashboard shows green.
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ def render_markdown(report: CheckReport, *, baseline_dir: str = "baseline") -> s
     if report.unreadable:
         lines += ["", "**Not checked** (could not be read):", ""]
         lines += [f"- {_code(u.scope)}: {_cell(u.reason)}" for u in report.unreadable]
+    if report.notes:
+        lines += ["", "**Notes**:", ""]
+        lines += [f"- {_cell(n.message)}" for n in report.notes]
     return "\n".join(lines) + "\n"
 
 
@@ -78,6 +82,10 @@ def render_junit(report: CheckReport) -> str:
         case = ET.SubElement(suite, "testcase", classname="netwarden.unreadable", name=u.scope)
         ET.SubElement(case, "error", type="unreadable", message=f"{u.scope} could not be read: {u.reason}")
         errors += 1
+    for n in report.notes:
+        case = ET.SubElement(suite, "testcase", classname=f"netwarden.{n.kind}", name=n.scope)
+        ET.SubElement(case, "skipped", message=n.message)
+        skipped += 1
     if not report.findings and not report.unreadable:
         ET.SubElement(suite, "testcase", classname="netwarden", name="baseline in sync")
     tests = len(suite)

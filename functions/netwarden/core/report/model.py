@@ -1,11 +1,13 @@
 """The check report: one value for the outcome of a check, as every rendering reads it.
 
 ``CheckReport`` is what ``app.check.run`` returns and what every output is made from: the status
-(``in_sync`` | ``drift`` | ``incomplete``), the findings, the scopes that could not be read, and which
-findings a suppression covers. The JSON form (DESIGN.md's report contract, validated by
-``docs/report.schema.json``), the one-line summary and the baseline file of a finding live here too,
-because every renderer (``core.report.text``, ``core.report.markup``, ``core.report.sarif``) needs them;
-``core.report.render`` picks the renderer. This module imports none of them.
+(``in_sync`` | ``drift`` | ``incomplete``), the findings, the scopes that could not be read, which
+findings a suppression covers, and notes: what was not checked and why, such as a baseline VPC outside
+the configured scope (one note per scope, never one per resource, and never a finding). The JSON
+form (DESIGN.md's report contract, validated by ``docs/report.schema.json``), the one-line summary
+and the baseline file of a finding live here too, because every renderer (``core.report.text``,
+``core.report.markup``, ``core.report.sarif``) needs them; ``core.report.render`` picks the renderer.
+This module imports none of them.
 
 Pure: the time comes in with the report, nothing is written here.
 """
@@ -36,6 +38,19 @@ class SuppressionMark:
 
 
 @dataclass(frozen=True, slots=True)
+class Note:
+    """Something the reader of a report should know that is neither a finding nor an unreadable scope:
+    ``kind`` says what (``out-of-scope``), ``scope`` which part of the baseline it is about."""
+
+    kind: str
+    scope: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "scope": self.scope, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
 class CheckReport:
     """The outcome of one check. ``findings`` are sorted most severe first; ``suppressions`` maps a
     finding's fingerprint to the suppression that matched it (active or expired)."""
@@ -45,6 +60,7 @@ class CheckReport:
     unreadable: tuple[Unreadable, ...] = ()
     generated_at: str | None = None
     suppressions: Mapping[str, SuppressionMark] = field(default_factory=dict)
+    notes: tuple[Note, ...] = ()
 
     def suppression(self, finding: Finding) -> SuppressionMark | None:
         return self.suppressions.get(finding.fingerprint)
@@ -87,6 +103,7 @@ def to_dict(report: CheckReport) -> dict[str, Any]:
         "generated_at": report.generated_at,
         "findings": [finding_dict(report, f) for f in report.findings],
         "unreadable": [{"scope": u.scope, "reason": u.reason} for u in report.unreadable],
+        "notes": [n.to_dict() for n in report.notes],
     }
 
 
@@ -106,6 +123,9 @@ def summary(report: CheckReport) -> str:
         parts.append(f"{suppressed} suppressed")
     if report.unreadable:
         parts.append(f"{len(report.unreadable)} scope{'s' if len(report.unreadable) != 1 else ''} unreadable")
+    outside = sum(1 for n in report.notes if n.kind == "out-of-scope")
+    if outside:
+        parts.append(f"{outside} out of scope")
     return f"{head}: " + ", ".join(parts)
 
 

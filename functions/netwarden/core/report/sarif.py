@@ -6,7 +6,8 @@ code scanning ranks security alerts). Code scanning needs a file and a line for 
 a result points at the baseline file that holds (or would hold) the resource, line 1, and names the
 resource itself as a logical location. ``partialFingerprints`` carries the finding's fingerprint,
 so an alert stays one alert across runs. A suppressed finding keeps its result, with an external
-suppression and its justification. Unreadable scopes are tool notifications: they are not findings.
+suppression and its justification. Unreadable scopes are tool notifications (``error``): they are not
+findings; so are the report's notes (``note``), such as a baseline scope outside the configured one.
 """
 
 from __future__ import annotations
@@ -77,12 +78,12 @@ def render_sarif(report: CheckReport, *, baseline_dir: str = "baseline") -> dict
     invocation: dict[str, Any] = {"executionSuccessful": report.status != "incomplete"}
     if report.generated_at:
         invocation["endTimeUtc"] = report.generated_at
-    if report.unreadable:
-        invocation["toolExecutionNotifications"] = [
-            {"level": "error", "message": {"text": f"{u.scope} could not be read: {u.reason}"},
-             "descriptor": {"id": "unreadable-scope"}}
-            for u in report.unreadable
-        ]
+    notifications = [{"level": "error", "message": {"text": f"{u.scope} could not be read: {u.reason}"},
+                      "descriptor": {"id": "unreadable-scope"}} for u in report.unreadable]
+    notifications += [{"level": "note", "message": {"text": n.message}, "descriptor": {"id": n.kind}}
+                      for n in report.notes]
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",

@@ -1,5 +1,5 @@
 """The ``text`` format of a check report: a table for a terminal, most severe first, with each finding's
-impact and suppression on the lines below it."""
+impact and suppression on the lines below it; then what could not be read, and the notes."""
 
 from __future__ import annotations
 
@@ -28,6 +28,10 @@ def render_text(report: CheckReport) -> str:
         lines.append("not checked (could not be read):")
         width = max(len(u.scope) for u in report.unreadable)
         lines.extend(f"  {u.scope.ljust(width)}  {u.reason}" for u in report.unreadable)
+    if report.notes:
+        lines.append("")
+        lines.append("notes:")
+        lines.extend(f"  {n.message}" for n in report.notes)
     return "\n".join(lines) + "\n"
 
 
