@@ -9,18 +9,19 @@ config maps: ``NETWARDEN_BASELINE``, ``NETWARDEN_STATE``, ``NETWARDEN_REGIONS`` 
 (comma lists), ``NETWARDEN_VPC_URL``, ``NETWARDEN_IAM_URL``, ``NETWARDEN_REMEDIATION_MODE``,
 ``NETWARDEN_MAX_CHANGES``. ``NETWARDEN_CONFIG`` names the file. Relative paths in the file
 (``baseline``, a ``file://`` state, a cluster's ``kubeconfig``) are taken from the file's own directory.
+An override gets the same checks as the key it replaces (``config_values``), its error naming the variable.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from netwarden import config_values as cv
 from netwarden.adapters import yaml_io
 from netwarden.core.errors import ConfigError, Location
 from netwarden.core.findings import CODES
@@ -60,6 +61,7 @@ class Suppression:
     code: str
     resource: str
     reason: str
+    #: The last day the suppression is active (``config_values.expiry``: a datetime counts by the day before).
     expires: date | None = None
 
 
@@ -77,6 +79,10 @@ class RemediationSettings:
     auto: tuple[str, ...] = ("subnet-allow-all", "subnet-acl-changed", "acl-rule-missing")
     max_changes: int = 10
     restore_namespace_labels: bool = False
+    #: The blast-radius guard: a plan that empties what the baseline manages is refused unless this is set.
+    allow_destructive: bool = False
+    #: The largest share (percent) of one kind of resource a plan may delete before it is refused whole.
+    max_delete_percent: int = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +116,12 @@ class Settings:
             s = replace(s, baseline=Path(env["NETWARDEN_BASELINE"]))
         if env.get("NETWARDEN_STATE"):
             s = replace(s, state=env["NETWARDEN_STATE"])
-        regions, vpcs = _csv(env.get("NETWARDEN_REGIONS")), _csv(env.get("NETWARDEN_VPCS"))
+        regions, vpcs = _csv(env, "NETWARDEN_REGIONS", "region"), _csv(env, "NETWARDEN_VPCS", "vpc")
         vpc_url, iam_url = env.get("NETWARDEN_VPC_URL"), env.get("NETWARDEN_IAM_URL")
+        if vpc_url:
+            cv.url(vpc_url, Location("NETWARDEN_VPC_URL"), template=True)
+        if iam_url:
+            cv.url(iam_url, Location("NETWARDEN_IAM_URL"))
         if regions or vpcs or vpc_url or iam_url:
             ibm = s.ibmcloud or IbmCloudSettings()
             s = replace(s, ibmcloud=replace(
@@ -125,7 +135,8 @@ class Settings:
         if env.get("NETWARDEN_REMEDIATION_MODE"):
             rem = replace(rem, mode=_mode(env["NETWARDEN_REMEDIATION_MODE"], Location("NETWARDEN_REMEDIATION_MODE")))
         if env.get("NETWARDEN_MAX_CHANGES"):
-            rem = replace(rem, max_changes=_int(env["NETWARDEN_MAX_CHANGES"], Location("NETWARDEN_MAX_CHANGES")))
+            where = Location("NETWARDEN_MAX_CHANGES")
+            rem = replace(rem, max_changes=cv.whole_text(env["NETWARDEN_MAX_CHANGES"], where, high=MAX_CHANGES))
         return replace(s, remediation=rem)
 
 
@@ -142,9 +153,11 @@ _TOP = {"baseline", "ibmcloud", "kubernetes", "state", "notify", "remediation", 
 _IBM = {"regions", "vpcs", "resource_group", "api_key_env", "vpc_url", "iam_url", "resource_manager_url"}
 _CLUSTER = {"name", "server", "kubeconfig", "context", "token_env", "in_cluster", "namespaces"}
 _NOTIFY_CHANNELS = {"slack", "email", "event_notifications", "webhook"}
-_REMEDIATION = {"mode", "auto", "max_changes", "restore_namespace_labels"}
+_REMEDIATION = {"mode", "auto", "max_changes", "restore_namespace_labels", "allow_destructive", "max_delete_percent"}
 _SUPPRESSION = {"code", "resource", "reason", "expires"}
-_DURATION = re.compile(r"^(\d+)\s*([smhd])$")
+_URLS = ("vpc_url", "iam_url", "resource_manager_url")
+#: The largest ``remediation.max_changes``: a plan past it is a mistake, not a remediation.
+MAX_CHANGES = 100_000
 
 
 def parse(doc: yaml_io.YamlDoc, *, base: Path = Path(".")) -> Settings:
@@ -179,11 +192,14 @@ def _ibmcloud(doc: yaml_io.YamlDoc, raw: Any) -> IbmCloudSettings:
     _mapping(doc, p, raw, _IBM)
     s = IbmCloudSettings()
     if "regions" in raw:
-        s = replace(s, regions=_str_list(doc, (*p, "regions"), raw["regions"], non_empty=True))
+        s = replace(s, regions=_ids(doc, (*p, "regions"), raw["regions"], "region", non_empty=True))
     if raw.get("vpcs") is not None:
-        s = replace(s, vpcs=_str_list(doc, (*p, "vpcs"), raw["vpcs"]))
+        s = replace(s, vpcs=_ids(doc, (*p, "vpcs"), raw["vpcs"], "vpc"))
     text = {key: _str(doc, (*p, key), raw[key]) for key in
             ("resource_group", "api_key_env", "vpc_url", "iam_url", "resource_manager_url") if raw.get(key) is not None}
+    for key in _URLS:
+        if key in text:
+            cv.url(text[key], doc.where((*p, key)), template=key == "vpc_url")
     return replace(
         s,
         resource_group=text.get("resource_group", s.resource_group),
@@ -208,13 +224,16 @@ def _clusters(doc: yaml_io.YamlDoc, raw: Any) -> tuple[ClusterSettings, ...]:
             raise ConfigError("a cluster needs a name", location=doc.where(q, f"{yaml_io.dotted(q)}.name"))
         text = {key: _str(doc, (*q, key), item[key]) for key in ("server", "kubeconfig", "context", "token_env")
                 if item.get(key) is not None}
-        c = ClusterSettings(name=_str(doc, (*q, "name"), item["name"]), server=text.get("server"),
+        if "server" in text:
+            cv.url(text["server"], doc.where((*q, "server")))
+        c = ClusterSettings(name=cv.identifier(item["name"], "cluster", doc.where((*q, "name"))),
+                            server=text.get("server"),
                             kubeconfig=text.get("kubeconfig"), context=text.get("context"),
                             token_env=text.get("token_env"))
         if item.get("in_cluster") is not None:
             c = replace(c, in_cluster=_bool(doc, (*q, "in_cluster"), item["in_cluster"]))
         if item.get("namespaces") is not None:
-            c = replace(c, namespaces=_str_list(doc, (*q, "namespaces"), item["namespaces"]))
+            c = replace(c, namespaces=_ids(doc, (*q, "namespaces"), item["namespaces"], "namespace"))
         if not (c.server or c.kubeconfig or c.in_cluster):
             raise ConfigError("a cluster needs server, kubeconfig or in_cluster: true", location=doc.where(q))
         out.append(c)
@@ -236,9 +255,14 @@ def _notify(doc: yaml_io.YamlDoc, raw: Any) -> NotifySettings:
         if not isinstance(block, dict):
             raise ConfigError("expected a mapping", location=doc.where((*p, name)))
         channels[name] = block
+    email = channels.get("email", {})
+    if email.get("password_env") is not None and (email.get("tls") == "none" or email.get("starttls") is False):
+        # Found here, at its line, for every command; the email notifier refuses it too when built.
+        raise ConfigError("a password is only sent over TLS: set tls: starttls or implicit, or drop password_env",
+                          location=doc.where((*p, "email", "password_env")))
     remind = NotifySettings().remind_after_seconds
     if raw.get("remind_after") is not None:
-        remind = parse_duration(str(raw["remind_after"]), doc.where((*p, "remind_after")))
+        remind = cv.duration(raw["remind_after"], doc.where((*p, "remind_after")))
     return NotifySettings(channels=channels, remind_after_seconds=remind)
 
 
@@ -254,10 +278,12 @@ def _remediation(doc: yaml_io.YamlDoc, raw: Any) -> RemediationSettings:
             _known_code(code, doc.where((*p, "auto", i)))
         r = replace(r, auto=auto)
     if "max_changes" in raw:
-        value = raw["max_changes"]
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ConfigError("expected a whole number >= 0", location=doc.where((*p, "max_changes")))
-        r = replace(r, max_changes=value)
+        r = replace(r, max_changes=cv.whole(raw["max_changes"], doc.where((*p, "max_changes")), high=MAX_CHANGES))
+    if "max_delete_percent" in raw:
+        r = replace(r, max_delete_percent=cv.whole(raw["max_delete_percent"], doc.where((*p, "max_delete_percent")),
+                                                   high=100))
+    if "allow_destructive" in raw:
+        r = replace(r, allow_destructive=_bool(doc, (*p, "allow_destructive"), raw["allow_destructive"]))
     if "restore_namespace_labels" in raw:
         r = replace(r, restore_namespace_labels=_bool(doc, (*p, "restore_namespace_labels"),
                                                       raw["restore_namespace_labels"]))
@@ -277,11 +303,8 @@ def _suppressions(doc: yaml_io.YamlDoc, raw: Any) -> tuple[Suppression, ...]:
                 raise ConfigError(f"a suppression needs {key}", location=doc.where(q, f"{yaml_io.dotted(q)}.{key}"))
         _known_code(str(item["code"]), doc.where((*q, "code")))
         expires = item.get("expires")
-        if expires is not None and not isinstance(expires, date):
-            try:
-                expires = date.fromisoformat(str(expires))
-            except ValueError as e:
-                raise ConfigError("expected a date YYYY-MM-DD", location=doc.where((*q, "expires"))) from e
+        if expires is not None:
+            expires = cv.expiry(expires, doc.where((*q, "expires")))
         out.append(Suppression(str(item["code"]), str(item["resource"]), str(item["reason"]), expires))
     return tuple(out)
 
@@ -290,14 +313,6 @@ def _known_code(code: str, where: Location) -> None:
     """A misspelt finding code would silently suppress (or auto-remediate) nothing: refuse it."""
     if code not in CODES:
         raise ConfigError(f"{code!r} is not a finding code (known: {', '.join(CODES)})", location=where)
-
-
-def parse_duration(text: str, where: Location) -> int:
-    """``90s``, ``15m``, ``24h``, ``2d`` -> seconds."""
-    m = _DURATION.match(text.strip())
-    if not m:
-        raise ConfigError(f"{text!r} is not a duration such as 15m, 24h or 2d", location=where)
-    return int(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
 
 
 def _mapping(doc: yaml_io.YamlDoc, path: yaml_io.PathKey, raw: Any, allowed: set[str]) -> None:
@@ -321,6 +336,15 @@ def _bool(doc: yaml_io.YamlDoc, path: yaml_io.PathKey, value: Any) -> bool:
     return value
 
 
+def _ids(doc: yaml_io.YamlDoc, path: yaml_io.PathKey, value: Any, kind: str, *,
+         non_empty: bool = False) -> tuple[str, ...]:
+    """A list of identifiers of one ``kind`` (``config_values.KINDS``), each refused at its own line."""
+    items = _str_list(doc, path, value, non_empty=non_empty)
+    for i, item in enumerate(items):
+        cv.identifier(item, kind, doc.where((*path, i)))
+    return items
+
+
 def _str_list(doc: yaml_io.YamlDoc, path: yaml_io.PathKey, value: Any, *, non_empty: bool = False) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise ConfigError("expected a list of strings", location=doc.where(path))
@@ -335,13 +359,9 @@ def _mode(value: Any, where: Location) -> str:
     return str(value)
 
 
-def _int(value: str, where: Location) -> int:
-    if not value.isdigit():
-        raise ConfigError(f"{value!r} is not a whole number", location=where)
-    return int(value)
-
-
-def _csv(value: str | None) -> tuple[str, ...] | None:
+def _csv(env: Mapping[str, str], name: str, kind: str) -> tuple[str, ...] | None:
+    """A comma list of identifiers from the environment variable ``name``; None when unset or empty."""
+    value = env.get(name)
     if not value:
         return None
-    return tuple(v.strip() for v in value.split(",") if v.strip())
+    return cv.identifiers(tuple(v.strip(" \t") for v in value.split(",") if v.strip(" \t")), kind, Location(name))

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from netwarden.core.errors import PlanRefused, ProviderUnavailable
+from netwarden.core.errors import LockHeld, PlanRefused, ProviderUnavailable
 from netwarden.entrypoints import function
 
 TOKEN = "s3cr3t-token-0123456789abcdef0123456789"
@@ -35,6 +35,21 @@ def params(body: Any = None, *, method: str = "POST", token: str | None = TOKEN,
         if isinstance(body, dict):
             p.update(body)
     return p
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def nested(depth: int) -> list[Any]:
+    """``[[[...]]]`` ``depth`` deep, built without recursing."""
+    value: list[Any] = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 class Runner:
@@ -69,7 +84,19 @@ class Runner:
     (params({"action": "plan", "force": True}), 400, "unknown field 'force'"),
     (params(raw=base64.b64encode(b'{"action": "plan", "x": "' + b"a" * 70000 + b'"}').decode()), 413,
      "larger than 65536 bytes"),
-])
+    # Nested too deep for json (a RecursionError, once a 500), NaN, a repeated key, a 5000-digit number.
+    (params(raw=b64("[" * 60000)), 400, "the request body is refused: nested deeper than 32 levels"),
+    (params(raw=b64('{"a":' * 10000 + "1" + "}" * 10000)), 400, "nested deeper than 32 levels"),
+    (params(raw='{"a":' * 10000), 400, "nested deeper than 32 levels"),
+    (params(raw=b64('{"action": "plan", "only": ' + "[" * 33 + "]" * 33 + "}")), 400, "nested deeper than 32"),
+    ({"__ce_method": "POST", "__ce_headers": AUTH, "action": "plan", "only": nested(100000)}, 400,
+     "the request body nests deeper than 32 levels"),
+    (params(raw=b64('{"action": "plan", "only": NaN}')), 400, "refused: only: NaN is not a JSON number"),
+    (params(raw=b64('{"action": "plan", "only": [-Infinity]}')), 400, "only[0]: -Infinity is not a JSON number"),
+    (params(raw=b64('{"action": "plan", "only": [1e999]}')), 400, "only[0]: 1e999 is too large for a number"),
+    (params(raw=b64('{"action": "plan", "action": "remediate"}')), 400, "the key 'action' appears twice"),
+    (params(raw=b64('{"action": "plan", "only": [' + "9" * 5000 + "]}")), 400, "not JSON netwarden reads"),
+], ids=lambda v: None if isinstance(v, int) else "")
 def test_requests_that_are_refused(p: dict[str, Any], status: int, error: str) -> None:
     runner = Runner()
     answer = function.handle(p, ENV, runner)
@@ -120,7 +147,8 @@ def test_no_token_configured_is_a_server_error_not_an_open_door() -> None:
     (ProviderUnavailable("connection refused key=the-api-key-value", endpoint="GET /network_acls"), 503,
      "connection refused key=***"),
     (RuntimeError(f"boom {TOKEN}"), 500, "internal error; see the function's logs"),
-])
+    (LockHeld("lock remediate/us-south/prod-vpc is held by run-0042"), 409, "is held by run-0042"),
+], ids=["refused", "unavailable", "crash", "lock-held"])
 def test_failures_are_one_line_without_secrets_or_tracebacks(error: Exception, status: int, shown: str,
                                                              caplog: pytest.LogCaptureFixture) -> None:
     answer = function.handle(params({"action": "remediate"}), ENV, Runner(error))

@@ -102,14 +102,43 @@ def test_kafka_events_outside_the_scope_are_acknowledged(recipe: Deployment, mon
     ({"CE_TYPE": "dev.knative.kafka.event", "CE_DATA": "{not json"}, "CE_DATA: not JSON"),
     ({"CE_TYPE": "dev.knative.kafka.event", "CE_DATA": ""}, "CE_DATA: CE_DATA is empty"),
     ({"CE_TYPE": "dev.knative.kafka.event", "CE_DATA": '{"action": "is.network-acl.rule.delete"}'},
-     "event: target.id: expected the CRN"),
-])
+     "CE_DATA: target.id: expected the CRN"),
+    # ASCII digits only: other scripts' digits and superscripts pass str.isdigit()
+    ({"JOB_INDEX": "\u0661"}, "JOB_INDEX: '\u0661' is not a whole number"),
+    ({"JOB_ARRAY_SIZE": "\u00b2"}, "JOB_ARRAY_SIZE: '\u00b2' is not a whole number"),
+    ({"JOB_ARRAY_SIZE": "99999999999"}, "JOB_ARRAY_SIZE: '99999999999' is not a whole number"),
+    ({"JOB_INDEX": "-1"}, "JOB_INDEX: '-1' is not a whole number"),
+    ({"NETWARDEN_MAX_CHANGES": "\u0661\u0662"}, "NETWARDEN_MAX_CHANGES: '\u0661\u0662' is not a whole number"),
+    ({"NETWARDEN_REGIONS": "us-south,eu-de/../x"}, "NETWARDEN_REGIONS: 'eu-de/../x' is not a region"),
+    # CE_DATA from Kafka: bounded in size and depth, plain JSON
+    ({"CE_TYPE": "dev.knative.kafka.event", "CE_DATA": "[" * 100000}, "CE_DATA: 100000 bytes, larger than 65536"),
+    ({"CE_TYPE": "dev.knative.kafka.event", "CE_DATA": "[" * 60000}, "CE_DATA: nested deeper than 32 levels"),
+    ({"CE_TYPE": "dev.knative.kafka.event", "CE_DATA": '{"a":' * 10000}, "CE_DATA: nested deeper than 32 levels"),
+    ({"CE_TYPE": "dev.knative.kafka.event", "CE_DATA": '{"action": "' + "a" * 70000 + '"}'},
+     "CE_DATA: 70014 bytes, larger than 65536 bytes"),
+    ({"CE_TYPE": "dev.knative.kafka.event", "CE_DATA": '{"action": "is.network-acl.rule.delete", "x": NaN}'},
+     "CE_DATA: x: NaN is not a JSON number"),
+    ({"CE_TYPE": "dev.knative.kafka.event",
+      "CE_DATA": '{"action": "is.vpc.vpc.create", "action": "is.network-acl.rule.delete"}'},
+     "CE_DATA: the key 'action' appears twice in one object"),
+    ({"CE_TYPE": "dev.knative.kafka.event", "CE_DATA": '{"id": ' + "9" * 5000 + "}"},
+     "CE_DATA: not JSON netwarden reads"),
+    ({"CE_TYPE": "dev.knative.kafka.event", "CE_DATA": json.dumps(
+        {"action": "is.network-acl.rule.delete", "outcome": "success",
+         "target": {"id": "crn:v1:bluemix:public:is:us-south:a/x::network-acl:r006-1/../../vpcs"}})},
+     "CE_DATA: target.id: not a CRN: its resource 'r006-1/../../vpcs' is not a resource id"),
+    ({"CE_TYPE": "dev.knative.kafka.event", "CE_DATA": json.dumps(
+        {"action": "is.subnet.subnet.update", "outcome": "success",
+         "target": {"id": "crn:v1:bluemix:public:is:evil.example.com:a/x::subnet:0717-1"}})},
+     "CE_DATA: target.id: not a CRN: its location 'evil.example.com' is not a region or zone"),
+], ids=lambda v: "" if isinstance(v, dict) else None)
 def test_bad_environments_are_one_line_and_exit_1(recipe: Deployment, monkeypatch: pytest.MonkeyPatch,
                                                   capsys: pytest.CaptureFixture[str], env: dict[str, str],
                                                   message: str) -> None:
     assert run_job(recipe, monkeypatch, cron_env(**env)) == 1
     err = capsys.readouterr().err
-    assert message in err and "Traceback" not in err
+    assert message in err and "Traceback" not in err and "RecursionError" not in err
+    assert len(err.splitlines()[-1]) < 400, "one bounded line"
 
 
 def test_kafka_runs_are_not_sharded(recipe: Deployment, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -203,3 +232,17 @@ def test_the_event_command_reads_a_payload_file(recipe: Deployment, monkeypatch:
     assert cli.main(["event", "--payload", str(payload)]) == 0
     assert "allow-workers-us-south-2-inbound" in slack_codes(recipe)
     assert cli.main(["event", "--payload", str(tmp_path / "missing.json")]) == 1
+
+
+def test_the_event_command_refuses_a_deep_payload_file_in_one_line(recipe: Deployment, monkeypatch: pytest.MonkeyPatch,
+                                                                   tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from netwarden.entrypoints import cli
+
+    payload = tmp_path / "deep.json"
+    payload.write_text("[" * 60000, encoding="utf-8")
+    for key, value in recipe.env.items():
+        monkeypatch.setenv(key, value)
+    assert cli.main(["event", "--payload", str(payload)]) == 1
+    err = capsys.readouterr().err
+    assert "nested deeper than 32 levels" in err and "RecursionError" not in err and "internal error" not in err

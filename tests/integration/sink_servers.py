@@ -1,5 +1,6 @@
-"""Real servers for the notifier tests: an SMTP server (aiosmtpd) with STARTTLS and AUTH, using a CA
-and a certificate made here, and a plain HTTP server that records what a webhook receives."""
+"""Real servers for the notifier tests: an SMTP server (aiosmtpd) with STARTTLS, implicit TLS or no TLS
+at all, and AUTH, using a CA and a certificate made here (or a self-signed certificate), and a plain HTTP
+server that records what a webhook receives."""
 
 from __future__ import annotations
 
@@ -62,6 +63,28 @@ def make_certificates(directory: Path) -> tuple[Path, Path, Path]:
     return paths
 
 
+def make_self_signed(directory: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and localhost, its own trust anchor: (cert, key) PEM files."""
+    now = dt.datetime.now(dt.UTC)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256()))
+    paths = directory / "self-signed.pem", directory / "self-signed.key"
+    paths[0].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return paths
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -90,14 +113,27 @@ class SmtpRecorder:
 
 
 @contextmanager
-def smtp_server(directory: Path, *, starttls: bool = True) -> Iterator[SmtpRecorder]:
-    ca, cert, key = make_certificates(directory)
+def smtp_server(directory: Path, *, tls: str = "starttls", self_signed: bool = False) -> Iterator[SmtpRecorder]:
+    """A recording SMTP server on 127.0.0.1: ``tls`` is ``starttls`` (required before AUTH and MAIL),
+    ``implicit`` (TLS from the first byte) or ``none`` (plain text; AUTH is then still offered, so a
+    client that would log in over it could). ``ca_file`` is what a client must trust: the CA, or the
+    self-signed certificate itself."""
+    if self_signed:
+        cert, key = make_self_signed(directory)
+        ca = cert
+    else:
+        ca, cert, key = make_certificates(directory)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     recorder = SmtpRecorder(free_port(), ca)
-    tls: dict[str, Any] = {"tls_context": context, "require_starttls": True} if starttls else {}
+    options: dict[str, Any] = {
+        "starttls": {"tls_context": context, "require_starttls": True, "auth_require_tls": True},
+        # aiosmtpd counts only STARTTLS as TLS for AUTH; with implicit TLS every byte is encrypted anyway.
+        "implicit": {"ssl_context": context, "auth_require_tls": False},
+        "none": {"auth_require_tls": False},
+    }[tls]
     controller = Controller(recorder, hostname="127.0.0.1", port=recorder.port, authenticator=recorder.authenticate,
-                            auth_require_tls=starttls, **tls)
+                            **options)
     controller.start()
     try:
         yield recorder

@@ -1,6 +1,7 @@
 """Each notifier through its real client against a real server: Slack (slack-sdk) and Event
 Notifications (ibm-eventnotifications, with IAM) against the emulators, email against aiosmtpd with
-STARTTLS, the webhook against a recording HTTP server. And no secret in any log line or error."""
+STARTTLS or implicit TLS (and never a password over plain text), the webhook against a recording HTTP
+server. And no secret in any log line or error."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from sink_servers import SMTP_PASSWORD, SMTP_USER, WebhookRecorder, smtp_server,
 
 from netwarden.adapters import notifiers, slack
 from netwarden.adapters.delivery import NotifierEnv, RetryPolicy
+from netwarden.adapters.email import EmailNotifier
 from netwarden.core import lifecycle
 from netwarden.core.errors import ConfigError, NotifyError
 from netwarden.core.findings import Impact, ResourceRef, make
@@ -186,6 +188,20 @@ def test_slack_needs_its_variable() -> None:
     ({"email": {"smtp_host": "h", "sender": "a@b"}}, r"notify.email.to: required"),
     ({"email": {"smtp_host": "h", "sender": "a@b", "to": ["nobody"]}}, r"notify.email.to: expected a list of email"),
     ({"email": {"smtp_host": "h", "sender": "a@b", "to": "x@y", "smtp_port": "x"}}, r"notify.email.smtp_port"),
+    ({"email": {"smtp_host": "h", "sender": "a@b", "to": "x@y", "smtp_port": "\u0664\u0666\u0665"}},
+     r"notify.email.smtp_port: expected a port number"),
+    ({"email": {"smtp_host": "h", "sender": "a@b", "to": "x@y", "smtp_port": 65536}}, r"notify.email.smtp_port"),
+    ({"email": {"smtp_host": "h", "sender": "a@b", "to": "x@y", "smtp_port": True}}, r"notify.email.smtp_port"),
+    ({"email": {"smtp_host": "h", "sender": "a@b", "to": "x@y", "tls": "ssl"}},
+     r"notify.email.tls: expected one of starttls, implicit, none"),
+    ({"email": {"smtp_host": "h", "sender": "a@b", "to": "x@y", "tls": "none", "password_env": "P"}},
+     r"netwarden.yaml: notify.email.password_env: a password is only sent over TLS"),
+    ({"email": {"smtp_host": "h", "sender": "a@b", "to": "x@y", "starttls": False, "password_env": "P"}},
+     r"netwarden.yaml: notify.email.password_env: a password is only sent over TLS"),
+    ({"email": {"smtp_host": "h", "sender": "a@b", "to": "x@y", "starttls": "yes"}},
+     r"notify.email.starttls: expected true or false"),
+    ({"email": {"smtp_host": "h", "sender": "a@b", "to": "x@y", "tls": "implicit", "starttls": True}},
+     r"notify.email.starttls: give tls"),
     ({"event_notifications": {"instance_id": "i", "url": "u"}}, r"notify.event_notifications.source_id: required"),
     ({"webhook": {"url_env": "HOOK"}}, r"notify.webhook.url_env: environment variable HOOK is not set"),
 ])
@@ -208,8 +224,9 @@ def email_block(smtp: Any, **extra: Any) -> dict[str, Any]:
             "ca_file": str(smtp.ca_file), **extra}
 
 
-def test_email_over_starttls_has_text_and_html_parts(smtp: Any) -> None:
-    build_one("email", email_block(smtp), {"SMTP_PASSWORD": SMTP_PASSWORD}).send(alerts(2), CONTEXT)
+@pytest.mark.parametrize("tls", [{}, {"tls": "starttls"}, {"starttls": True}], ids=["default", "tls", "older-key"])
+def test_email_over_starttls_has_text_and_html_parts(smtp: Any, tls: dict[str, Any]) -> None:
+    build_one("email", email_block(smtp, **tls), {"SMTP_PASSWORD": SMTP_PASSWORD}).send(alerts(2), CONTEXT)
     (message,) = smtp.messages
     assert smtp.logins == [SMTP_USER]
     assert smtp.envelopes == [(SMTP_USER, ["oncall@example.com", "net@example.com"])]
@@ -237,10 +254,49 @@ def test_email_refusals_are_not_retried(smtp: Any, block: dict[str, Any], enviro
 
 
 def test_email_refuses_a_server_without_starttls(tmp_path: Path) -> None:
-    with smtp_server(tmp_path, starttls=False) as plain:
+    with smtp_server(tmp_path, tls="none") as plain:
         with pytest.raises(NotifyError, match="does not offer STARTTLS; refusing to send in clear"):
             build_one("email", email_block(plain), {"SMTP_PASSWORD": SMTP_PASSWORD}).send(alerts(1), CONTEXT)
-        assert plain.messages == []
+        assert plain.messages == [] and plain.logins == []
+
+
+def test_email_over_implicit_tls_verifies_a_self_signed_certificate(tmp_path: Path) -> None:
+    with smtp_server(tmp_path, tls="implicit", self_signed=True) as server:
+        notifier = build_one("email", email_block(server, tls="implicit"), {"SMTP_PASSWORD": SMTP_PASSWORD})
+        notifier.send(alerts(1), CONTEXT)
+        assert server.logins == [SMTP_USER]
+        assert [m["Subject"] for m in server.messages] == ["[netwarden] 2 new (2 critical)"]
+
+
+def test_email_over_implicit_tls_refuses_a_certificate_it_does_not_trust(tmp_path: Path) -> None:
+    with smtp_server(tmp_path, tls="implicit", self_signed=True) as server:
+        block = {k: v for k, v in email_block(server, tls="implicit").items() if k != "ca_file"}
+        with pytest.raises(NotifyError, match=r"email: TLS with 127.0.0.1:\d+ failed: CERTIFICATE_VERIFY_FAILED"):
+            build_one("email", block, {"SMTP_PASSWORD": SMTP_PASSWORD}).send(alerts(1), CONTEXT)
+        assert server.messages == [] and server.logins == []
+
+
+def test_implicit_tls_defaults_to_port_465() -> None:
+    block = {"smtp_host": "smtp.example.com", "sender": SMTP_USER, "to": ["a@example.com"], "tls": "implicit"}
+    assert build_one("email", block, {}).port == 465  # type: ignore[attr-defined]
+
+
+def test_email_without_tls_goes_to_a_relay_without_a_login(tmp_path: Path) -> None:
+    with smtp_server(tmp_path, tls="none") as relay:
+        block = {k: v for k, v in email_block(relay, tls="none").items() if k not in ("password_env", "ca_file")}
+        build_one("email", block, {}).send(alerts(1), CONTEXT)
+        assert len(relay.messages) == 1 and relay.logins == []
+
+
+def test_a_password_is_never_sent_over_plain_text(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The server offers AUTH over plain text; the notifier, built without its config check, still refuses."""
+    with smtp_server(tmp_path, tls="none") as plain:
+        notifier = EmailNotifier("127.0.0.1", plain.port, sender=SMTP_USER, to=["a@example.com"], tls="none",
+                                 password=SMTP_PASSWORD, retry=RetryPolicy(attempts=1, sleep=no_sleep))
+        with pytest.raises(NotifyError, match=r"refusing to send the password to 127.0.0.1:\d+ without TLS") as e:
+            notifier.send(alerts(1), CONTEXT)
+        assert plain.logins == [] and plain.messages == []
+        assert SMTP_PASSWORD not in str(e.value) and SMTP_PASSWORD not in caplog.text
 
 
 def test_email_unreachable_server_is_retried_then_fails(tmp_path: Path) -> None:

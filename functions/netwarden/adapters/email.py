@@ -1,10 +1,15 @@
-"""Email over SMTP with STARTTLS: one message per run, a plain-text part and an HTML part.
+"""Email over SMTP with TLS: one message per run, a plain-text part and an HTML part.
 
-Config (``notify.email``): ``smtp_host``, ``smtp_port`` (587), ``starttls`` (true), ``sender``, ``to`` (a
-list), ``username`` (defaults to ``sender``), ``password_env`` (the variable holding the password; no
-login without it), ``ca_file`` (a CA bundle for a server whose certificate a private CA signed),
-``subject_prefix`` (``[netwarden]``). With ``starttls`` the connection is upgraded before any login and
-the server's certificate is verified; a server that does not offer STARTTLS is refused.
+Config (``notify.email``): ``smtp_host``, ``tls`` (``starttls``, the default; ``implicit``; ``none``),
+``smtp_port`` (587, or 465 with ``implicit``), ``sender``, ``to`` (a list), ``username`` (defaults to
+``sender``), ``password_env`` (the variable holding the password; no login without it), ``ca_file`` (a CA
+bundle for a server whose certificate a private CA signed), ``subject_prefix`` (``[netwarden]``).
+``starttls: true/false``, the older key, still means ``tls: starttls/none``.
+
+The password is only ever sent over TLS. With ``starttls`` the connection is upgraded before any login
+and a server that does not offer STARTTLS is refused; with ``implicit`` TLS starts on connect
+(``SMTP_SSL``). Either way the server's certificate and name are verified. ``tls: none`` is for a
+relay that takes mail without a login: with a ``password_env`` it is a config error.
 """
 
 from __future__ import annotations
@@ -33,29 +38,33 @@ from netwarden.adapters.notifiers import register
 from netwarden.core.errors import ConfigError, NotifyError
 from netwarden.core.lifecycle import Alert
 
+TLS_MODES = ("starttls", "implicit", "none")
+DEFAULT_PORTS = {"starttls": 587, "implicit": 465, "none": 587}
+
 COLOURS = {"critical": "#b00020", "high": "#d35400", "medium": "#b7950b", "low": "#2471a3", "info": "#7f8c8d"}
 
 
 @register("email")
 def build(block: Mapping[str, Any], env: NotifierEnv) -> EmailNotifier:
     check_block("email", block, env, required=("smtp_host", "sender", "to"),
-                optional=("smtp_port", "starttls", "username", "password_env", "ca_file", "subject_prefix"))
+                optional=("smtp_port", "tls", "starttls", "username", "password_env", "ca_file", "subject_prefix"))
     to = block["to"]
     if isinstance(to, str):
         to = [to]
     if not isinstance(to, list) or not all(isinstance(x, str) and "@" in x for x in to):
         raise ConfigError("expected a list of email addresses", location=where(env, "email", "to"))
-    port = block.get("smtp_port", 587)
+    tls = tls_mode(block, env)
+    port = block.get("smtp_port", DEFAULT_PORTS[tls])
     if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
-        raise ConfigError("expected a port number", location=where(env, "email", "smtp_port"))
-    starttls = block.get("starttls", True)
-    if not isinstance(starttls, bool):
-        raise ConfigError("expected true or false", location=where(env, "email", "starttls"))
+        raise ConfigError("expected a port number from 1 to 65535", location=where(env, "email", "smtp_port"))
+    if tls == "none" and block.get("password_env") is not None:
+        raise ConfigError("a password is only sent over TLS: set tls: starttls or implicit, or drop password_env",
+                          location=where(env, "email", "password_env"))
     sender = text("email", block, env, "sender")
     host = text("email", block, env, "smtp_host")
     assert sender is not None and host is not None
     return EmailNotifier(
-        host, port, sender=sender, to=tuple(to), starttls=starttls,
+        host, port, sender=sender, to=tuple(to), tls=tls,
         username=text("email", block, env, "username") or sender,
         password=secret_from("email", block, env, "password_env", required="password_env" in block),
         ca_file=text("email", block, env, "ca_file"),
@@ -64,14 +73,32 @@ def build(block: Mapping[str, Any], env: NotifierEnv) -> EmailNotifier:
     )
 
 
+def tls_mode(block: Mapping[str, Any], env: NotifierEnv) -> str:
+    """``tls``, or the older ``starttls: true/false`` (``starttls``/``none``); ``starttls`` when neither."""
+    if "tls" in block and "starttls" in block:
+        raise ConfigError("give tls (starttls, implicit or none), not also the older starttls",
+                          location=where(env, "email", "starttls"))
+    if "starttls" in block:
+        starttls = block["starttls"]
+        if not isinstance(starttls, bool):
+            raise ConfigError("expected true or false", location=where(env, "email", "starttls"))
+        return "starttls" if starttls else "none"
+    tls = block.get("tls", "starttls")
+    if tls not in TLS_MODES:
+        raise ConfigError(f"expected one of {', '.join(TLS_MODES)}", location=where(env, "email", "tls"))
+    return str(tls)
+
+
 class EmailNotifier:
     name = "email"
 
-    def __init__(self, host: str, port: int, *, sender: str, to: Sequence[str], starttls: bool = True,
+    def __init__(self, host: str, port: int, *, sender: str, to: Sequence[str], tls: str = "starttls",
                  username: str | None = None, password: str | None = None, ca_file: str | None = None,
                  subject_prefix: str = "[netwarden]", retry: RetryPolicy | None = None, timeout: float = 10.0) -> None:
         self.host, self.port, self.sender, self.to = host, port, sender, tuple(to)
-        self.starttls, self.username, self.ca_file = starttls, username, ca_file
+        if tls not in TLS_MODES:
+            raise ValueError(f"tls must be one of {', '.join(TLS_MODES)}")
+        self.tls, self.username, self.ca_file = tls, username, ca_file
         self._password = password
         self.subject_prefix = subject_prefix
         self._retry = retry or RetryPolicy()
@@ -86,10 +113,12 @@ class EmailNotifier:
 
     def _send(self, message: EmailMessage) -> None:
         endpoint = f"{self.host}:{self.port}"
+        if self._password and self.tls == "none":
+            raise NotifyError(f"email: refusing to send the password to {endpoint} without TLS")
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self._timeout) as smtp:
+            with self._connect() as smtp:
                 smtp.ehlo()
-                if self.starttls:
+                if self.tls == "starttls":
                     if not smtp.has_extn("starttls"):
                         raise NotifyError(f"email: {endpoint} does not offer STARTTLS; refusing to send in clear")
                     smtp.starttls(context=self._tls())
@@ -101,6 +130,8 @@ class EmailNotifier:
             raise NotifyError(f"email: {endpoint} refused the login of {self.username} (SMTP {e.smtp_code})") from e
         except smtplib.SMTPRecipientsRefused as e:
             raise NotifyError(f"email: {endpoint} refused the recipients {', '.join(e.recipients)}") from e
+        except smtplib.SMTPNotSupportedError as e:  # an OSError too, but no reason to retry
+            raise NotifyError(f"email: {endpoint} does not support what netwarden needs: {redact(str(e))[:120]}") from e
         except smtplib.SMTPResponseException as e:
             reason = f"{endpoint} answered SMTP {e.smtp_code}: {redact(_decode(e.smtp_error))[:120]}"
             if 400 <= e.smtp_code < 500:
@@ -112,6 +143,11 @@ class EmailNotifier:
             raise Transient(f"{endpoint} unreachable ({e.__class__.__name__})") from e
         except smtplib.SMTPException as e:
             raise NotifyError(f"email: {endpoint}: {redact(str(e))[:120]}") from e
+
+    def _connect(self) -> smtplib.SMTP:
+        if self.tls == "implicit":
+            return smtplib.SMTP_SSL(self.host, self.port, timeout=self._timeout, context=self._tls())
+        return smtplib.SMTP(self.host, self.port, timeout=self._timeout)
 
     def _tls(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=self.ca_file)

@@ -121,7 +121,7 @@ class EventServices(Protocol):
 def handle(data: Any, services: EventServices, *, source: str = "event") -> scan.ScanResult | None:
     """One Activity Tracker event (its parsed JSON): the targeted check, then lifecycle and alerts, or
     remediation. None when there was nothing to check (not a change netwarden acts on, out of scope)."""
-    parsed = activity_tracker.parse(data)
+    parsed = activity_tracker.parse(data, source=source)
     log.info("event %s (%s)", parsed.summary, parsed.event_id or "no id", extra={"source": source})
     if parsed.check is None:
         log.info("event acknowledged: %s", parsed.ignored)

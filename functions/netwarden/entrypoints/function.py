@@ -13,8 +13,9 @@ Every request needs ``Authorization: Bearer <token>``, the token being ``$NETWAR
 sends CloudEvent attributes as ``Ce-*`` headers instead, so the cron invocation shape (``Ce-Type:
 dev.knative.sources.ping``, the subscription's ``--data`` as the body) carries the token as the
 CloudEvent extension ``authorization`` (header ``Ce-Authorization``). Answers: 401 without or with a
-wrong token, 405 to anything but POST, 400 to a body that is not the JSON above, 413 to a body over
-64 KiB, 422 when a safeguard refuses the plan, 502/503 when an API fails. No response ever carries a
+wrong token, 405 to anything but POST, 400 to a body that is not the JSON above (nested too deep, NaN,
+a repeated key: ``payload.loads``), 413 to a body over 64 KiB, 409 while another run holds the
+remediation lock, 422 when a safeguard refuses the plan, 502/503 when an API fails. No response ever carries a
 secret or a traceback: errors are one line, with the values of the secrets it knows redacted.
 """
 
@@ -34,6 +35,7 @@ from typing import Any
 
 from netwarden.core.errors import (
     EventFormatError,
+    LockHeld,
     NetwardenError,
     PlanRefused,
     ProviderError,
@@ -41,11 +43,12 @@ from netwarden.core.errors import (
     ProviderUnavailable,
 )
 from netwarden.core.findings import CODES
+from netwarden.entrypoints import payload
 
 log = logging.getLogger(__name__)
 
 TOKEN_ENV = "NETWARDEN_FUNCTION_TOKEN"
-MAX_BODY_BYTES = 64 * 1024
+MAX_BODY_BYTES = payload.MAX_BYTES
 ACTIONS = ("plan", "remediate")
 CRON_TYPE = "dev.knative.sources.ping"
 _ALLOWED_KEYS = {"action", "only", "source"}
@@ -146,6 +149,8 @@ def decode_body(params: Mapping[str, Any], headers: Mapping[str, str]) -> Any:
     raw = params.get("__ce_body")
     if raw is None:
         merged = {k: v for k, v in params.items() if not str(k).startswith("__ce_")}
+        if payload.too_deep(merged):
+            raise HttpError(400, f"the request body nests deeper than {payload.MAX_DEPTH} levels")
         if len(json.dumps(merged)) > MAX_BODY_BYTES:
             raise HttpError(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
         return merged
@@ -162,10 +167,13 @@ def decode_body(params: Mapping[str, Any], headers: Mapping[str, str]) -> Any:
             text = raw  # not Base64: a caller (or a test) that handed the JSON text over as it is
     if len(text.encode("utf-8")) > MAX_BODY_BYTES:
         raise HttpError(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
+    if not text.strip():
+        return {}
     try:
-        return json.loads(text) if text.strip() else {}
-    except json.JSONDecodeError as e:
-        raise HttpError(400, f"the request body is not JSON ({e.msg} at line {e.lineno} column {e.colno})") from e
+        return payload.loads(text, source="the request body")
+    except EventFormatError as e:
+        shown = e.message if e.message.startswith("not JSON") else f"refused: {e.message}"
+        raise HttpError(400, f"the request body is {shown}") from e
 
 
 def validate(data: Any, *, cron: bool, request_id: str) -> Request:
@@ -188,6 +196,8 @@ def validate(data: Any, *, cron: bool, request_id: str) -> Request:
 
 
 def status_for(error: NetwardenError) -> int:
+    if isinstance(error, LockHeld):
+        return 409
     if isinstance(error, PlanRefused | EventFormatError):
         return 422
     if isinstance(error, ProviderThrottled | ProviderUnavailable):

@@ -13,7 +13,10 @@ An array run (``JOB_ARRAY_SIZE`` > 1, this instance ``JOB_INDEX``) scans one sha
 belongs to exactly one shard. A shard reads only its share, compares it with its part of the
 baseline, and keeps its finding state under its own prefix, so shards never overwrite each other
 (``wiring.shard_settings``).
-Event runs are not sharded: instance 0 handles the event, the others acknowledge it.
+Event runs are not sharded: instance 0 handles the event, the others acknowledge it. ``CE_DATA`` comes
+from a Kafka topic, so ``wiring.event`` reads it through ``payload.loads``: at most 64 KiB, nested at
+most 32 deep, plain JSON (no NaN, no repeated key); anything else is one line and exit 1. The
+``JOB_*`` numbers are ASCII digits only.
 
 Exit codes follow ``scan``: 0 when the run ran (drift or not), non-zero only when it failed.
 """
@@ -27,6 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from netwarden import config_values
 from netwarden.config import Settings
 from netwarden.core.errors import ConfigError, EventFormatError, Location, NetwardenError
 from netwarden.core.shard import MAX_SHARDS, Shard
@@ -37,6 +41,8 @@ log = logging.getLogger(__name__)
 
 CRON = "dev.knative.sources.ping"
 KAFKA = "dev.knative.kafka.event"
+#: The largest array index Code Engine gives a job run (limits.md: indices 0-9,999,999).
+MAX_JOB_INDEX = 9_999_999
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +87,7 @@ def _whole(environ: Mapping[str, str], name: str, *, default: int) -> int:
     text = environ.get(name, "").strip()
     if not text:
         return default
-    if not text.isdigit():
-        raise ConfigError(f"{text!r} is not a whole number", location=Location(name))
-    return int(text)
+    return config_values.whole_text(text, Location(name), high=MAX_JOB_INDEX)
 
 
 def run(settings: Settings, environ: Mapping[str, str]) -> int:
