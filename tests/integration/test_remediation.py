@@ -6,8 +6,9 @@ each code on its own resource): the plan has a step for it; ``remediate`` withou
 emulators' state byte-for-byte as it was (IAM's count of tokens issued aside); ``remediate --apply`` puts
 the baseline back and the next ``check`` exits 0. Then: six findings of four kinds fixed in one run; a
 permanent 5xx on exactly the third write stops the run with an audit record, and the next run finishes
-the job; and while a subnet that fell back to the allow-all ACL is remediated, no state read after a
-step lets through more than the state before or after the run (exact flow sets, ``core.acl.evaluate``).
+the job; while a subnet that fell back to the allow-all ACL is remediated, no state read after a
+step lets through more than the state before or after the run (exact flow sets, ``core.acl.evaluate``);
+and a baseline that lost a namespace's folder is refused by the blast-radius guard until allowed.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import contextlib
 import io
 import json
 import re
+import shutil
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -350,3 +352,24 @@ def test_a_subnet_back_on_allow_all_is_never_more_open_during_remediation(estate
     for n, state in enumerate(states[1:], 1):
         for key, flows in _flows(state).items():
             assert flows.issubset(before[key] | after[key]), f"after step {n} {key} allows more than before or after"
+
+
+def test_a_baseline_that_lost_a_namespace_folder_is_refused_until_allowed(estate: Estate, tmp_path: Path) -> None:
+    lost = tmp_path / "baseline-lost"
+    shutil.copytree(BASELINE, lost)
+    shutil.rmtree(lost / "kubernetes" / CLUSTER / "accounts")
+    config = yaml.safe_load(estate.config.read_text(encoding="utf-8"))
+    config["baseline"] = str(lost)
+    estate.config.write_text(yaml.safe_dump(config), encoding="utf-8")
+    live = {p.metadata.name for p in estate.net.list_namespaced_network_policy("accounts").items}
+    assert len(live) == 3
+    before = estate.state()
+    exit_code, out = estate.netwarden("remediate", "--apply")
+    assert exit_code == 1 and out.startswith("netwarden remediate: REFUSED: nothing was changed"), out
+    assert (f"it would delete every NetworkPolicy of namespace accounts in cluster {CLUSTER} (3 live) and leave "
+            "the namespace open") in estate.err
+    assert estate.state() == before, "a refused plan changes nothing"
+    exit_code, out = estate.netwarden("remediate", "--apply", "--allow-destructive")
+    assert exit_code == 0, out
+    assert "Verification (fresh snapshot): in sync" in out
+    assert estate.net.list_namespaced_network_policy("accounts").items == []

@@ -20,6 +20,7 @@ from netwarden.core.drift.diff import diff
 from netwarden.core.errors import PlanRefused
 from netwarden.core.findings import Finding
 from netwarden.core.model import AclRule, Snapshot
+from netwarden.core.plan import guards
 from netwarden.core.plan.build import PlanOptions, build, is_unsafe_protocol, refuse_unsafe_protocols
 from netwarden.core.plan.steps import (
     ATTACH,
@@ -160,6 +161,21 @@ def test_each_code_has_its_steps_and_they_restore_the_baseline(drift: Edit, code
     after = execute(live, steps)[-1]
     assert diff(BASE, after) == []
     assert build(diff(BASE, after), BASE, after).steps == ()  # a second run plans nothing
+
+
+@pytest.mark.parametrize("drift", [c[1] for c in CASES], ids=[c[0] for c in CASES])
+def test_no_single_code_plan_is_destructive_and_the_guards_see_the_acls_the_steps_leave(drift: Edit) -> None:
+    """The blast-radius guards play each ACL's steps over the live rules: what they see is what the
+    executed steps leave, and none of these plans (one finding each) breaches a guard."""
+    live = drift(LIVE)
+    _, steps = plan_for(live, PlanOptions(restore_namespace_labels=True))
+    assert guards.breaches(steps, live) == []
+    after = execute(live, steps)[-1]
+    for acl in live.vpcs[0].acls:
+        mine = [s for s in steps if getattr(getattr(s.op, "target", None), "acl", None) == acl.name]
+        done = after.vpcs[0].acl(acl.name)
+        assert done is not None
+        assert guards.rules_after(acl, mine) == done.rules, acl.name
 
 
 def test_the_calls_are_the_api_calls() -> None:

@@ -3,7 +3,9 @@
 dry run by default; incomplete snapshot refused; plan over max_changes refused whole; only the selected
 codes touched; audit record and pre-remediation snapshot stored before the first write; verification by
 a fresh check; a second run plans nothing; the lock; temporary errors retried with bounded backoff,
-permanent ones stop the run and are recorded.
+permanent ones stop the run and are recorded; a destructive plan (the blast-radius guards) refused
+unless allowed, in a dry run, an applying run and scan's auto mode; a baseline with error-level lint
+findings refused.
 """
 
 from __future__ import annotations
@@ -37,8 +39,10 @@ from netwarden.core.errors import (
     ProviderUnavailable,
     TemporaryRemediationError,
 )
+from netwarden.core.lint import LintFinding
 from netwarden.core.model import Snapshot, Unreadable
 from netwarden.core.plan.build import PlanOptions
+from netwarden.core.plan.guards import GuardOptions
 from netwarden.core.plan.steps import Step
 from netwarden.entrypoints import cli
 
@@ -60,17 +64,20 @@ def drifted() -> Snapshot:
 class World:
     """An estate, a state store, recorded sleeps and observed steps, and ``go()`` to run remediation."""
 
-    def __init__(self, live: Snapshot | None = None) -> None:
+    def __init__(self, live: Snapshot | None = None, baseline: Snapshot = BASE) -> None:
+        self.baseline = baseline
         self.estate = MemoryEstate(live or drifted())
         self.state = MemoryStateStore()
         self.sleeps: list[float] = []
         self.observed: list[tuple[int, str]] = []
 
     def go(self, *, dry_run: bool = False, codes: set[str] | None = None, max_changes: int = 10,
-           retry: RetryPolicy = RETRY) -> RemediationResult:
+           retry: RetryPolicy = RETRY, guard: GuardOptions | None = None,
+           baseline_lint: tuple[LintFinding, ...] = ()) -> RemediationResult:
         request = Request(options=PlanOptions(codes=frozenset(codes) if codes is not None else None),
-                          dry_run=dry_run, max_changes=max_changes)
-        return run(BASE, self.estate.read, Writers(self.estate, self.estate), request, state=self.state,
+                          dry_run=dry_run, max_changes=max_changes, guard=guard or GuardOptions(),
+                          baseline_lint=baseline_lint)
+        return run(self.baseline, self.estate.read, Writers(self.estate, self.estate), request, state=self.state,
                    run_id="run-1", clock=lambda: NOW, retry=retry, sleep=self.sleeps.append,
                    observer=lambda n, step: self.observed.append((n, step.description)))
 
@@ -344,4 +351,93 @@ def test_a_plan_refused_while_planning_is_a_refused_run() -> None:
     w = World(live)
     result = w.go()
     assert result.status == "refused" and "no id for rule" in (result.reason or "")
+    assert w.estate.writes == [] and w.state.data == {}
+
+
+# --- the blast-radius guards and the baseline's lint -----------------------------------------------------
+
+#: A baseline that lost the folder of namespace accounts: putting it back deletes both policies there.
+WITHOUT_ACCOUNTS = f.with_policies(BASE, [p for p in BASE.clusters[0].policies if p.namespace != "accounts"])
+
+
+@pytest.mark.parametrize("dry_run", [True, False], ids=["dry-run", "apply"])
+def test_a_destructive_plan_is_refused_whole_unless_allowed(dry_run: bool) -> None:
+    w = World(LIVE, baseline=WITHOUT_ACCOUNTS)
+    result = w.go(dry_run=dry_run)
+    assert result.status == "refused"
+    assert [s.call.method for s in result.plan.steps] == ["DELETE", "DELETE"]
+    reason = result.reason or ""
+    assert "delete every NetworkPolicy of namespace accounts in cluster prod-cluster (2 live)" in reason
+    assert "delete 2 of 3 (66%) of the NetworkPolicies of cluster prod-cluster" in reason
+    assert "--allow-destructive" in reason and "remediation.allow_destructive: true" in reason
+    assert w.estate.writes == [] and w.state.data == {}
+    assert "REFUSED: nothing was changed" in render(result, "text")
+    allowed = w.go(dry_run=dry_run, guard=GuardOptions(allow_destructive=True))
+    assert allowed.status == ("planned" if dry_run else "in_sync"), allowed.reason
+    assert [name for name, _ in w.estate.writes] == ([] if dry_run else ["delete_policy", "delete_policy"])
+
+
+def test_the_guards_come_before_max_changes() -> None:
+    w = World(LIVE, baseline=WITHOUT_ACCOUNTS)
+    result = w.go(max_changes=1)
+    assert result.status == "refused" and (result.reason or "").startswith("the plan is destructive: ")
+
+
+def test_a_plan_below_the_share_allowed_runs() -> None:
+    w = World()  # 4 steps, one of them deletes 1 of the 13 rules of acl-zone2
+    result = w.go(guard=GuardOptions(max_delete_percent=10))
+    assert result.status == "in_sync", result.reason
+    assert w.go(guard=GuardOptions(max_delete_percent=0)).status == "nothing-to-do"
+    again = World()
+    refused = again.go(guard=GuardOptions(max_delete_percent=0))
+    assert refused.status == "refused" and "more than max_delete_percent (0%)" in (refused.reason or "")
+
+
+@pytest.mark.parametrize(("allow", "status"), [(False, "refused"), (True, "in_sync")],
+                         ids=["config-false", "config-true"])
+def test_scans_auto_mode_goes_by_the_guard_options_it_is_prepared_with(allow: bool, status: str) -> None:
+    from netwarden.app import check
+    from netwarden.app.remediate import auto_remediator
+
+    estate, state = MemoryEstate(LIVE), MemoryStateStore()
+    request = Request(dry_run=False, guard=GuardOptions(allow_destructive=allow))
+    remediator = auto_remediator(WITHOUT_ACCOUNTS, estate.read, lambda: (request, Writers(estate, estate)),
+                                 state=state, clock=lambda: NOW)
+    outcome = remediator(LIVE, check.run(WITHOUT_ACCOUNTS, LIVE, generated_at=NOW), "run-auto")
+    assert outcome.status == status
+    if not allow:
+        assert "delete every NetworkPolicy of namespace accounts" in outcome.summary
+        assert all("not remediated automatically: refused" in note for note in outcome.notes.values())
+        assert estate.writes == [] and state.data == {}
+
+
+def lint_finding(rule: str, line: int | None = 12) -> LintFinding:
+    return LintFinding(rule, f"the {rule} message", ("acl", "us-south", "prod-vpc", "acl-zone2"),
+                       file="vpc/us-south/prod-vpc/network-acls/acl-zone2.yaml" if line else None, line=line)
+
+
+@pytest.mark.parametrize(("findings", "refused", "words"), [
+    ((lint_finding("acl-deny-all-last"),), True,
+     ["vpc/us-south/prod-vpc/network-acls/acl-zone2.yaml:12: acl-deny-all-last: the acl-deny-all-last message"]),
+    ((lint_finding("ibm-private-ranges", None),), True, ["us-south/prod-vpc/acl-zone2: ibm-private-ranges"]),
+    ((lint_finding("subnet-default-acl"), lint_finding("acl-rule-shadowed"), lint_finding("ibm-private-ranges", 3),
+      lint_finding("acl-deny-all-last", 40)), True, [":12: subnet-default-acl", ":3: ibm-private-ranges",
+                                                     "; and 1 more"]),
+    ((lint_finding("acl-rule-shadowed"), lint_finding("selector-matches-nothing"),
+      lint_finding("public-gateway-count"), lint_finding("selector-key-case")), False, []),
+], ids=["error-with-file-line", "error-without-a-place", "the-first-two-errors-and-a-count", "warnings-only"])
+def test_a_baseline_with_error_level_lint_findings_is_refused(findings: tuple[LintFinding, ...], refused: bool,
+                                                              words: list[str]) -> None:
+    w = World()
+    result = w.go(baseline_lint=findings, guard=GuardOptions(allow_destructive=True))
+    if not refused:
+        assert result.status == "in_sync", result.reason
+        return
+    assert result.status == "refused"
+    reason = result.reason or ""
+    assert reason.startswith("the baseline fails the recipe's error-level checks: ")
+    assert reason.endswith("nothing was changed (netwarden baseline lint shows them all)")
+    for word in words:
+        assert word in reason
+    assert "acl-rule-shadowed" not in reason
     assert w.estate.writes == [] and w.state.data == {}

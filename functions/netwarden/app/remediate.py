@@ -4,7 +4,11 @@
 In order, it:
 
 1. refuses a plan made from an incomplete snapshot (status ``incomplete``; nothing is written);
-2. refuses, whole, a plan of more than ``max_changes`` steps, or one a writer is missing for;
+2. refuses, whole, a plan made from a baseline that fails the recipe's error-level lint rules
+   (``core.lint.ERROR_RULES``), a destructive one (``core.plan.guards``: it would empty a namespace of
+   its NetworkPolicies or an ACL of its rules, take the IBM private ranges from a worker subnet, or
+   delete more than ``max_delete_percent`` of one kind) unless ``allow_destructive``, and one of more
+   than ``max_changes`` steps, or one a writer is missing for;
 3. with ``dry_run`` (the default) stops here: the plan is the outcome;
 4. takes the state store's lock of every scope the plan writes to (``LockHeld`` if another run holds
    one), re-reads the live state and re-plans under the lock, and refuses if the plan changed;
@@ -44,8 +48,11 @@ from netwarden.core import snapshot_format
 from netwarden.core.errors import PlanRefused
 from netwarden.core.findings import Finding
 from netwarden.core.lifecycle import SuppressionRule
+from netwarden.core.lint import LintFinding
 from netwarden.core.model import Snapshot
 from netwarden.core.plan import build as planner
+from netwarden.core.plan import guards
+from netwarden.core.plan.guards import GuardOptions
 from netwarden.core.plan.steps import KubeOperation, RemediationPlan
 from netwarden.core.ports import StateStore
 from netwarden.core.report.model import CheckReport
@@ -121,8 +128,11 @@ class Context:
 
 
 def remediate(plan: RemediationPlan, writers: Writers, *, dry_run: bool = True, max_changes: int = 10,
-              context: Context | None = None, run_id: str = "-") -> RemediationResult:
-    """Check the safeguards, and unless ``dry_run``, execute ``plan`` and verify it (module docstring)."""
+              context: Context | None = None, run_id: str = "-", live: Snapshot | None = None,
+              guard: GuardOptions | None = None, baseline_lint: Sequence[LintFinding] = ()) -> RemediationResult:
+    """Check the safeguards, and unless ``dry_run``, execute ``plan`` and verify it (module docstring).
+    The blast-radius guards need ``live``, the snapshot the plan was made from (without it they are not
+    checked); ``baseline_lint`` are the baseline's lint findings (its errors refuse the plan)."""
     run_id = context.run_id if context is not None else run_id
     result = RemediationResult("planned", plan, dry_run, run_id, max_changes=max_changes)
     if plan.unreadable:
@@ -132,7 +142,11 @@ def remediate(plan: RemediationPlan, writers: Writers, *, dry_run: bool = True, 
                        "nothing was changed")
     if not plan.steps:
         return replace(result, status="nothing-to-do")
-    refusal = _refusal(plan, writers, max_changes)
+    refusal = _lint_refusal(baseline_lint)
+    if refusal is None and live is not None:
+        refusal = guards.refusal(plan.steps, live, guard or GuardOptions())
+    if refusal is None:
+        refusal = _refusal(plan, writers, max_changes)
     if refusal is not None:
         log.warning("remediation refused: %s", refusal)
         return replace(result, status="refused", reason=refusal)
@@ -142,6 +156,15 @@ def remediate(plan: RemediationPlan, writers: Writers, *, dry_run: bool = True, 
     if context is None:
         raise PlanRefused("applying a plan needs a state store for the audit record")
     return _apply(plan, writers, context, result)
+
+
+def _lint_refusal(findings: Sequence[LintFinding], shown: int = 2) -> str | None:
+    errors = [f for f in findings if f.severity == "error"]
+    if not errors:
+        return None
+    more = f"; and {len(errors) - shown} more" if len(errors) > shown else ""
+    return (f"the baseline fails the recipe's error-level checks: {'; '.join(map(str, errors[:shown]))}{more}: "
+            "nothing was changed (netwarden baseline lint shows them all)")
 
 
 def _refusal(plan: RemediationPlan, writers: Writers, max_changes: int) -> str | None:
@@ -261,6 +284,9 @@ class Request:
     max_changes: int = 10
     suppressions: Sequence[SuppressionRule] = ()
     initiator: str = "cli"
+    guard: GuardOptions = field(default_factory=GuardOptions)
+    #: The baseline's recipe findings (``core.lint``, placed at file:line when known): errors refuse the plan.
+    baseline_lint: tuple[LintFinding, ...] = ()
 
 
 def plan_from(report: CheckReport, baseline: Snapshot, live: Snapshot, options: planner.PlanOptions) -> RemediationPlan:
@@ -298,7 +324,7 @@ def run(baseline: Snapshot, read_live: Callable[[], Snapshot], writers: Writers,
         context = Context(state=state, run_id=run_id, clock=clock, refresh=refresh, verify=verify,
                           initiator=request.initiator, retry=retry, sleep=sleep, observer=observer)
     return remediate(plan, writers, dry_run=request.dry_run, max_changes=request.max_changes, context=context,
-                     run_id=run_id)
+                     run_id=run_id, live=live, guard=request.guard, baseline_lint=request.baseline_lint)
 
 
 def _check(baseline: Snapshot, live: Snapshot, request: Request, clock: Callable[[], str]) -> CheckReport:

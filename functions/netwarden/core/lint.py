@@ -39,14 +39,17 @@ from typing import Any
 
 from netwarden.core import normalize
 from netwarden.core.acl import evaluate as acl_eval
+from netwarden.core.acl.private_ranges import IBM_PRIVATE_RANGES
 from netwarden.core.model import AclRule, Cluster, NetworkAcl, NetworkPolicy, Pod, Snapshot, Vpc
 
 Subject = tuple[str | int, ...]
-IBM_PRIVATE_RANGES = ("161.26.0.0/16", "166.8.0.0/14")
 METADATA_NAME_LABEL = "kubernetes.io/metadata.name"
 ANYWHERE = "0.0.0.0/0"
 RULES = ("acl-deny-all-last", "ibm-private-ranges", "acl-rule-shadowed", "subnet-default-acl",
          "public-gateway-count", "selector-key-case", "selector-matches-nothing")
+#: The rules whose findings are errors: the baseline itself would leave a subnet open or cut its workers
+#: off, so remediation refuses to put it back. The others are warnings.
+ERROR_RULES = frozenset({"acl-deny-all-last", "ibm-private-ranges", "subnet-default-acl"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,11 @@ class LintFinding:
     subject: Subject = ()
     file: str | None = None
     line: int | None = None
+
+    @property
+    def severity(self) -> str:
+        """``error`` for the rules in ``ERROR_RULES``, else ``warning``."""
+        return "error" if self.rule in ERROR_RULES else "warning"
 
     @property
     def resource(self) -> str:
