@@ -22,11 +22,14 @@ exactly what the tests ran against. Run it with the project's virtual environmen
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -71,6 +74,68 @@ MINIMAL_CONFIG = """\
 # environment (NETWARDEN_REGIONS, NETWARDEN_VPCS, NETWARDEN_STATE... set by the Code Engine config map).
 baseline: baseline/
 """
+
+
+def refuse_local_config(config: Path) -> None:
+    """A config that points at this machine (the emulators' ``127.0.0.1``, ``localhost``, ``::1``) or
+    names the emulators' API key is not a deployment's: a function or job built from it would talk to
+    nothing, or to whatever listens there. One line naming the file, the line, the field and why; exit 1.
+
+    The usual way to get one is ``netwarden fake serve --write-config``; its values come from the
+    emulators' own constants, so what this refuses stays what they write."""
+    from netwarden.adapters import yaml_io
+    from netwarden.core.errors import ConfigError
+    from netwarden.fakes.iam import API_KEY
+    from netwarden.fakes.scenarios import API_KEY_ENV
+
+    try:
+        doc = yaml_io.load(config, error=ConfigError)
+    except ConfigError as e:
+        raise SystemExit(f"package: {e}") from e
+    for path, value in _strings(doc.data, ()):
+        if value in (API_KEY, API_KEY_ENV):
+            why = ("is the emulators' API key" if value == API_KEY
+                   else f"names {API_KEY_ENV}, the emulators' API key variable")
+        elif (host := _local_host(value)) is not None:
+            why = f"points at {host}, this machine, which a deployment cannot reach"
+        else:
+            continue
+        raise SystemExit(f"package: {doc.where(path)}: {why}: this looks like a config for the emulators "
+                         "(netwarden fake serve); give PACKAGE_CONFIG the deployment's config")
+
+
+def _strings(data: object, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Every string value of a YAML document, with its path."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _strings(value, (*path, str(key)))
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            yield from _strings(item, (*path, index))
+    elif isinstance(data, str):
+        yield path, data
+
+
+def _local_host(value: str) -> str | None:
+    """The host of ``value`` (a URL, ``host:port`` or a bare host) when it is this machine."""
+    text = value.strip()
+    try:
+        host = text if _address(text) else urlsplit(text if "://" in text else f"//{text}").hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    if host == "localhost" or host.endswith(".localhost"):
+        return host
+    address = _address(host)
+    return host if address is not None and (address.is_loopback or address.is_unspecified) else None
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
 
 
 def runtime_closure(root: str = "netwarden") -> list[str]:
@@ -154,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", type=Path, default=ROOT / "baseline")
     parser.add_argument("--no-wheel", action="store_true", help="skip building the netwarden wheel (tests)")
     args = parser.parse_args(argv)
+    if args.config is not None and args.config.is_file():
+        refuse_local_config(args.config)
     out: Path = args.out
     for stale in (out / "function", out / "image"):
         shutil.rmtree(stale, ignore_errors=True)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
+from ce_deployment import delete_rule
+from ibm_cloud_sdk_core.authenticators import IAMAuthenticator
+from ibm_vpc import VpcV1
 
 from netwarden.adapters import ibm_vpc
 from netwarden.adapters.baseline_fs import read_baseline
@@ -23,6 +28,12 @@ REPO = Path(__file__).resolve().parents[2]
 BASELINE = REPO / "baseline"
 KEY_ENV = "NW_BASELINE_CLI_KEY"
 POLICIES = "kubernetes/iks-cluster/accounts"
+VPC = "vpc/us-south/iks-vpc"
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture
@@ -96,19 +107,72 @@ def estate(fake: FakeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     return config
 
 
-def test_capture_over_an_older_baseline(estate: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_first_capture_writes_without_force(estate: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = estate.parent / "captured"
-    stale = out / "vpc/us-south/iks-vpc/network-acls/removed-acl.yaml"
-    stale.parent.mkdir(parents=True)
-    stale.write_text("name: removed-acl\nrules: []\n")
+    out.mkdir()
     (out / "README.md").write_text("kept\n")
     assert cli.main(["baseline", "capture", "--config", str(estate)]) == 0
     assert "captured 1 VPC(s) and 0 cluster(s)" in capsys.readouterr().out
-    assert not stale.exists()
     assert (out / "README.md").read_text() == "kept\n"
-    for rel in ("network-acls/iks-cluster-us-south-1-acl.yaml", "subnets.yaml", "vpc.yaml"):
-        assert (out / "vpc/us-south/iks-vpc" / rel).read_text() == (BASELINE / "vpc/us-south/iks-vpc" / rel).read_text()
+    assert tree_digest(out / "vpc") == tree_digest(BASELINE / "vpc")
     assert cli.main(["baseline", "lint", str(out)]) == 0
+
+
+def _delete_a_rule_live(fake: FakeServer, out: Path) -> None:
+    sdk = VpcV1(authenticator=IAMAuthenticator(API_KEY, url=f"{fake.url}/iam"))
+    sdk.set_service_url(f"{fake.url}/vpc/us-south/v1")
+    delete_rule(sdk)
+
+
+def _add_a_stale_acl(fake: FakeServer, out: Path) -> None:
+    (out / VPC / "network-acls/removed-acl.yaml").write_text("name: removed-acl\nrules: []\n")
+
+
+def _lose_a_file(fake: FakeServer, out: Path) -> None:
+    (out / VPC / "vpc.yaml").unlink()
+
+
+def _edit_a_subnet(fake: FakeServer, out: Path) -> None:
+    subnets = out / VPC / "subnets.yaml"
+    subnets.write_text(subnets.read_text().replace("iks-cluster-us-south-3-acl", "iks-cluster-us-south-2-acl"))
+
+
+@pytest.mark.parametrize(("drift", "expected"), [
+    (_delete_a_rule_live, ["M vpc/us-south/iks-vpc/network-acls/iks-cluster-us-south-1-acl.yaml"]),
+    (_add_a_stale_acl, ["D vpc/us-south/iks-vpc/network-acls/removed-acl.yaml"]),
+    (_lose_a_file, ["A vpc/us-south/iks-vpc/vpc.yaml"]),
+    (_edit_a_subnet, ["M vpc/us-south/iks-vpc/subnets.yaml"]),
+], ids=["rule-deleted-live", "stale-file", "file-missing", "file-edited"])
+def test_capture_over_a_drifted_baseline_lists_the_changes_and_needs_force(
+        fake: FakeServer, estate: Path, drift: Callable[[FakeServer, Path], None], expected: list[str],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    out = estate.parent / "captured"
+    shutil.copytree(BASELINE / "vpc", out / "vpc")
+    drift(fake, out)
+    before = tree_digest(out)
+    assert cli.main(["baseline", "capture", "--config", str(estate)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == expected
+    assert captured.err.splitlines() == [captured.err.strip()]
+    assert captured.err.startswith(f"netwarden: error: {out}: the live state differs from this baseline (")
+    assert "nothing was written" in captured.err and "--force" in captured.err
+    assert tree_digest(out) == before
+
+    assert cli.main(["baseline", "capture", "--config", str(estate), "--force"]) == 0
+    assert "captured 1 VPC(s) and 0 cluster(s)" in capsys.readouterr().out
+    assert tree_digest(out) != before
+    assert cli.main(["baseline", "capture", "--config", str(estate)]) == 0
+    assert capsys.readouterr().out == f"{out} already holds the live state: nothing to do\n"
+
+
+def test_capture_over_an_identical_baseline_has_nothing_to_do(estate: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = estate.parent / "captured"
+    shutil.copytree(BASELINE / "vpc", out / "vpc")
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    assert cli.main(["baseline", "capture", "--config", str(estate)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == f"{out} already holds the live state: nothing to do\n" and captured.err == ""
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
 
 
 def test_an_incomplete_capture_writes_nothing(fake: FakeServer, estate: Path, capsys: pytest.CaptureFixture[str],
@@ -149,3 +213,91 @@ def test_kubectl_applies_the_policy_directory(fake: FakeServer, tmp_path: Path) 
                                          / "kubernetes/prod-cluster/accounts/backend-allow.yaml"))
     assert refused.returncode != 0
     assert 'unknown field "spec.ingress[0].from[0].NamespaceSelector"' in refused.stderr
+
+
+# --- lint reports the first problem of every file --------------------------------------------------
+
+ACL_1 = f"{VPC}/network-acls/iks-cluster-us-south-1-acl.yaml"
+ACL_2 = f"{VPC}/network-acls/iks-cluster-us-south-2-acl.yaml"
+NAMESPACES = "kubernetes/iks-cluster/namespaces.yaml"
+DB_POLICY = f"{POLICIES}/db-allow.yaml"
+
+# file -> (text replaced, replacement); ACL_2 has two mistakes, of which its first is reported
+BREAKAGES = {
+    ACL_1: [("  source: 10.240.64.0/24\n", "  source: 10.240.64.300/24\n")],
+    ACL_2: [("  direction: outbound\n", "  direction: outwards\n"), ("  action: allow\n", "  action: permit\n")],
+    NAMESPACES: [("  usage: accounts\n", "  usage: accounts team\n")],
+    DB_POLICY: [("  podSelector:\n", "  PodSelector:\n")],
+}
+# file -> (line, field, words of the reason), in the order lint reads the files
+EXPECTED_ERRORS = [
+    (DB_POLICY, 7, "spec.PodSelector", "unknown field"),
+    (NAMESPACES, 2, "accounts.usage", 'Invalid value: "accounts team"'),
+    (ACL_1, 13, "rules[1].source", "not a valid IP address or CIDR"),
+    (ACL_2, 4, "rules[0].action", "'permit' is not 'allow' or 'deny'"),
+]
+
+
+@pytest.fixture
+def broken(recipe_copy: Path) -> Path:
+    for rel, edits in BREAKAGES.items():
+        path = recipe_copy / rel
+        text = path.read_text()
+        for old, new in edits:
+            assert old in text, (rel, old)
+            text = text.replace(old, new, 1)
+        path.write_text(text)
+    return recipe_copy
+
+
+def test_lint_reports_the_first_error_of_every_file(broken: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = tree_digest(broken)
+    assert cli.main(["baseline", "lint", str(broken)]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    lines = err.splitlines()
+    assert len(lines) == len(EXPECTED_ERRORS), err
+    for line, (rel, number, field, words) in zip(lines, EXPECTED_ERRORS, strict=True):
+        assert line.startswith(f"netwarden: error: {broken}/{rel}:{number}: {field}: "), line
+        assert words in line, line
+    assert "Traceback" not in err and "outwards" not in err
+    assert tree_digest(broken) == before
+
+
+def test_lint_json_lists_every_files_error_as_json(broken: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["baseline", "lint", str(broken), "--format", "json"]) == 1
+    out, err = capsys.readouterr()
+    assert err == ""
+    report = json.loads(out)
+    assert report["status"] == "error" and report["findings"] == [] and report["baseline"] == str(broken)
+    assert [(e["file"], e["line"], e["field"]) for e in report["errors"]] == [
+        (f"{broken}/{rel}", number, field) for rel, number, field, _ in EXPECTED_ERRORS]
+    for error, (_, _, _, words) in zip(report["errors"], EXPECTED_ERRORS, strict=True):
+        assert words in error["message"]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_lint_of_a_problem_across_files_is_one_error(recipe_copy: Path, fmt: str,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Each file reads, but a subnet names an ACL no file holds: the one error, in the format asked for."""
+    subnets = recipe_copy / VPC / "subnets.yaml"
+    subnets.write_text(subnets.read_text().replace("iks-cluster-us-south-3-acl", "no-such-acl"))
+    assert cli.main(["baseline", "lint", str(recipe_copy), "--format", fmt]) == 1
+    out, err = capsys.readouterr()
+    if fmt == "json":
+        assert err == ""
+        (error,) = json.loads(out)["errors"]
+        assert error["file"] == str(subnets) and "no-such-acl" in error["message"]
+        assert error["field"] == "iks-vpc-us-south-3.network_acl"
+    else:
+        assert out == ""
+        assert err.startswith(f"netwarden: error: {subnets}:") and len(err.splitlines()) == 1
+        assert "no-such-acl" in err
+
+
+def test_lint_json_of_a_missing_directory_is_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["baseline", "lint", str(tmp_path / "missing"), "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["status"] == "error"
+    assert report["errors"] == [{"file": str(tmp_path / "missing"), "line": None, "field": None,
+                                 "message": "baseline directory not found"}]

@@ -4,6 +4,7 @@ config, and bad input that ends in one line on stderr and exit 1, never a traceb
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -13,12 +14,15 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+import yaml
 
 import snapshot_factory as f
 from netwarden.adapters.baseline_fs import write_baseline
 from netwarden.core import snapshot_format
 from netwarden.core.model import Snapshot, Unreadable
 from netwarden.entrypoints.cli import main
+from netwarden.fakes import scenarios
+from netwarden.fakes.server import FakeServer
 
 SCHEMA = json.loads((Path(__file__).parents[2] / "docs" / "report.schema.json").read_text())
 BASE = f.recipe()
@@ -131,16 +135,33 @@ def test_a_snapshot_file_as_baseline(estate: Path, capsys: pytest.CaptureFixture
     assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "before.json"
 
 
+BAD_RULE = snapshot_format.dumps(LIVE).replace('"10.240.0.0/24"', '"10.240.0.0/33"', 1)
+BAD_RULE_LINE = next(i for i, line in enumerate(BAD_RULE.splitlines(), 1) if "10.240.0.0/33" in line)
 BAD_SNAPSHOTS = [
     ("not-json", "{\"schema_version\": 1,", "bad.json:1: not JSON"),
     ("empty", "", "bad.json:1: not JSON"),
     ("wrong kind", json.dumps({"schema_version": 1, "kind": "netwarden/baseline"}),
-     "bad.json: kind: not a netwarden snapshot"),
+     "bad.json:1: kind: not a netwarden snapshot"),
     ("newer version", json.dumps({"schema_version": 9, "kind": "netwarden/snapshot"}),
-     "bad.json: schema_version: unsupported snapshot version 9"),
-    ("bad rule", snapshot_format.dumps(LIVE).replace('"10.240.0.0/24"', '"10.240.0.0/33"', 1),
-     "bad.json: vpcs[0].acls[0].rules[0].destination: '10.240.0.0/33' is not a valid IP address or CIDR"),
+     "bad.json:1: schema_version: unsupported snapshot version 9 (this netwarden reads snapshot version 1)"),
+    ("bad rule", BAD_RULE, f"bad.json:{BAD_RULE_LINE}: vpcs[0].acls[0].rules[0].destination: '10.240.0.0/33' is "
+                           "not a valid IP address or CIDR"),
     ("binary", "\udcff", "bad.json: cannot read the snapshot file"),
+    ("not UTF-8 on line 3", '{\n "kind":\n "\udcff"}', "bad.json: cannot read the snapshot file: not UTF-8 (line 3: "
+                                                       "byte 0xff at offset 13"),
+    ("NaN", snapshot_format.dumps(LIVE).replace('"code": 0', '"code": NaN', 1),
+     "not JSON: NaN is not a number a snapshot may hold"),
+    ("nested 100,000 deep", "[" * 100_000 + "]" * 100_000, "bad.json: not JSON: nested too deeply"),
+    ("no taken_at", json.dumps({"schema_version": 1, "kind": "netwarden/snapshot"}), "bad.json: taken_at: missing"),
+    ("taken_at without a timezone", snapshot_format.dumps(replace(LIVE, taken_at="2026-11-27T10:00:00")),
+     "bad.json:4: taken_at: expected an ISO 8601 date and time with a timezone"),
+    ("a VPC twice", snapshot_format.dumps(replace(LIVE, vpcs=LIVE.vpcs * 2)),
+     "vpcs[1].name: duplicate VPC 'us-south/prod-vpc' (also vpcs[0])"),
+    ("the vpcs key twice", snapshot_format.dumps(LIVE).replace('"clusters":', '"vpcs": [],\n  "clusters":', 1),
+     "bad.json: the key \"vpcs\" appears twice in one object"),
+    ("a policy the API server refuses", snapshot_format.dumps(LIVE).replace('"cidr": "207.42.8.0/24"',
+                                                                            '"cidr": "207.42.8.1/24"', 1),
+     "clusters[0].policies[1].spec.ingress[0].from[0].ipBlock.cidr: Invalid value: \"207.42.8.1/24\""),
 ]
 
 
@@ -154,6 +175,40 @@ def test_bad_snapshot_is_one_line_and_exit_1(estate: Path, content: str, message
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert proc.stderr.startswith("netwarden: error: ") and message in proc.stderr
     assert not (estate / "report.txt").exists()  # nothing written
+
+
+def test_a_vpc_listed_twice_is_refused_not_checked_in_sync(estate: Path) -> None:
+    """The snapshot lists the VPC twice: first as it drifted, then as the baseline has it. Read by name, the
+    second copy would win and the check would say "in sync"; it is refused, naming the second copy."""
+    drifted = LIVES["drift"].vpcs[0]
+    _write(estate / "drift-only.json", replace(LIVE, vpcs=(drifted,)))
+    (estate / "twice.json").write_text(snapshot_format.dumps(replace(LIVE, vpcs=(drifted, LIVE.vpcs[0]))))
+    argv = [sys.executable, "-m", "netwarden", "check", "--baseline", "baseline", "--out", "report.txt", "--snapshot"]
+    alone = subprocess.run([*argv, "drift-only.json"], capture_output=True, text=True, cwd=estate, check=False)
+    assert alone.returncode == 2  # the drift the copy would hide
+    (estate / "report.txt").unlink()
+    proc = subprocess.run([*argv, "twice.json"], capture_output=True, text=True, cwd=estate, check=False)
+    assert (proc.returncode, proc.stdout) == (1, "")
+    line = [i for i, text in enumerate((estate / "twice.json").read_text().splitlines(), 1)
+            if text == '      "name": "prod-vpc",'][1]
+    assert proc.stderr == (f"netwarden: error: twice.json:{line}: vpcs[1].name: duplicate VPC 'us-south/prod-vpc' "
+                           "(also vpcs[0])\n")
+    assert not (estate / "report.txt").exists()
+
+
+@pytest.mark.parametrize("flag", ["--snapshot", "--baseline"])
+def test_a_snapshot_file_over_the_size_limit_is_one_line(estate: Path, capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch, flag: str) -> None:
+    """Read with a limit as the live state and as the baseline; the limit (256 MiB) is set low here, so the
+    test need not write a quarter of a gigabyte."""
+    from netwarden.core import snapshot_checks
+
+    monkeypatch.setattr(snapshot_checks, "MAX_BYTES", 1024)
+    args = {"--snapshot": "in-sync.json", "--baseline": "baseline", flag: "drift.json"}
+    assert main(["check", *(x for pair in args.items() for x in pair)]) == 1
+    err = capsys.readouterr().err
+    assert err == ("netwarden: error: drift.json: cannot read the snapshot file: larger than the 1024 bytes a "
+                   "snapshot file may have\n")
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -189,3 +244,20 @@ def test_check_of_a_snapshot_imports_no_cloud_sdk(estate: Path) -> None:
             "print(rc, sdks, file=sys.stderr)\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=estate, check=False)
     assert proc.stderr.strip().splitlines()[-1] == "2 []"
+
+
+def test_a_configured_vpc_that_does_not_exist_is_one_line_naming_those_that_do(estate: Path,
+                                                                              fake: FakeServer) -> None:
+    """A live check whose ``ibmcloud.vpcs`` names a VPC the region does not have: exit 1 and one line naming
+    the VPCs that are there, not a report of every baseline resource "missing"."""
+    scenarios.build("recipe", fake.url, baseline=BASE)
+    config = scenarios.config_for(fake.url, "recipe", BASE, "baseline")
+    config["ibmcloud"]["vpcs"] = ["prod-vcp"]
+    (estate / "netwarden.yaml").write_text(yaml.safe_dump(config))
+    proc = subprocess.run([sys.executable, "-m", "netwarden", "check", "--config", "netwarden.yaml", "--out",
+                           "report.txt"], capture_output=True, text=True, cwd=estate, check=False,
+                          env={**os.environ, scenarios.API_KEY_ENV: "fake-apikey"})
+    assert (proc.returncode, proc.stdout) == (1, "")
+    assert proc.stderr == "netwarden: error: ibmcloud.vpcs: VPC 'prod-vcp' does not exist in us-south; " \
+        "the VPCs there: prod-vpc\n"
+    assert not (estate / "report.txt").exists()

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from ce_deployment import delete_rule, deploy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,8 +75,19 @@ def test_the_function_bundle_and_the_job_image_install_and_run_in_a_fresh_enviro
     d = deploy(fake, tmp_path / "deployment", slack=False)
     delete_rule(d.sdk())
     dist = tmp_path / "dist"
+    # make package refuses a config that points at this machine: the bundle ships the deployment's own
+    # (IBM Cloud's endpoints), and the environment points the run at the emulators, as a config map would
+    shipped_config = yaml.safe_load(d.config.read_text(encoding="utf-8"))
+    endpoints = {"NETWARDEN_VPC_URL": shipped_config["ibmcloud"].pop("vpc_url"),
+                 "NETWARDEN_IAM_URL": shipped_config["ibmcloud"].pop("iam_url")}
+    deployable = tmp_path / "deployable.yaml"
+    deployable.write_text(yaml.safe_dump(shipped_config, sort_keys=False), encoding="utf-8")
+    refused = subprocess.run([sys.executable, str(ROOT / "infra" / "package.py"), "--out", str(dist), "--config",
+                              str(d.config), "--no-wheel"], capture_output=True, text=True, check=False)
+    assert refused.returncode == 1 and "ibmcloud.vpc_url: points at 127.0.0.1" in refused.stderr
+    assert not dist.exists()
     subprocess.run([sys.executable, str(ROOT / "infra" / "package.py"), "--out", str(dist),
-                    "--config", str(d.config), "--baseline", str(d.root / "baseline")], check=True,
+                    "--config", str(deployable), "--baseline", str(d.root / "baseline")], check=True,
                    capture_output=True)
     bundle = dist / "function"
     shipped = [p.relative_to(dist).as_posix() for p in bundle.rglob("*.py")]
@@ -112,7 +124,7 @@ def test_the_function_bundle_and_the_job_image_install_and_run_in_a_fresh_enviro
     probe = ("import json, runpy, sys; ns = runpy.run_path('__main__.py'); import netwarden; "
              "answer = ns['main'](json.loads(sys.argv[1])); print(json.dumps({'answer': answer, "
              "'package': netwarden.__file__}))")
-    env = {"PATH": os.environ.get("PATH", ""), "NETWARDEN_FUNCTION_TOKEN": TOKEN, **d.env}
+    env = {"PATH": os.environ.get("PATH", ""), "NETWARDEN_FUNCTION_TOKEN": TOKEN, **d.env, **endpoints}
     env.pop("NETWARDEN_CONFIG")  # the bundle's own netwarden.yaml and baseline/ are the defaults
     out = subprocess.run([str(python), "-c", probe, json.dumps(params)], cwd=bundle, env=env, check=True,
                          capture_output=True, text=True)

@@ -8,9 +8,11 @@ terraform is installed.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -150,3 +152,89 @@ def test_nothing_deployable_mentions_machine_paths() -> None:
         if path.is_file() and "__pycache__" not in path.parts:
             text = path.read_text(encoding="utf-8")
             assert "/work/" not in text and "/tmp/" not in text, path
+
+
+# --- make package refuses a config for the emulators ------------------------------------------------
+
+
+def _package_module() -> Any:
+    spec = importlib.util.spec_from_file_location("netwarden_package_script", INFRA / "package.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+PACKAGE = _package_module()
+DEPLOYABLE = """\
+baseline: baseline/
+ibmcloud:
+  regions: [us-south]
+  api_key_env: IBMCLOUD_API_KEY
+  vpc_url: "https://{region}.iaas.cloud.ibm.com/v1"
+  iam_url: "https://iam.cloud.ibm.com"
+state: "cos://netwarden-state/prod"
+notify:
+  email: {smtp_host: smtp.example.com, sender: netwarden@example.com, to: [oncall@example.com]}
+"""
+
+# config text -> (line, field, words of the reason)
+LOCAL_CONFIGS = {
+    "vpc-url-loopback": ("ibmcloud:\n  regions: [us-south]\n  vpc_url: http://127.0.0.1:8765/vpc/{region}/v1\n",
+                         3, "ibmcloud.vpc_url", "points at 127.0.0.1, this machine"),
+    "iam-url-localhost": ("ibmcloud:\n  iam_url: http://localhost:8765/iam\n", 2, "ibmcloud.iam_url", "localhost"),
+    "resource-manager-ipv6": ("ibmcloud:\n  resource_manager_url: 'http://[::1]:8765/rm'\n", 2,
+                              "ibmcloud.resource_manager_url", "points at ::1"),
+    "cluster-server": ("kubernetes:\n  clusters:\n  - name: c\n    server: http://127.0.0.1:8765/k8s/c\n", 4,
+                       "kubernetes.clusters[0].server", "127.0.0.1"),
+    "webhook-url": ("state: cos://bucket/prefix\nnotify:\n  webhook: {url: 'http://127.0.0.1:9/hook'}\n", 3,
+                           "notify.webhook.url", "127.0.0.1"),
+    "smtp-host-bare": ("notify:\n  email:\n    smtp_host: localhost\n", 3, "notify.email.smtp_host", "localhost"),
+    "event-notifications": ("notify:\n  event_notifications: {instance_id: x, url: 'https://127.0.0.1/en'}\n", 2,
+                            "notify.event_notifications.url", "127.0.0.1"),
+    "emulator-key-variable": ("ibmcloud:\n  regions: [us-south]\n  api_key_env: NETWARDEN_FAKE_APIKEY\n", 3,
+                              "ibmcloud.api_key_env", "the emulators' API key variable"),
+}
+
+
+@pytest.mark.parametrize(("text", "line", "field", "words"), list(LOCAL_CONFIGS.values()), ids=list(LOCAL_CONFIGS))
+def test_package_refuses_a_config_that_points_at_this_machine(tmp_path: Path, text: str, line: int, field: str,
+                                                              words: str) -> None:
+    config = tmp_path / "netwarden.yaml"
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(SystemExit) as refused:
+        PACKAGE.refuse_local_config(config)
+    message = str(refused.value.code)
+    assert message.startswith(f"package: {config}:{line}: {field}: "), message
+    assert words in message and "netwarden fake serve" in message
+    assert "\n" not in message
+
+
+def test_package_refuses_what_fake_serve_writes(tmp_path: Path) -> None:
+    from netwarden.adapters import yaml_io
+    from netwarden.fakes import scenarios
+
+    config = tmp_path / "netwarden.yaml"
+    config.write_text(yaml_io.dumps(scenarios.config_for("http://127.0.0.1:8765", "none", None, "baseline")))
+    with pytest.raises(SystemExit) as refused:
+        PACKAGE.refuse_local_config(config)
+    assert str(refused.value.code).startswith(f"package: {config}:")
+
+
+def test_package_accepts_a_deployment_config(tmp_path: Path) -> None:
+    config = tmp_path / "netwarden.yaml"
+    config.write_text(DEPLOYABLE, encoding="utf-8")
+    PACKAGE.refuse_local_config(config)
+
+
+def test_the_package_script_refuses_before_writing_anything(tmp_path: Path) -> None:
+    config = tmp_path / "netwarden.yaml"
+    config.write_text(LOCAL_CONFIGS["vpc-url-loopback"][0], encoding="utf-8")
+    run = subprocess.run([sys.executable, str(INFRA / "package.py"), "--out", str(tmp_path / "dist"), "--config",
+                          str(config), "--baseline", str(ROOT / "baseline"), "--no-wheel"],
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 1 and run.stdout == ""
+    assert run.stderr.splitlines() == [f"package: {config}:3: ibmcloud.vpc_url: points at 127.0.0.1, this machine, "
+                                       "which a deployment cannot reach: this looks like a config for the emulators "
+                                       "(netwarden fake serve); give PACKAGE_CONFIG the deployment's config"]
+    assert not (tmp_path / "dist").exists()

@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--apply", action="store_true", help="execute the plan (default: dry run)")
     p.add_argument("--max-changes", type=int, metavar="N", help="refuse a plan of more than N steps")
     p.add_argument("--only", nargs="+", metavar="CODE", help="remediate only these finding codes")
+    p.add_argument("--allow-destructive", action="store_true",
+                   help="run a plan the blast-radius guards refuse (it empties a namespace or an ACL, takes the IBM "
+                        "private ranges from a worker subnet, or deletes more than max_delete_percent)")
     p.add_argument("--format", default="text", choices=["text", "json"])
     p.set_defaults(run=c.remediate)
 
@@ -84,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     q = bsub.add_parser("capture", help="live state -> baseline files")
     _common(q)
     q.add_argument("--out", metavar="DIR", help="baseline directory to write (default: the config's)")
+    q.add_argument("--force", action="store_true",
+                   help="overwrite a baseline that differs from the live state (default: list the changes, exit 1)")
     q.set_defaults(run=c.baseline_capture)
     q = bsub.add_parser("lint", help="schema and recipe checks of a baseline directory")
     _common(q)
@@ -98,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--port", type=int, default=0)
     q.add_argument("--scenario", default="recipe", help="recipe | none | large:N")
     q.add_argument("--write-config", metavar="FILE", help="once listening, write a netwarden.yaml here")
+    q.add_argument("--pid-file", metavar="FILE", help="once serving, write the server's PID here")
+    q.add_argument("--detach", action="store_true",
+                   help="run in the background: return once serving (exit 0) or failed (exit 1)")
+    q.add_argument("--ready-timeout", type=float, default=120.0, metavar="SECONDS",
+                   help="with --detach: give up (and stop it) if it is not serving by then (default 120)")
     q.add_argument("--debug", action="store_true")
     q.set_defaults(run=fake_serve)
 

@@ -11,8 +11,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from netwarden.config import Settings
+from netwarden.core.errors import NetwardenError
 from netwarden.entrypoints import exits, wiring
-from netwarden.entrypoints.exits import EXIT_DRIFT, EXIT_INCOMPLETE, EXIT_OK
+from netwarden.entrypoints.exits import EXIT_DRIFT, EXIT_ERROR, EXIT_INCOMPLETE, EXIT_OK
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -56,7 +57,8 @@ def remediate(args: argparse.Namespace) -> int:
     max_changes = settings.remediation.max_changes if args.max_changes is None else args.max_changes
     if max_changes < 0:
         raise ConfigError("--max-changes: expected a whole number >= 0")
-    result = wiring.remediate(settings, codes=args.only, apply=args.apply, initiator="cli", max_changes=max_changes)
+    result = wiring.remediate(settings, codes=args.only, apply=args.apply, initiator="cli", max_changes=max_changes,
+                              allow_destructive=args.allow_destructive)
     write_output(render(result, args.format), None)
     if result.status in ("refused", "failed"):
         print(f"netwarden: error: remediation {result.status}: {result.reason}", file=sys.stderr)
@@ -113,7 +115,9 @@ def job(args: argparse.Namespace) -> int:
 
 def baseline_capture(args: argparse.Namespace) -> int:
     """Live state -> baseline files in ``--out`` (or the config's baseline). An incomplete snapshot
-    writes nothing: a scope that could not be read must not become an empty baseline."""
+    writes nothing: a scope that could not be read must not become an empty baseline. Over a baseline
+    that differs from the live state it lists what it would add (A), rewrite (M) and remove (D) and
+    writes nothing unless ``--force``: that baseline is what the estate should be, its drift is not."""
     import sys
 
     settings = settings_from(args)
@@ -124,18 +128,47 @@ def baseline_capture(args: argparse.Namespace) -> int:
             print(f"netwarden: unreadable: {u.scope}: {u.reason}", file=sys.stderr)
         print(f"netwarden: the snapshot is incomplete; nothing was written to {out}", file=sys.stderr)
         return EXIT_INCOMPLETE
+    pending = wiring.baseline_changes(snap, out)
+    if pending.existing and pending.empty:
+        write_output(f"{out} already holds the live state: nothing to do", None)
+        return EXIT_OK
+    counts = f"{len(pending.added)} to add, {len(pending.changed)} to change, {len(pending.removed)} to remove"
+    if pending.existing and not args.force:
+        write_output("\n".join(pending.lines()), None)
+        print(f"netwarden: error: {out}: the live state differs from this baseline ({counts}); nothing was "
+              "written: review the drift (netwarden check), then capture again with --force to overwrite it",
+              file=sys.stderr)
+        return EXIT_ERROR
     files = wiring.write_baseline(snap, out)
     write_output(f"captured {len(snap.vpcs)} VPC(s) and {len(snap.clusters)} cluster(s) into {out} "
-                 f"({len(files)} files); review with git diff before committing", None)
+                 f"({len(files)} files: {len(pending.added)} added, {len(pending.changed)} changed, "
+                 f"{len(pending.removed)} removed); review with git diff before committing", None)
     return EXIT_OK
 
 
 def baseline_lint(args: argparse.Namespace) -> int:
-    """Schema and recipe checks: 0 clean, 2 findings (``file:line: rule: why``), 1 unreadable baseline."""
+    """Schema and recipe checks: 0 clean, 2 findings (``file:line: rule: why``), 1 unreadable baseline, with
+    the first problem of every file that has one (``file:line: field: why``, or JSON with ``--format json``)."""
     import json
+    import sys
+
+    from netwarden.core.errors import BaselineError
 
     directory = Path(args.dir) if args.dir else settings_from(args).baseline
-    findings = wiring.lint_baseline(directory)
+    try:
+        findings = wiring.lint_baseline(directory)
+    except BaselineError as first:
+        errors = _every_file_error(directory, first)
+        if args.format == "json":
+            data = {"baseline": directory.as_posix(), "status": "error", "findings": [], "errors": [
+                {"file": e.location.file if e.location else directory.as_posix(),
+                 "line": e.location.line if e.location else None,
+                 "field": e.location.field if e.location else None, "message": e.message} for e in errors]}
+            write_output(json.dumps(data, indent=2), None)
+        else:
+            for e in errors:
+                print(f"netwarden: error: {e}", file=sys.stderr)
+        return EXIT_ERROR
     if args.format == "json":
         data = {"baseline": directory.as_posix(), "status": "findings" if findings else "clean",
                 "findings": [{"file": f.file, "line": f.line, "rule": f.rule, "message": f.message,
@@ -146,6 +179,15 @@ def baseline_lint(args: argparse.Namespace) -> int:
         lines.append(f"{len(findings)} finding(s) in {directory}" if findings else f"{directory}: no findings")
         write_output("\n".join(lines), None)
     return EXIT_DRIFT if findings else EXIT_OK
+
+
+def _every_file_error(directory: Path, first: NetwardenError) -> list[NetwardenError]:
+    """``first`` (what stopped reading) and the first problem of every other file that has one."""
+    try:
+        errors = wiring.baseline_file_errors(directory) if directory.is_dir() else []
+    except NetwardenError:
+        errors = []
+    return errors if str(first) in {str(e) for e in errors} else [first, *errors]
 
 
 def write_output(text: str, out: str | None) -> None:

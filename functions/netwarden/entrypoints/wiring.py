@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from netwarden.config import Settings
+from netwarden.core.errors import NetwardenError
 from netwarden.core.lint import LintFinding
 from netwarden.core.model import Snapshot
 from netwarden.core.ports import KubeReader, KubeWriter, Notifier, StateStore, VpcReader, VpcWriter
 from netwarden.core.shard import Scope, Shard, restrict
 
 if TYPE_CHECKING:
+    from netwarden.adapters.baseline_changes import BaselineChanges
     from netwarden.app.event import Scope as EventScope
     from netwarden.app.event import TargetedVpcReader
     from netwarden.app.remediate import RemediationResult, Request, Writers
@@ -49,15 +51,16 @@ def check(settings: Settings, snapshot_file: Path | None = None) -> CheckReport:
 
 
 def remediate(settings: Settings, *, codes: Iterable[str] | None, apply: bool, initiator: str,
-              max_changes: int | None = None) -> RemediationResult:
+              max_changes: int | None = None, allow_destructive: bool = False) -> RemediationResult:
     """Plan (and with ``apply``: execute, re-snapshot, verify) the way back to the baseline, with the
-    config's safeguards; the finding state (locks, audit records) is only touched when applying."""
+    config's safeguards (``allow_destructive``: the CLI's flag, on top of the config's key); the finding
+    state (locks, audit records) is only touched when applying."""
     from netwarden.app import remediate as app
     from netwarden.app.snapshot import take
 
     baseline = load_baseline(settings.baseline)
     request, writers = remediation(settings, codes=codes, dry_run=not apply, initiator=initiator,
-                                   max_changes=max_changes)
+                                   max_changes=max_changes, allow_destructive=allow_destructive)
     vpc, kube = vpc_reader(settings), kube_reader(settings)  # one each, for every read
     return app.run(baseline, lambda: take(vpc, kube, taken_at=now_rfc3339()), writers, request,
                    state=state_store(settings) if apply else None, run_id=f"{initiator}-{uuid.uuid4().hex[:12]}",
@@ -97,15 +100,10 @@ def scan_shard(settings: Settings, shard: Shard) -> ScanResult | None:
 def event(settings: Settings, text: str, *, source: str) -> ScanResult | None:
     """One Activity Tracker event (its JSON text, from ``source``) -> targeted check -> lifecycle and
     alerts, or remediation (``app.event.handle``); None when there was nothing to check."""
-    import json
-
     from netwarden.app import event as event_app
-    from netwarden.core.errors import EventFormatError
+    from netwarden.entrypoints import payload
 
-    try:
-        data = json.loads(text)
-    except ValueError as e:
-        raise EventFormatError(f"not JSON: {e}", source=source) from e
+    data = payload.loads(text, source=source)  # bounded in size and depth, plain JSON
     return event_app.handle(data, _EventServices(settings), source=source)
 
 
@@ -288,16 +286,21 @@ def load_baseline(path: Path) -> Snapshot:
 
 
 def remediation(settings: Settings, *, codes: Iterable[str] | None, dry_run: bool, initiator: str,
-                max_changes: int | None = None) -> tuple[Request, Writers]:
-    """A remediation request with the config's safeguards, and the writers of the config's scope.
-    The writers are built for a dry run too: the safeguards refuse a plan no writer could execute."""
+                max_changes: int | None = None, allow_destructive: bool = False) -> tuple[Request, Writers]:
+    """A remediation request with the config's safeguards (the blast-radius guards, the baseline's lint),
+    and the writers of the config's scope. The writers are built for a dry run too: the safeguards
+    refuse a plan no writer could execute."""
     from netwarden.app.remediate import Request, Writers
     from netwarden.core.plan.build import PlanOptions
+    from netwarden.core.plan.guards import GuardOptions
 
     options = PlanOptions(codes=frozenset(codes) if codes else None,
                           restore_namespace_labels=settings.remediation.restore_namespace_labels)
     request = Request(options=options, dry_run=dry_run, suppressions=settings.suppressions, initiator=initiator,
-                      max_changes=settings.remediation.max_changes if max_changes is None else max_changes)
+                      max_changes=settings.remediation.max_changes if max_changes is None else max_changes,
+                      guard=GuardOptions(allow_destructive=settings.remediation.allow_destructive or allow_destructive,
+                                         max_delete_percent=settings.remediation.max_delete_percent),
+                      baseline_lint=tuple(baseline_lint(settings.baseline)))
     return request, Writers(vpc=vpc_writer(settings), kube=kube_writer(settings))
 
 
@@ -316,10 +319,34 @@ def lint_baseline(path: Path) -> list[LintFinding]:
     return lint.place(lint.lint(snapshot), sources)
 
 
+def baseline_lint(path: Path) -> list[LintFinding]:
+    """``lint_baseline`` of a baseline directory (each file named as ``repo_path`` names it), or the
+    unplaced findings of a snapshot file standing in for one."""
+    if path.is_file():
+        from netwarden.core import lint
+
+        return lint.lint(read_snapshot(path))
+    return [replace(f, file=repo_path(Path(f.file))) if f.file else f for f in lint_baseline(path)]
+
+
 def write_baseline(snapshot: Snapshot, path: Path) -> list[Path]:
     from netwarden.adapters.baseline_fs import write_baseline as write
 
     return write(snapshot, path)
+
+
+def baseline_changes(snapshot: Snapshot, path: Path) -> BaselineChanges:
+    """What ``write_baseline(snapshot, path)`` would add, rewrite and remove (``baseline capture`` asks first)."""
+    from netwarden.adapters.baseline_changes import changes
+
+    return changes(snapshot, path)
+
+
+def baseline_file_errors(path: Path) -> list[NetwardenError]:
+    """Every baseline file's own first problem, for lint (reading a baseline stops at the first)."""
+    from netwarden.adapters.baseline_fs import file_errors
+
+    return list(file_errors(path))
 
 
 def read_snapshot(path: Path) -> Snapshot:
@@ -328,11 +355,12 @@ def read_snapshot(path: Path) -> Snapshot:
     from netwarden.core.errors import Location, SnapshotFormatError
 
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        with path.open("rb") as file:  # one byte past the limit is enough to refuse the file
+            data = file.read(snapshot_format.MAX_BYTES + 1)
+    except OSError as e:
+        reason = e.strerror or str(e)
         raise SnapshotFormatError(f"cannot read the snapshot file: {reason}", location=Location(str(path))) from e
-    return snapshot_format.loads(text, source=str(path))
+    return snapshot_format.loads(data, source=str(path))
 
 
 def repo_path(path: Path) -> str:
