@@ -4,75 +4,30 @@ A snapshot file is read as the live state (``check --snapshot``) and as the base
 (``--baseline F``), so a file that is wrong in a quiet way is as dangerous as a bad baseline: a VPC
 listed twice lets the second copy win in the diff and hides the drift of the first. The reader
 (``core.snapshot_read``) therefore holds a snapshot to the baseline's strictness, and this module
-holds the checks it is built from: the size limit and the decoding of the bytes; JSON without
-``NaN``/``Infinity``, unbounded nesting or a key given twice in one object; typed access that names
-the field; duplicates found with sets (one pass each, so a 100,000-rule file reads as fast as
-before); the ``taken_at`` timestamp; and the line of a JSON path, worked out only when there is an
-error to report.
+holds the checks it is built from: the size limit and the decoding of the bytes; plain JSON (``NaN``,
+unbounded nesting or a key given twice in one object are refused by ``core.strict_json``); typed
+access that names the field and, only when there is an error to report, its line; duplicates found
+with sets (one pass each, so a 100,000-rule file reads as fast as before); and the ``taken_at``
+timestamp.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
-from netwarden.core import normalize
+from netwarden.core import normalize, strict_json
 from netwarden.core.errors import Location, SnapshotFormatError
 from netwarden.core.model import PortRange
+from netwarden.core.strict_json import join, key_text, line_of
 
 #: The largest snapshot file read: 256 MiB. The 100% account of ``benchmarks/scale.py`` (100,000 rules,
 #: 20,000 NetworkPolicies) writes about 69 MiB, so this leaves room for an account 3.5 times larger.
 MAX_BYTES = 256 * 1024 * 1024
 
 T = TypeVar("T")
-
-_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
-
-
-class _Refused(ValueError):
-    """A literal JSON allows in Python but not in a snapshot (``NaN``, ``Infinity``, ``1e999``)."""
-
-    def __init__(self, literal: str) -> None:
-        super().__init__(literal)
-        self.literal = literal
-
-
-def _constant(literal: str) -> NoReturn:
-    raise _Refused(literal)
-
-
-def _finite(literal: str) -> float:
-    value = float(literal)
-    if not math.isfinite(value):
-        raise _Refused(literal)
-    return value
-
-
-class _Twice(ValueError):
-    """A key given twice in one object: JSON keeps the last, so the first would be read as never there."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out = dict(pairs)
-    if len(out) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _Twice(key)
-            seen.add(key)
-    return out
-
-
-_DECODER = json.JSONDecoder(parse_constant=_constant, parse_float=_finite, object_pairs_hook=_object)
 
 
 def decode(data: bytes | str, source: str) -> str:
@@ -97,90 +52,11 @@ def limit() -> str:
 
 
 def parse(text: str, source: str) -> Any:
-    """JSON as a snapshot allows it: no ``NaN``/``Infinity``, no number beyond a float, bounded nesting."""
-    if text.startswith("\ufeff"):
-        raise SnapshotFormatError("not JSON: Unexpected UTF-8 BOM (write the file as UTF-8 without a byte order mark)",
-                                  location=Location(source, 1))
+    """JSON as a snapshot allows it (``core.strict_json``), or one error naming the file, path and line."""
     try:
-        return _DECODER.decode(text)
-    except json.JSONDecodeError as e:
-        raise SnapshotFormatError(f"not JSON: {e.msg} (column {e.colno})", location=Location(source, e.lineno)) from e
-    except _Refused as e:
-        line = _line_of_literal(text, e.literal)
-        raise SnapshotFormatError(f"not JSON: {e.literal} is not a number a snapshot may hold",
-                                  location=Location(source, line)) from e
-    except _Twice as e:
-        raise SnapshotFormatError(f"the key {shown(e.key)} appears twice in one object (JSON would keep the second "
-                                  "and drop the first unseen)", location=Location(source)) from e
-    except RecursionError as e:
-        raise SnapshotFormatError("not JSON: nested too deeply", location=Location(source)) from e
-    except ValueError as e:  # an integer of more digits than Python converts (4,300)
-        raise SnapshotFormatError("not JSON: a number with too many digits", location=Location(source)) from e
-
-
-def _line_of_literal(text: str, literal: str) -> int | None:
-    """The line of the first ``literal`` outside a string (strings are skipped whole)."""
-    pattern = re.compile(r'"(?:[^"\\]|\\.)*"|(?<![\w.+-])(' + re.escape(literal) + r")(?![\w.])")
-    for match in pattern.finditer(text):
-        if match.group(1) is not None:
-            return text.count("\n", 0, match.start(1)) + 1
-    return None
-
-
-def line_of(text: str, path: str) -> int | None:
-    """The line on which the value at ``path`` (``vpcs[1].acls[0].name``) starts; None when it cannot be
-    found. Walks only the objects and lists along the path, skipping siblings whole."""
-    parts: list[str | int] = [int(m.group(2)) if m.group(2) is not None else m.group(1)
-                              for m in _PATH_PART.finditer(path)]
-    try:
-        pos = _space(text, 0)
-        for part in parts:
-            found = _child(text, pos, part)
-            if found is None:
-                return None
-            pos = found
-    except (ValueError, IndexError, RecursionError):
-        return None
-    return text.count("\n", 0, pos) + 1
-
-
-def _space(text: str, pos: int) -> int:
-    while pos < len(text) and text[pos] in " \t\n\r":
-        pos += 1
-    return pos
-
-
-def _child(text: str, pos: int, part: str | int) -> int | None:
-    """Where the value of ``part`` (a key, or an index) of the object or list at ``pos`` starts."""
-    opener, closer = ("[", "]") if isinstance(part, int) else ("{", "}")
-    if text[pos] != opener:
-        return None
-    pos = _space(text, pos + 1)
-    index, found = 0, None
-    while text[pos] != closer:
-        if isinstance(part, int):
-            if index == part:
-                return pos
-        else:
-            key, pos = _DECODER.raw_decode(text, pos)
-            pos = _space(text, _space(text, pos) + 1)  # past the colon
-            if key == part:
-                found = pos  # the last of equal keys is the one JSON keeps
-        _, pos = _DECODER.raw_decode(text, pos)
-        pos = _space(text, pos)
-        if text[pos] == ",":
-            pos = _space(text, pos + 1)
-        index += 1
-    return found
-
-
-def key_text(key: str) -> str:
-    """A key as a path shows it: plain keys bare, anything else quoted and escaped (one line, printable)."""
-    return key if _PLAIN_KEY.fullmatch(key) else ascii(key)
-
-
-def join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
+        return strict_json.loads(text)
+    except strict_json.JsonRefused as e:
+        raise SnapshotFormatError(e.reason, location=Location(source, e.line, e.path)) from e
 
 
 def kind_of(value: Any) -> str:

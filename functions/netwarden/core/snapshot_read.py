@@ -33,7 +33,8 @@ from netwarden.core.model import (
 )
 from netwarden.core.netpol import syntax
 from netwarden.core.netpol import validate as netpol_validate
-from netwarden.core.snapshot_checks import Reader, decode, join, kind_of, parse, shown
+from netwarden.core.snapshot_checks import Reader, decode, kind_of, parse, shown
+from netwarden.core.strict_json import join
 
 SCHEMA_VERSION = 1
 #: Every version this reader understands; a file of any other is refused, never guessed at.

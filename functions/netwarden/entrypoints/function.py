@@ -172,7 +172,8 @@ def decode_body(params: Mapping[str, Any], headers: Mapping[str, str]) -> Any:
     try:
         return payload.loads(text, source="the request body")
     except EventFormatError as e:
-        shown = e.message if e.message.startswith("not JSON") else f"refused: {e.message}"
+        detail = f"{e.field}: {e.message}" if e.field else e.message
+        shown = detail if detail.startswith("not JSON") else f"refused: {detail}"
         raise HttpError(400, f"the request body is {shown}") from e
 
 
