@@ -18,6 +18,7 @@ from ibm_vpc import VpcV1
 from kube_recipe import BASELINE, CLUSTER, Recipe, build, closed_port
 
 from netwarden.adapters.baseline_fs import read_baseline, write_baseline
+from netwarden.core import lifecycle
 from netwarden.core.model import Snapshot
 from netwarden.entrypoints.cli import main
 from netwarden.fakes.iam import API_KEY
@@ -204,3 +205,29 @@ def test_a_configured_cluster_that_cannot_be_checked_is_unreadable(
     assert (code, report["status"], report["findings"], report["notes"]) == (3, "incomplete", [], []), err
     (unreadable,) = report["unreadable"]
     assert unreadable["scope"] == scope and reason in unreadable["reason"]
+
+
+def test_a_scan_keeps_open_what_a_narrower_scope_no_longer_checks(recipe: Recipe, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """A finding the last scan saw, in a namespace the config now leaves out, was not re-checked: it stays
+    open (transition "unknown"), never resolved by a scan that did not look."""
+    recipe.kube()[2].delete_namespaced_network_policy("db-allow", "accounts")
+    state = tmp_path / "state"
+
+    def scan(edit: Callable[[Config, Recipe], None]) -> dict[str, str]:
+        data: Config = json.loads(json.dumps(recipe.data))
+        data["state"] = f"file://{state}"
+        data.pop("notify", None)
+        edit(data, recipe)
+        config = recipe.config.with_name("netwarden-scan.yaml")
+        config.write_text(yaml.safe_dump(data))
+        main(["scan", "--config", str(config)])
+        capsys.readouterr()
+        doc = json.loads((state / "findings.json").read_text(encoding="utf-8"))
+        return {s.finding.code: s.status for s in lifecycle.states_from_dict(doc).values()}
+
+    assert scan(ibm()) == {"netpol-missing": lifecycle.OPEN}
+    assert scan(cluster_entry(namespaces=["finance"])) == {"netpol-missing": lifecycle.OPEN}
+    recipe.kube()[2].create_namespaced_network_policy("accounts", yaml.safe_load(
+        (BASELINE / "kubernetes" / CLUSTER / "accounts" / "db-allow.yaml").read_text(encoding="utf-8")))
+    assert scan(ibm()) == {}  # re-checked in scope: resolved (and, with no channel to tell, forgotten)

@@ -178,6 +178,7 @@ def run(
 
     return record(report.findings, store=store, notifiers=notifiers, options=options, run_id=run_id,
                   started=started, status=report.status, unreadable=[u.scope for u in report.unreadable], live=live,
+                  out_of_scope=[n.scope for n in report.notes if n.kind == "out-of-scope"],
                   remediate=remediate, clock=clock, sleep=sleep)
 
 
@@ -192,20 +193,23 @@ def record(
     status: str,
     unreadable: Sequence[str] = (),
     live: Snapshot | None = None,
+    out_of_scope: Sequence[str] = (),
     resolve: bool = True,
     kind: str = "scan",
     remediate: Callable[[], RemediationOutcome | None] | None = None,
     clock: Callable[[], datetime] = utc_now,
     sleep: Callable[[float], None] = time.sleep,
 ) -> ScanResult:
-    """Lifecycle, alerts and persistence for ``findings``, under the scan lock."""
+    """Lifecycle, alerts and persistence for ``findings``, under the scan lock. Open findings in an
+    ``unreadable`` or ``out_of_scope`` scope were not re-checked, so they stay open, never resolved."""
     with _locked(store, run_id, options, sleep):
         previous, reset = load_states(store, run_id)
         outcome = remediate() if remediate is not None else None
         channels = [n.name for n in notifiers]
         step = lifecycle.advance(previous, findings, now=started, channels=channels,
                                  remind_after=options.remind_after, suppressions=options.suppressions,
-                                 unreadable=unreadable, notes=outcome.notes if outcome else None, resolve=resolve)
+                                 unreadable=[*unreadable, *out_of_scope], notes=outcome.notes if outcome else None,
+                                 resolve=resolve)
         open_now = [m.finding for m in step.marked if not m.suppressed]
         # what this run could not see (an event's other resources, an unreadable scope) stays open too
         carried = [s.finding for fp, s in step.states.items()

@@ -166,10 +166,11 @@ def advance(
 ) -> Step:
     """Move every fingerprint one run on and decide, per channel, what to send.
 
-    ``unreadable`` lists scopes (``us-south``, ``us-south/prod-vpc``, ``k8s/prod-cluster``) that could not
-    be read; ``notes`` adds a line (for example a remediation outcome) to a fingerprint's alerts. A run
-    that saw only part of the estate (an event's targeted check) passes ``resolve=False``: what it did
-    not see stays as it was, for the next full scan to resolve.
+    ``unreadable`` lists scopes (``us-south``, ``us-south/prod-vpc``, ``k8s/prod-cluster``,
+    ``k8s/prod-cluster/accounts``) that could not be read or that the config leaves out: open findings
+    there were not re-checked and stay open; ``notes`` adds a line (for example a remediation outcome)
+    to a fingerprint's alerts. A run that saw only part of the estate (an event's targeted check) passes
+    ``resolve=False``: what it did not see stays as it was, for the next full scan to resolve.
     """
     stamp = rfc3339(now)
     states: dict[str, FindingState] = {}
@@ -284,9 +285,9 @@ def alert_order(a: Alert) -> tuple[int, int, str, str]:
 
 
 def scope_of(resource: ResourceRef) -> str:
-    """The snapshot scope a resource lives in: ``k8s/<cluster>`` or ``<region>/<vpc>``."""
+    """The snapshot scope a resource lives in: ``k8s/<cluster>[/<namespace>]`` or ``<region>/<vpc>``."""
     if resource.cluster is not None:
-        return f"k8s/{resource.cluster}"
+        return "/".join(p for p in ("k8s", resource.cluster, resource.namespace) if p)
     return "/".join(p for p in (resource.region, resource.vpc) if p)
 
 
