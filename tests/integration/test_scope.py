@@ -1,7 +1,8 @@
 """``netwarden check`` on the emulated recipe estate when the config and the baseline disagree about the
 scope: a configured VPC or namespace that does not exist is one error line naming those that do (exit 1);
-a baseline region, VPC, cluster or namespace the config does not select is one note and no finding; a
-configured cluster the baseline has no folder for, or that cannot be reached, is unreadable (exit 3)."""
+a baseline region, VPC, cluster or namespace the config does not select is one note and no finding, and
+so is a live VPC of a region read whole that the baseline does not hold; a configured cluster or VPC the
+baseline has no folder for, or a cluster that cannot be reached, is unreadable (exit 3)."""
 
 from __future__ import annotations
 
@@ -156,6 +157,10 @@ OUT_OF_SCOPE = [
      _note(f"k8s/{CLUSTER}", "cluster", CLUSTER, "the config has no kubernetes section")),
     ("no-ibmcloud-section", nothing, None, no_ibmcloud,
      _note("us-south", "region", "us-south", "the config has no ibmcloud section")),
+    ("live-vpc-not-in-the-baseline", vpcs_named("spare-vpc"), None, ibm(),
+     {"kind": "unmanaged", "scope": "us-south/spare-vpc",
+      "message": "live VPC us-south/spare-vpc has no baseline folder vpc/us-south/spare-vpc/: not checked (capture it "
+                 "with netwarden baseline capture, or name the VPCs to check in ibmcloud.vpcs)"}),
 ]
 
 
@@ -187,7 +192,14 @@ def add_cluster(name: str, server: Callable[[Recipe], str]) -> Callable[[Config,
     return lambda data, recipe: data["kubernetes"]["clusters"].append({"name": name, "server": server(recipe)})
 
 
+def spare_vpc_configured(data: Config, recipe: Recipe) -> None:
+    sdk(recipe).create_vpc(name="spare-vpc")
+    data["ibmcloud"]["vpcs"] = ["iks-vpc", "spare-vpc"]
+
+
 UNREADABLE = [
+    ("vpc-with-no-baseline-folder", None, spare_vpc_configured, "us-south/spare-vpc",
+     "the baseline has no folder vpc/us-south/spare-vpc/"),
     ("no-baseline-folder", None, add_cluster("spare-cluster", lambda r: r.cluster_url),
      "k8s/spare-cluster", "the baseline has no folder kubernetes/spare-cluster/"),
     ("unreachable", with_cluster_copy("edge-cluster"),
@@ -197,7 +209,7 @@ UNREADABLE = [
 
 @pytest.mark.parametrize(("baseline", "edit", "scope", "reason"), [c[1:] for c in UNREADABLE],
                          ids=[c[0] for c in UNREADABLE])
-def test_a_configured_cluster_that_cannot_be_checked_is_unreadable(
+def test_a_configured_cluster_or_vpc_that_cannot_be_checked_is_unreadable(
         recipe: Recipe, capsys: pytest.CaptureFixture[str], baseline: Snapshot | None,
         edit: Callable[[Config, Recipe], None], scope: str, reason: str) -> None:
     code, out, err = check(recipe, capsys, edit, baseline)

@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime
 
 from netwarden.core.drift.diff import diff
 from netwarden.core.drift.impact import annotate
-from netwarden.core.drift.scope import split, unbaselined
+from netwarden.core.drift.scope import split, unbaselined, unmanaged
 from netwarden.core.lifecycle import SuppressionRule, match_suppression
 from netwarden.core.model import Snapshot
 from netwarden.core.report.model import CheckReport, Note, SuppressionMark, sorted_findings
@@ -47,7 +47,10 @@ def run(
     today = today or now.date()
     generated_at = generated_at or now.replace(microsecond=0).isoformat().replace("+00:00", "Z")
     baseline, outside = split(baseline, live.scope)
-    notes = tuple(Note("out-of-scope", o.scope, o.message) for o in outside)
+    notes = (*(Note("out-of-scope", o.scope, o.message) for o in outside),
+             *(Note("unmanaged", scope, f"live VPC {scope} has no baseline folder vpc/{scope}/: not checked (capture "
+                    "it with netwarden baseline capture, or name the VPCs to check in ibmcloud.vpcs)")
+               for scope in unmanaged(baseline, live)))
     for note in notes:
         log.info("%s", note.message)
     unreadable = tuple(sorted(live.unreadable + unbaselined(baseline, live), key=lambda u: u.scope))
@@ -68,7 +71,7 @@ def run(
     status = "incomplete" if unreadable else ("drift" if len(findings) > suppressed else "in_sync")
     for u in unreadable:
         log.warning("not checked, could not be read: %s (%s)", u.scope, u.reason)
-    log.info("check %s: %d finding(s), %d suppressed, %d scope(s) unreadable, %d out of scope", status,
+    log.info("check %s: %d finding(s), %d suppressed, %d scope(s) unreadable, %d not checked", status,
              len(findings), suppressed, len(unreadable), len(notes))
     return CheckReport(status=status, findings=sorted_findings(findings), unreadable=unreadable,
                        generated_at=generated_at, suppressions=marks, notes=notes)

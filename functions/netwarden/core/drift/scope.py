@@ -7,8 +7,10 @@ them would be "missing". ``split`` keeps the part of the baseline inside the liv
 ``scope`` (``core.scope.ReadScope``) and returns one ``OutOfScope`` per part it set aside (a region, a
 VPC, a cluster or a namespace), never one per resource, for the report to show as a note.
 
-The other way round, a configured cluster the baseline has no folder for cannot be checked either:
-``unbaselined`` names it as unreadable, so the check is incomplete rather than in sync with nothing.
+The other way round, a configured cluster or VPC (named in ``ibmcloud.vpcs``) the baseline has no
+folder for cannot be checked either: ``unbaselined`` names it as unreadable, so the check is incomplete
+rather than in sync with nothing. A VPC read only because its region was (``ibmcloud.vpcs`` unset)
+and that the baseline does not hold is not checked: ``unmanaged`` says so, one note per VPC.
 """
 
 from __future__ import annotations
@@ -79,10 +81,26 @@ def _namespaces(cluster: Cluster, scope: ReadScope) -> tuple[Cluster, list[str]]
 
 
 def unbaselined(baseline: Snapshot, live: Snapshot) -> tuple[Unreadable, ...]:
-    """The configured clusters the baseline has no folder for (and that were not unreadable already)."""
-    if live.scope is None or not live.scope.clusters:
+    """The configured clusters, and the VPCs ``ibmcloud.vpcs`` names, the baseline has no folder for (and
+    that were not unreadable already)."""
+    if live.scope is None:
         return ()
+    out: list[Unreadable] = []
+    if live.scope.vpcs is not None:
+        held = {v.scope for v in baseline.vpcs}
+        out.extend(Unreadable(v.scope, f"the baseline has no folder vpc/{v.scope}/: nothing to check it against")
+                   for v in live.vpcs if v.scope not in held and v.name in live.scope.vpcs)
     known = {c.name for c in baseline.clusters}
-    return tuple(Unreadable(f"k8s/{name}", f"the baseline has no folder kubernetes/{name}/: nothing to check it "
-                            "against") for name in sorted(live.scope.clusters)
-                 if name not in known and not live.is_unreadable(f"k8s/{name}"))
+    out.extend(Unreadable(f"k8s/{name}", f"the baseline has no folder kubernetes/{name}/: nothing to check it "
+                          "against") for name in sorted(live.scope.clusters or ())
+               if name not in known and not live.is_unreadable(f"k8s/{name}"))
+    return tuple(out)
+
+
+def unmanaged(baseline: Snapshot, live: Snapshot) -> tuple[str, ...]:
+    """The scopes (``us-south/other-vpc``) of the live VPCs read because their region was, that the
+    baseline does not hold: they are not checked."""
+    if live.scope is None or live.scope.vpcs is not None:
+        return ()
+    held = {v.scope for v in baseline.vpcs}
+    return tuple(sorted(v.scope for v in live.vpcs if v.scope not in held))

@@ -40,7 +40,8 @@ class SuppressionMark:
 @dataclass(frozen=True, slots=True)
 class Note:
     """Something the reader of a report should know that is neither a finding nor an unreadable scope:
-    ``kind`` says what (``out-of-scope``), ``scope`` which part of the baseline it is about."""
+    ``kind`` says what (``out-of-scope``: a part of the baseline the config does not select;
+    ``unmanaged``: a live VPC the baseline does not hold), ``scope`` which part it is about."""
 
     kind: str
     scope: str
@@ -126,6 +127,9 @@ def summary(report: CheckReport) -> str:
     outside = sum(1 for n in report.notes if n.kind == "out-of-scope")
     if outside:
         parts.append(f"{outside} out of scope")
+    unmanaged = sum(1 for n in report.notes if n.kind == "unmanaged")
+    if unmanaged:
+        parts.append(f"{unmanaged} not in the baseline")
     return f"{head}: " + ", ".join(parts)
 
 
