@@ -72,9 +72,14 @@ def test_event_checks(event: ChangeEvent, vpc: Vpc, codes: list[str], status: st
     assert reader.calls <= 3
 
 
-def test_vpcs_outside_the_configured_names_are_ignored() -> None:
-    outcome = check(ev("acl", "acl-a-id"), BASE, Reader(live()), Scope(regions=("us-south",), vpcs=("dev-vpc",)))
-    assert outcome.status == "ignored" and "not in scope" in outcome.reason
+@pytest.mark.parametrize(("vpcs", "status"), [
+    (("dev-vpc",), "ignored"), (("prod-vpc",), "checked"), (("r006-prod",), "checked"), (("r006-other",), "ignored"),
+])
+def test_ibmcloud_vpcs_selects_by_name_or_id(vpcs: tuple[str, ...], status: str) -> None:
+    vpc = replace(live(acls=(replace(ACL_A, rules=()), DEFAULT)), id="r006-prod")
+    outcome = check(ev("acl", "acl-a-id"), BASE, Reader(vpc), Scope(regions=("us-south",), vpcs=vpcs))
+    assert outcome.status == status, outcome.reason
+    assert status == "checked" or "not in scope" in outcome.reason
 
 
 def test_a_checked_event_names_its_resource_and_scope() -> None:

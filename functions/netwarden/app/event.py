@@ -172,7 +172,7 @@ def check(event: ChangeEvent, baseline: Snapshot, reader: TargetedVpcReader, sco
         live_vpc = (reader.read_acl if event.check == "acl" else reader.read_subnet)(event.region, event.resource_id)
     except ProviderNotFound:
         return _gone(event, baseline, scope)
-    if scope.vpcs is not None and live_vpc.name not in scope.vpcs:
+    if not _selected(live_vpc, scope):
         return _ignored(event, f"VPC {live_vpc.name} is not in scope")
     base_vpc = baseline.vpc(live_vpc.region, live_vpc.name)
     if base_vpc is None:
@@ -180,6 +180,11 @@ def check(event: ChangeEvent, baseline: Snapshot, reader: TargetedVpcReader, sco
     if event.check == "acl":
         return _check_acl(event, base_vpc, live_vpc)
     return _check_subnet(event, base_vpc, live_vpc)
+
+
+def _selected(vpc: Vpc, scope: Scope) -> bool:
+    """Whether ``ibmcloud.vpcs`` (names or ids) selects ``vpc``; every VPC when it is not set."""
+    return scope.vpcs is None or vpc.name in scope.vpcs or (vpc.id is not None and vpc.id in scope.vpcs)
 
 
 def _check_acl(event: ChangeEvent, base_vpc: Vpc, live_vpc: Vpc) -> EventOutcome:
@@ -211,7 +216,7 @@ def _gone(event: ChangeEvent, baseline: Snapshot, scope: Scope) -> EventOutcome:
     name = event.target_name
     matches: list[Vpc] = []
     for vpc in baseline.vpcs:
-        if vpc.region != event.region or (scope.vpcs is not None and vpc.name not in scope.vpcs):
+        if vpc.region != event.region or not _selected(vpc, scope):
             continue
         found = vpc.acl(name) if event.check == "acl" and name else vpc.subnet(name) if name else None
         if found is not None:
