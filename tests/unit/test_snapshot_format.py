@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import snapshot_factory as f
+from netwarden.adapters import snapshot_file
 from netwarden.core import snapshot_checks, snapshot_format
 from netwarden.core.drift.diff import diff
 from netwarden.core.errors import SnapshotFormatError
@@ -334,6 +335,43 @@ def test_what_is_valid_stays_valid(text: str | bytes) -> None:
     assert isinstance(snapshot_format.loads(text, source="s.json"), Snapshot)
 
 
+# --- the typed reader (adapters.snapshot_file) against this one -----------------------------------
+
+
+def _bytes(text: str | bytes) -> bytes:
+    return text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+
+
+@pytest.mark.parametrize("text", [c[1] for c in BAD], ids=[c[0] for c in BAD])
+def test_the_typed_reader_refuses_every_bad_snapshot_in_the_same_words(text: str | bytes) -> None:
+    """The typed decoding refuses each bad file itself (None), and its reader then gives this reader's error."""
+    assert snapshot_file.typed(_bytes(text)) is None
+    with pytest.raises(SnapshotFormatError) as core:
+        snapshot_format.loads(text, source="s.json")
+    with pytest.raises(SnapshotFormatError) as typed:
+        snapshot_file.loads(_bytes(text), "s.json")
+    assert (str(typed.value), typed.value.location) == (str(core.value), core.value.location)
+
+
+@pytest.mark.parametrize("text", [c[1] for c in GOOD], ids=[c[0] for c in GOOD])
+def test_the_typed_reader_reads_what_this_one_reads(text: str | bytes) -> None:
+    typed = snapshot_file.typed(_bytes(text))
+    core = snapshot_format.loads(text, source="s.json")
+    assert typed is not None
+    assert typed == core and snapshot_format.dumps(typed) == snapshot_format.dumps(core)
+
+
+def test_the_typed_reader_reads_the_one_percent_account_as_this_one() -> None:
+    """The 1% account of the scale benchmark (1,000 rules, 200 NetworkPolicies): the same model, ids,
+    labels and taken_at included (the model's == leaves those out, the canonical text does not)."""
+    text = snapshot_format.dumps(_scale().live(_scale().baseline(0.01)))
+    typed = snapshot_file.typed(text.encode("utf-8"))
+    core = snapshot_format.loads(text, source="live.json")
+    assert typed is not None and typed.vpcs and typed.clusters
+    assert typed == core
+    assert snapshot_format.dumps(typed) == snapshot_format.dumps(core) == text
+
+
 def test_the_line_is_where_the_field_is() -> None:
     text = _vpcs(_vpc(), _vpc(name="w"), _vpc(acls=[{"name": "a", "rules": [_rule(), _rule(source="10.0.0.0/33")]}]))
     with pytest.raises(SnapshotFormatError) as e:
@@ -366,12 +404,18 @@ def test_the_size_limit(monkeypatch: pytest.MonkeyPatch) -> None:
                             "file may have")
 
 
-def test_the_size_limit_holds_the_largest_account_with_room() -> None:
-    """The limit is 256 MiB; the 100% account of the scale benchmark, at least twice over, fits in it."""
+def _scale() -> Any:
+    """``benchmarks/scale.py``, the generator of the scale estates."""
     spec = importlib.util.spec_from_file_location("scale", SCALE)
     assert spec is not None and spec.loader is not None
     scale = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(scale)
+    return scale
+
+
+def test_the_size_limit_holds_the_largest_account_with_room() -> None:
+    """The limit is 256 MiB; the 100% account of the scale benchmark, at least twice over, fits in it."""
+    scale = _scale()
     one_percent = len(snapshot_format.dumps(scale.live(scale.baseline(0.01))).encode("utf-8"))
     assert snapshot_checks.limit() == "256 MiB"
     assert 2 * 100 * one_percent < snapshot_format.MAX_BYTES

@@ -9,6 +9,8 @@ does not know rather than guess.
 sorted, lists in model order), so two files can be compared with ``diff`` and committed to git.
 Reading is ``core.snapshot_read`` (re-exported here as ``loads``): every field checked and named
 where it is wrong (``live.json:57: vpcs[1].name: duplicate VPC ...``), every value normalised again.
+It is the definition of a valid file: ``check --snapshot`` reads through ``adapters.snapshot_file``,
+a typed decoding that builds the same model sooner and hands every file it refuses to ``loads``.
 """
 
 from __future__ import annotations
