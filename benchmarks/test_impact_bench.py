@@ -7,7 +7,9 @@ one does, while many ACLs with one change each, or many re-attached subnets, gro
 
 * one ACL of ``scale.py``'s account with N rules added (N = 100, 500): N ``acl-rule-unexpected``;
 * every ACL of 4 VPCs (100 ACLs, 400 subnets) with one change: an added, deleted or swapped rule;
-* 100 subnets of those VPCs re-attached to the VPC's default allow-all ACL.
+* 100 subnets of those VPCs re-attached to the VPC's default allow-all ACL;
+* the 10% account of ``scale.py`` as generated, baseline and live (its 20 findings: rules added, deleted
+  or moved, subnets re-attached, gateways, NetworkPolicies), as ``check`` of ``/var/tmp/scale-10`` sees it.
 """
 
 from __future__ import annotations
@@ -91,11 +93,17 @@ def subnets_reattached(n: int) -> tuple[Snapshot, Snapshot]:
     return base, replace(live, vpcs=vpcs)
 
 
+def account(scale_: float) -> tuple[Snapshot, Snapshot]:
+    base = scale.baseline(scale_)
+    return base, scale.live(base)
+
+
 CASES: dict[str, Callable[[], tuple[Snapshot, Snapshot]]] = {
     "100-rules-added-to-one-acl": lambda: rules_added(100),
     "500-rules-added-to-one-acl": lambda: rules_added(500),
     "one-change-in-each-of-100-acls": one_change_per_acl,
     "100-subnets-reattached": lambda: subnets_reattached(100),
+    "scale-10-account": lambda: account(0.1),
 }
 
 

@@ -27,6 +27,7 @@ from netwarden.core.flows.algebra import (
     ADDRESSES,
     ICMP,
     PROTOCOL_NUMBERS,
+    PROTOCOLS,
     TCP,
     UDP,
     Box,
@@ -223,7 +224,7 @@ class AclFlows:
         local = cidr_interval(cidr)
         if local is None:
             return AclFlows(FlowSet(), FlowSet())
-        inside = FlowSet.everything().restrict(source=local, destination=local)
+        inside = FlowSet.box(PROTOCOLS, local, local)
         own = self.for_subnet(cidr)
         return AclFlows(own.inbound | inside, own.outbound | inside)
 

@@ -21,7 +21,8 @@ the implicit deny makes harmless stays "unchanged" beside an ssh allow that open
 drift on an ACL does not change the impact (and so the alert) of the findings it already had. Past
 ``PER_FINDING_LIMIT`` rule findings on one ACL they share the ACL's whole drift instead, so that 500
 rules added to one ACL are one exposure diff, not 500. Each distinct rule list's flow set and each
-cluster's reachability is computed once per run, and only for what has findings.
+cluster's reachability is computed once per run, and only for what has findings; a rule finding's own
+change is not evaluated again but derived from its baseline ACL's sets (``core.acl.derive``).
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from netwarden.core.acl.derive import derive, one_change
 from netwarden.core.acl.evaluate import AclFlows, Exposure, all_traffic, all_traffic_among, examples
-from netwarden.core.acl.rule_diff import align
 from netwarden.core.findings import Finding, Impact
 from netwarden.core.flows.algebra import ADDRESSES, FlowSet, cidr_interval, union_all
+from netwarden.core.flows.shortcuts import endpoints, overlaps
 from netwarden.core.model import AclRule, NetworkAcl, Snapshot, Subnet, Vpc
 from netwarden.core.netpol.impact import NetpolImpact
 
@@ -88,11 +90,15 @@ class _Analysis:
     def __init__(self, baseline: Snapshot, live: Snapshot) -> None:
         self.baseline = baseline
         self.live = live
-        self._flows: dict[tuple[object, ...], AclFlows] = {}
-        self._effective: dict[tuple[tuple[object, ...], str | None], _Effective] = {}
+        self._flows: dict[int, AclFlows] = {}
+        self._effective: dict[tuple[int, str | None], _Effective] = {}
+        self._lists: dict[tuple[AclRule, ...], int] = {}
+        self._list_of: dict[int, tuple[tuple[AclRule, ...], int]] = {}
         self._impacts: dict[tuple[str | None, ...], Impact] = {}
-        self._inter_zone_needs: dict[tuple[str | None, ...], tuple[FlowSet, tuple[Subnet, ...]]] = {}
+        self._inter_zone_needs: dict[tuple[str | None, ...], tuple[tuple[FlowSet, FlowSet], tuple[Subnet, ...]]] = {}
+        self._to_and_from: dict[tuple[str, ...], tuple[FlowSet, FlowSet]] = {}
         self._workers: set[str] | None = None
+        self._live_subnets: dict[tuple[str, str], dict[str, Subnet]] = {}
         self._netpol = NetpolImpact(baseline, live)
 
     def annotate(self, finding: Finding, *, alone: bool = False) -> Finding:
@@ -137,10 +143,18 @@ class _Analysis:
 
     def flows(self, acl: NetworkAcl | None) -> AclFlows:
         """The ACL's flows, once per distinct rule list; no ACL allows nothing."""
-        key: tuple[object, ...] = acl.rules if acl is not None else ()
+        key = self._list(acl.rules if acl is not None else ())
         if key not in self._flows:
             self._flows[key] = AclFlows.of(acl.rules) if acl is not None else AclFlows(FlowSet(), FlowSet())
         return self._flows[key]
+
+    def _list(self, rules: tuple[AclRule, ...]) -> int:
+        """One number per distinct rule list (equal lists share it), found by the tuple's identity first:
+        a list is hashed by value once, not at every look-up (it is held here, so its identity stays its)."""
+        known = self._list_of.get(id(rules))
+        if known is None:
+            known = self._list_of[id(rules)] = (rules, self._lists.setdefault(rules, len(self._lists)))
+        return known[1]
 
     def _only_this(self, finding: Finding) -> NetworkAcl | None:
         """The baseline ACL with only ``finding``'s change applied (None: it cannot be told apart)."""
@@ -187,12 +201,20 @@ class _Analysis:
             return Impact("unknown", summary="neither ACL of the subnet is known")
         return self._compare([(subnet, _Side(base_acl, cidr), _Side(live_acl, cidr))], base_vpc, live_vpc)
 
-    def effective(self, side: _Side) -> _Effective:
-        """What passes at one subnet under one ACL (``AclFlows.effective``), once per rule list and CIDR."""
-        key = (side.acl.rules if side.acl is not None else (), side.cidr)
+    def effective(self, side: _Side, like: tuple[_Side, _Effective] | None = None) -> _Effective:
+        """What passes at one subnet under one ACL (``AclFlows.effective``), once per rule list and CIDR;
+        derived from ``like`` (another ACL at the same subnet, and what passes under it) when the two rule
+        lists differ in a few rules (``core.acl.derive``): the same sets, without evaluating the ACL whole."""
+        key = (self._list(side.acl.rules if side.acl is not None else ()), side.cidr)
         if key not in self._effective:
-            flows = self.flows(side.acl).effective(side.cidr)
-            self._effective[key] = _Effective(flows, flows.all())
+            derived = None
+            if like is not None and side.acl is not None and like[0].acl is not None and like[0].cidr == side.cidr:
+                derived = derive(like[0].acl.rules, side.acl.rules, like[1].flows, like[1].all, side.cidr)
+            if derived is not None:
+                self._effective[key] = _Effective(*derived)
+            else:
+                flows = self.flows(side.acl).effective(side.cidr)
+                self._effective[key] = _Effective(flows, flows.all())
         return self._effective[key]
 
     def _compare(self, pairs: Sequence[tuple[str | None, _Side, _Side]], base_vpc: Vpc | None,
@@ -203,35 +225,45 @@ class _Analysis:
         after: list[FlowSet] = []
         breakage: list[str] = []
         for subnet, base, live in pairs:
-            b, lv = self.effective(base), self.effective(live)
+            b = self.effective(base)
+            lv = self.effective(live, like=(base, b))
             opened += [lv.flows.inbound - b.flows.inbound, lv.flows.outbound - b.flows.outbound]
             closed += [b.flows.inbound - lv.flows.inbound, b.flows.outbound - lv.flows.outbound]
             before.append(b.all)
             after.append(lv.all)
+            # what a need loses is (need & before) - after = need & (before - after): nothing when
+            # nothing that passed before is stopped now, so most drifts never build the needs at all
+            lost = b.all - lv.all
+            if not lost:
+                continue
             for need, why in _needs(base.cidr):
-                gone = (need & b.all) - lv.all
+                gone = need & lost
                 if gone:
                     where = f" at subnet {subnet}" if subnet else ""
                     breakage.append(f"{why}{where} is no longer allowed: {examples(gone, 1)[0]}")
             if subnet is not None and base.cidr is not None:
-                breakage.extend(self._inter_zone(subnet, base.cidr, (b, lv), base_vpc, live_vpc))
+                breakage.extend(self._inter_zone(subnet, base.cidr, lost, base_vpc, live_vpc))
         # Sets are canonical, so one balanced union equals the pairwise one it replaces.
         exposure = Exposure(union_all(opened), union_all(closed), union_all(before), union_all(after))
         shown, summary = exposure.describe()
         return Impact(exposure.state, shown, tuple(dict.fromkeys(breakage)), summary)
 
-    def _inter_zone(self, subnet: str, cidr: str, flows: tuple[_Effective, _Effective], base_vpc: Vpc | None,
+    def _inter_zone(self, subnet: str, cidr: str, lost: FlowSet, base_vpc: Vpc | None,
                     live_vpc: Vpc | None) -> list[str]:
-        """Breakage of the traffic with the worker subnets of the other zones: one set for all of
-        them, and only when some of it is lost, which of them."""
-        need, others = self._inter_zone_need(subnet, cidr, base_vpc, live_vpc)
+        """Breakage of the traffic with the worker subnets of the other zones (``lost``: what passed
+        at the subnet before and does not now): one set for all of them, and only when some of it is
+        lost, which of them."""
+        (from_others, to_others), others = self._inter_zone_need(subnet, cidr, base_vpc, live_vpc)
         if not others:
             return []
-        b, lv = flows
-        gone = (need & b.all) - lv.all
+        # need & lost, where need = (from the others to the subnet) | (from the subnet to the others)
+        gone = (lost & all_traffic(destination=cidr) & from_others) | (lost & all_traffic(source=cidr) & to_others)
+        spans = endpoints(gone.tree)  # a subnet none of whose addresses gone names lost nothing
         out = []
         for other in others if gone else ():
             assert other.cidr is not None
+            if not overlaps(spans, cidr_interval(other.cidr)):
+                continue
             mine = gone & (all_traffic(source=other.cidr, destination=cidr) | all_traffic(source=cidr,
                                                                                              destination=other.cidr))
             if mine:
@@ -240,16 +272,19 @@ class _Analysis:
         return out
 
     def _inter_zone_need(self, subnet: str, cidr: str, base_vpc: Vpc | None,
-                         live_vpc: Vpc | None) -> tuple[FlowSet, tuple[Subnet, ...]]:
-        """The worker subnets of the other zones and all traffic between them and the subnet; once per
-        subnet (it depends on the VPCs, not on the ACLs)."""
+                         live_vpc: Vpc | None) -> tuple[tuple[FlowSet, FlowSet], tuple[Subnet, ...]]:
+        """The worker subnets of the other zones, and all traffic from and to any of them; once per
+        subnet (it depends on the VPCs, not on the ACLs), and the traffic once per set of others (the
+        subnets of one zone share it)."""
         key = (base_vpc.region if base_vpc else None, base_vpc.name if base_vpc else None,
                live_vpc.region if live_vpc else None, live_vpc.name if live_vpc else None, subnet, cidr)
         if key not in self._inter_zone_needs:
             others = tuple(self._other_zone_workers(subnet, base_vpc, live_vpc))
-            cidrs = [o.cidr for o in others if o.cidr]
-            need = all_traffic_among(cidrs, [cidr]) | all_traffic_among([cidr], cidrs)
-            self._inter_zone_needs[key] = (need, others)
+            cidrs = tuple(o.cidr for o in others if o.cidr)
+            if cidrs not in self._to_and_from:
+                self._to_and_from[cidrs] = (all_traffic_among(cidrs, ["0.0.0.0/0"]),
+                                            all_traffic_among(["0.0.0.0/0"], cidrs))
+            self._inter_zone_needs[key] = (self._to_and_from[cidrs], others)
         return self._inter_zone_needs[key]
 
     def _other_zone_workers(self, subnet: str, base_vpc: Vpc | None, live_vpc: Vpc | None) -> list[Subnet]:
@@ -262,18 +297,29 @@ class _Analysis:
         if self._workers is None:
             self._workers = {w for c in (*self.baseline.clusters, *self.live.clusters) for w in c.worker_subnets}
         workers = self._workers
+        live_subnets = self._subnets_of(live_vpc) if live_vpc else {}
         out = []
         for s in vpc.subnets:
             if s.name == subnet or not s.cidr:
                 continue
             # the nodes name subnets by id, which a baseline subnet lacks: the live one of that name has it
-            live_id = live_sub.id if live_vpc and (live_sub := live_vpc.subnet(s.name)) else None
+            live_id = live_sub.id if (live_sub := live_subnets.get(s.name)) else None
             if workers and s.name not in workers and not ({s.id, live_id} & workers):
                 continue
             if me is not None and me.zone and s.zone == me.zone:
                 continue
             out.append(s)
         return out
+
+    def _subnets_of(self, vpc: Vpc) -> dict[str, Subnet]:
+        """The live VPC's subnets by name (the first of a name, as ``Vpc.subnet`` finds it), once per VPC."""
+        key = (vpc.region, vpc.name)
+        if key not in self._live_subnets:
+            by_name: dict[str, Subnet] = {}
+            for s in vpc.subnets:
+                by_name.setdefault(s.name, s)
+            self._live_subnets[key] = by_name
+        return self._live_subnets[key]
 
     # --- gateways -----------------------------------------------------------------------------------
 
@@ -297,35 +343,6 @@ class _Analysis:
                                                     f"through public gateway {gateway}")
         return Impact("narrowed", shown, breakage=(f"egress to the public internet through public gateway {gateway}",),
                       summary="the workers lost their path to the internet")
-
-
-def one_change(base: Sequence[AclRule], live: Sequence[AclRule], code: str, base_position: int | None,
-               live_position: int | None) -> tuple[AclRule, ...] | None:
-    """The baseline rules with only one drift of the live ones applied: a rule removed (``acl-rule-missing``
-    at ``base_position``), added before the live rule that follows it (``acl-rule-unexpected`` at
-    ``live_position``), replaced (``acl-rule-changed``), or the paired rules put in the live order
-    (``acl-rules-reordered``). Positions count from 1, as findings give them; None when they do not fit."""
-    b = base_position - 1 if base_position is not None else None
-    j = live_position - 1 if live_position is not None else None
-    rules = list(base)
-    if code == "acl-rule-missing" and b is not None and 0 <= b < len(rules):
-        del rules[b]
-        return tuple(rules)
-    if code == "acl-rule-changed" and b is not None and j is not None and 0 <= b < len(rules) and 0 <= j < len(live):
-        rules[b] = live[j]
-        return tuple(rules)
-    alignment = align(base, live)
-    if code == "acl-rule-unexpected" and j is not None and 0 <= j < len(live):
-        base_of = {lj: bi for bi, lj in alignment.pairs}
-        after = next((base_of[k] for k in range(j + 1, len(live)) if k in base_of), len(rules))
-        rules.insert(after, live[j])
-        return tuple(rules)
-    if code == "acl-rules-reordered":
-        ordered = [base[bi] for bi, _ in sorted(alignment.pairs, key=lambda p: p[1])]
-        for bi in sorted(alignment.missing):
-            ordered.insert(min(bi, len(ordered)), base[bi])
-        return tuple(ordered)
-    return None
 
 
 def _position(data: Mapping[str, object] | None) -> int | None:

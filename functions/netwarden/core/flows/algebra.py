@@ -23,6 +23,7 @@ import ipaddress
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Literal
 
 # A level of the tree: ((lo, hi, child), ...); the child of the last level is True.
@@ -39,19 +40,8 @@ ICMP_FIELD: Interval = (0, 255)
 NO_FIELD: Interval = (0, 0)
 
 #: IBM VPC protocol names (API versions from 2025-12-09) and their IP protocol numbers.
-PROTOCOL_NUMBERS = {
-    "icmp": ICMP,
-    "tcp": TCP,
-    "udp": UDP,
-    "ip_in_ip": 4,
-    "rsvp": 46,
-    "gre": 47,
-    "esp": 50,
-    "ah": 51,
-    "vrrp": 112,
-    "l2tp": 115,
-    "sctp": 132,
-}
+PROTOCOL_NUMBERS = {"icmp": ICMP, "tcp": TCP, "udp": UDP, "ip_in_ip": 4, "rsvp": 46, "gre": 47, "esp": 50, "ah": 51,
+                    "vrrp": 112, "l2tp": 115, "sctp": 132}
 PROTOCOL_NAMES = {n: name for name, n in PROTOCOL_NUMBERS.items()}
 
 Op = Literal["or", "and", "sub"]
@@ -140,6 +130,8 @@ def merge(a: Tree, b: Tree, op: Op) -> Tree:
     if not b:
         return () if op == "and" else a
     first, last = b[0][0], b[-1][1]
+    if op == "and" and len(b) == 1 and first <= a[0][0] and a[-1][1] <= last:
+        return _within(a, b[0][2])
     i = bisect_left(a, first, key=_hi)  # a[:i] lies wholly before b
     k = bisect_right(a, last, key=_lo)  # a[k:] lies wholly after b
     out: list[tuple[int, int, Any]] = []
@@ -199,12 +191,24 @@ def merge(a: Tree, b: Tree, op: Op) -> Tree:
     return tuple(out)
 
 
-def _lo(item: tuple[int, int, Any]) -> int:
-    return item[0]
+def _within(a: Tree, window: Any) -> Tree:
+    """``a`` & one interval spanning it whose child is ``window``; ``a`` itself, not a copy, where nothing
+    is cut away: a restriction shares the subtrees it keeps whole, and allocates nothing for them."""
+    if window is True:
+        return a
+    out: list[tuple[int, int, Any]] = []
+    same = True
+    for lo, hi, child in a:
+        cut = _combine(child, window, "and")
+        if cut is not child:
+            same = False
+        if cut is not None:
+            _append(out, lo, hi, cut)
+    return a if same else tuple(out)
 
 
-def _hi(item: tuple[int, int, Any]) -> int:
-    return item[1]
+_lo = itemgetter(0)  # the bisection keys of a level: its intervals' bounds, read in C
+_hi = itemgetter(1)
 
 
 def box_tree(intervals: Sequence[Interval]) -> Tree:

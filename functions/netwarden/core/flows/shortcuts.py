@@ -1,9 +1,11 @@
-"""Two shortcuts over ``core.flows.algebra`` trees that build less than the general algebra would.
+"""Shortcuts over ``core.flows.algebra`` trees that build less than the general algebra would.
 
 The impact analysis asks thousands of times whether one box lies inside an ACL's allowed set (to
 widen an example flow to the widest CIDR the set allows whole), and builds "all traffic between a
 subnet and every worker subnet of the other zones". ``box - set`` and a union of one box per pair
-give the same answers, but allocate whole trees to do it; these give them directly, exactly.
+give the same answers, but allocate whole trees to do it; these give them directly, exactly. And
+before it intersects a lost set with each of those subnets' traffic, ``endpoints`` tells which of
+them the set names at all, so that the others are skipped without building anything.
 """
 
 from __future__ import annotations
@@ -55,3 +57,33 @@ def product(levels: Sequence[Sequence[Interval]]) -> Tree:
         child = tuple(merged)
     result: Tree = child
     return result
+
+
+def endpoints(tree: Tree) -> list[Interval]:
+    """The address ranges the flows of a set start or end in (its source and destination levels),
+    merged and sorted: a set has a flow from or to an address range only when one of them overlaps it."""
+    spans = []
+    for _, _, by_source in tree:
+        for slo, shi, by_destination in by_source:
+            spans.append((slo, shi))
+            spans.extend((dlo, dhi) for dlo, dhi, _ in by_destination)
+    merged: list[Interval] = []
+    for lo, hi in sorted(spans):
+        if merged and lo <= merged[-1][1] + 1:
+            if hi > merged[-1][1]:
+                merged[-1] = (merged[-1][0], hi)
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def overlaps(spans: Sequence[Interval], span: Interval | None) -> bool:
+    """Whether ``span`` overlaps any of the sorted, disjoint ``spans`` (``endpoints``); None overlaps nothing."""
+    if span is None:
+        return False
+    i = bisect_right(spans, span[1], key=_start) - 1  # the last span starting at or before span's end
+    return i >= 0 and spans[i][1] >= span[0]
+
+
+def _start(span: Interval) -> int:
+    return span[0]
