@@ -45,6 +45,13 @@ from netwarden.core.scope import ReadScope, listing
 #: Node labels naming the VPC subnet of an IKS/ROKS worker (the second is the older provider's).
 SUBNET_LABELS = ("ibm-cloud.kubernetes.io/subnet-id", "ibm-provider.kubernetes.io/subnet-id")
 
+#: The API paths read and written (``{name}`` parts are filled, quoted, by ``KubeConnection.request``).
+POLICIES = "/apis/networking.k8s.io/v1/networkpolicies"
+NAMESPACED_POLICIES = "/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies"
+POLICY = NAMESPACED_POLICIES + "/{name}"
+NAMESPACE = "/api/v1/namespaces/{name}"
+MERGE_PATCH = "application/merge-patch+json"
+
 
 class RawMetadata(TypedDict, total=False):
     name: str
@@ -135,14 +142,13 @@ class KubeClusterReader:
         return KubeRead(clusters=tuple(read), unreadable=tuple(unreadable), scope=scope)
 
     def read_cluster(self, conn: KubeConnection, managed: Sequence[str] | None) -> Cluster:
-        core, net = conn.core(), conn.networking()
-        policies_url = f"{conn.endpoint}/apis/networking.k8s.io/v1/networkpolicies"
-        nodes = _objects(list_all(core.list_node, f"{conn.endpoint}/api/v1/nodes", sleep=self._sleep))
-        namespaces = _objects(list_all(core.list_namespace, f"{conn.endpoint}/api/v1/namespaces", sleep=self._sleep))
+        policies_url = f"{conn.endpoint}{POLICIES}"
+        nodes = _objects(list_all(conn, "/api/v1/nodes", sleep=self._sleep))
+        namespaces = _objects(list_all(conn, "/api/v1/namespaces", sleep=self._sleep))
         if managed is not None:
             _require_namespaces(conn.name, managed, [str(_meta(n).get("name")) for n in namespaces])
-        policies = _objects(list_all(net.list_network_policy_for_all_namespaces, policies_url, sleep=self._sleep))
-        pods = _objects(list_all(core.list_pod_for_all_namespaces, f"{conn.endpoint}/api/v1/pods", sleep=self._sleep))
+        policies = _objects(list_all(conn, POLICIES, sleep=self._sleep))
+        pods = _objects(list_all(conn, "/api/v1/pods", sleep=self._sleep))
         keep = set(managed) if managed is not None else {str(_meta(n).get("name")) for n in namespaces}
 
         def kept(raw: RawObject) -> bool:
@@ -210,33 +216,30 @@ class KubeClusterWriter:
 
     def apply_policy(self, cluster: str, policy: NetworkPolicy) -> None:
         conn = self._conn(cluster)
-        net = conn.networking()
         endpoint = f"{conn.endpoint}/apis/networking.k8s.io/v1/namespaces/{policy.namespace}/networkpolicies"
+        where = {"namespace": policy.namespace, "name": policy.name}
         body = normalize.netpol_manifest(policy)
         with _remediation_errors(f"apply NetworkPolicy {policy.key} in {cluster}"):
             try:
-                live = call(lambda: net.read_namespaced_network_policy(policy.name, policy.namespace,
-                                                                       _preload_content=False),
-                            f"{endpoint}/{policy.name}", sleep=self._sleep)
+                live = call(lambda: conn.request("GET", POLICY, params=where), f"{endpoint}/{policy.name}",
+                            sleep=self._sleep)
             except ProviderNotFound:
-                write(lambda: net.create_namespaced_network_policy(policy.namespace, body, _preload_content=False),
-                      endpoint)
+                write(lambda: conn.request("POST", NAMESPACED_POLICIES, params={"namespace": policy.namespace},
+                                           body=body), endpoint)
                 return
             current = _object(live, endpoint)
             meta = current.get("metadata") or {}
             body["metadata"]["resourceVersion"] = meta.get("resourceVersion")
             if meta.get("annotations"):
                 body["metadata"]["annotations"] = meta["annotations"]
-            write(lambda: net.replace_namespaced_network_policy(policy.name, policy.namespace, body,
-                                                                _preload_content=False), f"{endpoint}/{policy.name}")
+            write(lambda: conn.request("PUT", POLICY, params=where, body=body), f"{endpoint}/{policy.name}")
 
     def delete_policy(self, cluster: str, namespace: str, name: str) -> None:
         conn = self._conn(cluster)
-        net = conn.networking()
         endpoint = f"{conn.endpoint}/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies/{name}"
         with _remediation_errors(f"delete NetworkPolicy {namespace}/{name} in {cluster}"):
             try:
-                write(lambda: net.delete_namespaced_network_policy(name, namespace, _preload_content=False),
+                write(lambda: conn.request("DELETE", POLICY, params={"namespace": namespace, "name": name}),
                       endpoint)
             except ProviderNotFound:
                 return  # already gone: what remediation wanted
@@ -245,11 +248,11 @@ class KubeClusterWriter:
         """Make the namespace's labels exactly ``namespace.labels`` (the API server's own
         ``kubernetes.io/metadata.name`` stays), with the live resourceVersion as a precondition."""
         conn = self._conn(cluster)
-        core = conn.core()
         endpoint = f"{conn.endpoint}/api/v1/namespaces/{namespace.name}"
+        where = {"name": namespace.name}
         with _remediation_errors(f"set labels of namespace {namespace.name} in {cluster}"):
-            live = _object(call(lambda: core.read_namespace(namespace.name, _preload_content=False), endpoint,
-                                sleep=self._sleep), endpoint)
+            live = _object(call(lambda: conn.request("GET", NAMESPACE, params=where), endpoint, sleep=self._sleep),
+                           endpoint)
             meta = live.get("metadata") or {}
             current = meta.get("labels") or {}
             labels: dict[str, Any] = {k: v for k, v in namespace.labels.items() if current.get(k) != v}
@@ -258,8 +261,8 @@ class KubeClusterWriter:
             if not labels:
                 return
             patch = {"metadata": {"labels": labels, "resourceVersion": meta.get("resourceVersion")}}
-            write(lambda: core.patch_namespace(namespace.name, patch, _content_type="application/merge-patch+json",
-                                               _preload_content=False), endpoint)
+            write(lambda: conn.request("PATCH", NAMESPACE, params=where, body=patch, content_type=MERGE_PATCH),
+                  endpoint)
 
 
 def _object(response: Any, endpoint: str) -> dict[str, Any]:

@@ -2,20 +2,23 @@
 
 A cluster is reached from its settings in one of three ways: an explicit ``server`` (with a bearer
 token read from the environment variable ``token_env`` names), a kubeconfig file and context, or the
-pod's in-cluster service account. ``KubeConnection`` holds the client; ``translate_kube_errors`` maps
-``ApiException`` (its ``Status`` message), urllib3 errors and refused connections to
-``core.errors`` with ``raise ... from e``; ``list_all`` reads a collection in chunks of 500 with
-``continue``, retrying throttling and server errors, and starting over once if the snapshot expired.
+pod's in-cluster service account. ``KubeConnection`` holds the client's ``ApiClient`` and makes each
+call through it (``KubeConnection.request``), as the generated API classes would, without them: those
+classes and the models they pull in cost more to import than a whole read of a cluster, and the
+adapter reads raw JSON anyway. ``translate_kube_errors`` maps ``ApiException`` (its ``Status``
+message), urllib3 errors and refused connections to ``core.errors`` with ``raise ... from e``;
+``list_all`` reads a collection in chunks of 500 with ``continue``, retrying throttling and server
+errors, and starting over once if the snapshot expired.
 
 The ``kubernetes`` package is imported here and in ``adapters.kube`` only, and only when a cluster is
-read or written: a ``check`` of a snapshot file never imports it.
+read or written: a ``check`` of a snapshot file, or of VPCs only, and an event never import it.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +39,11 @@ MAX_DELAY = 10.0
 USER_AGENT = "netwarden/0.1.0"
 
 
+#: What every call accepts, and the authentication it carries: those of the generated API classes.
+ACCEPT = "application/json"
+AUTH_SETTINGS = ["BearerToken"]
+
+
 @dataclass(frozen=True, slots=True)
 class KubeConnection:
     """A cluster's name, where it is (for messages, without credentials) and its ``ApiClient``."""
@@ -44,15 +52,27 @@ class KubeConnection:
     endpoint: str
     api: Any
 
-    def core(self) -> Any:
-        from kubernetes import client
+    def request(self, method: str, path: str, *, params: Mapping[str, str] | None = None,
+                query: Sequence[tuple[str, Any]] = (), body: Any = None, content_type: str | None = None,
+                timeout: tuple[float, float] | None = None) -> Any:
+        """One call, as the generated API method for it makes it: ``{name}`` parts of ``path`` filled
+        from ``params`` (quoted), the query in the order given, the configuration's bearer token and the
+        client's headers, JSON accepted. Returns the raw urllib3 response (its body not read yet); an
+        answer outside 2xx raises ``ApiException``, read, as those methods raise it."""
+        from kubernetes.client.exceptions import ApiException
 
-        return client.CoreV1Api(self.api)
-
-    def networking(self) -> Any:
-        from kubernetes import client
-
-        return client.NetworkingV1Api(self.api)
+        headers: dict[str, str] = {"Accept": ACCEPT}
+        if content_type:
+            headers["Content-Type"] = content_type
+        request = self.api.param_serialize(method=method, resource_path=path, path_params=dict(params or {}),
+                                           query_params=list(query), header_params=headers, body=body,
+                                           post_params=[], files={}, auth_settings=AUTH_SETTINGS,
+                                           collection_formats={})
+        response = self.api.call_api(*request, _request_timeout=timeout)
+        if not 200 <= response.status <= 299:
+            response.read()
+            raise ApiException.from_response(http_resp=response, body=None, data=None)
+        return response.response
 
 
 def connect(cluster: ClusterSettings) -> KubeConnection:
@@ -145,19 +165,20 @@ def _retrying(call: Callable[[], Any], endpoint: str, sleep: Callable[[float], N
     raise AssertionError("unreachable")
 
 
-def list_all(list_call: Callable[..., Any], endpoint: str, *,
+def list_all(conn: KubeConnection, path: str, *,
              sleep: Callable[[float], None] = time.sleep) -> list[dict[str, Any]]:
-    """Every item of a collection as plain dicts, read ``PAGE_SIZE`` at a time. A 410 (the continue
-    token outlived its snapshot) starts the list over once, so the result stays consistent."""
+    """Every item of the collection at ``path`` as plain dicts, read ``PAGE_SIZE`` at a time. A 410 (the
+    continue token outlived its snapshot) starts the list over once, so the result stays consistent."""
+    endpoint = f"{conn.endpoint}{path}"
     for restart in range(2):
         items: list[dict[str, Any]] = []
         token: str | None = None
         try:
             while True:
-                kwargs: dict[str, Any] = {"limit": PAGE_SIZE, "_preload_content": False, "_request_timeout": TIMEOUT}
-                if token:
-                    kwargs["_continue"] = token
-                response = _retrying(lambda kw=kwargs: list_call(**kw), endpoint, sleep)  # type: ignore[misc]
+                query: list[tuple[str, Any]] = [("continue", token)] if token else []
+                query.append(("limit", PAGE_SIZE))
+                response = _retrying(lambda q=query: conn.request("GET", path, query=q, timeout=TIMEOUT),  # type: ignore[misc]
+                                     endpoint, sleep)
                 data = read_json(response, endpoint)
                 if not isinstance(data, dict) or not isinstance(data.get("items", []), list):
                     raise ProviderError("not a Kubernetes list response", endpoint=endpoint)

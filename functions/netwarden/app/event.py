@@ -23,9 +23,9 @@ import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from netwarden.app import remediate, scan
+from netwarden.app import scan
 from netwarden.core import activity_tracker
 from netwarden.core.activity_tracker import ChangeEvent
 from netwarden.core.drift.diff import diff
@@ -36,6 +36,9 @@ from netwarden.core.model import Snapshot, Vpc
 from netwarden.core.ports import Notifier, StateStore
 from netwarden.core.shard import Scope as ShardScope
 from netwarden.core.shard import restrict
+
+if TYPE_CHECKING:  # the remediation is imported only when an event is remediated
+    from netwarden.app import remediate
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +154,8 @@ def handle(data: Any, services: EventServices, *, source: str = "event") -> scan
 def _remediate_vpc(outcome: EventOutcome, baseline: Snapshot, services: EventServices, store: StateStore, *,
                    codes: frozenset[str], run_id: str) -> scan.RemediationOutcome:
     """``remediation.mode: auto`` for an event: the codes ``remediation.auto`` lists, in the event's VPC."""
+    from netwarden.app import remediate
+
     assert outcome.vpc is not None and outcome.scope is not None  # a checked outcome names both
     region = outcome.scope.split("/", 1)[0]
     vpc_baseline = restrict(baseline, ShardScope(regions=(region,), vpcs=(outcome.vpc,), clusters=()))
