@@ -11,6 +11,7 @@ file is what tracks them between releases.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -75,3 +76,67 @@ def test_check_command(benchmark: Any, files: Path) -> None:
             "--format", "json", "--out", str(files / "report.json")]
     _measure(benchmark, SIZES[0], lambda: main(args))
     assert main(args) == 2  # the generated drift is found
+
+
+# --- the compiled baseline (adapters/baseline_cache.py): cold = parse the files and compile them, warm =
+# key the files and read the compiled form; the command warm is `check` of a baseline that did not change.
+
+_WRITTEN: dict[float, Path] = {}
+
+
+@pytest.fixture(scope="module")
+def estate_dirs(tmp_path_factory: pytest.TempPathFactory) -> Callable[[float], Path]:
+    """The estate at ``size`` written as files (``baseline/``, ``live.json``), once per module."""
+    def written(size: float) -> Path:
+        if size not in _WRITTEN:
+            out = tmp_path_factory.mktemp(f"scale-{size}")
+            scale.write(size, out)
+            _WRITTEN[size] = out
+        return _WRITTEN[size]
+    return written
+
+
+def _baseline_read(benchmark: Any, size: float, root: Path, cache: Path, *, warm: bool) -> None:
+    from netwarden.adapters import baseline_cache
+
+    def fresh() -> tuple[tuple[()], dict[str, Any]]:
+        if not warm:
+            shutil.rmtree(cache, ignore_errors=True)
+        return (), {}
+
+    baseline_cache.read_baseline(root, cache)  # a warm round starts from one compiled form
+    rules = scale.counts(estate(size)[0])["rules"]
+    benchmark.extra_info.update({"size": size, "rules": rules, "cache": "warm" if warm else "cold"})
+    benchmark.pedantic(lambda: baseline_cache.read_baseline(root, cache), setup=fresh, rounds=3, iterations=1)
+    benchmark.extra_info["ms_per_1000_rules"] = round(benchmark.stats.stats.median * 1e6 / rules, 2)
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+@pytest.mark.parametrize("size", SIZES)
+def test_baseline_read_cached(benchmark: Any, estate_dirs: Callable[[float], Path], tmp_path: Path, size: float,
+                              warm: bool) -> None:
+    _baseline_read(benchmark, size, estate_dirs(size) / "baseline", tmp_path / "cache", warm=warm)
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+@pytest.mark.parametrize("size", SIZES)
+def test_check_command_cached(benchmark: Any, estate_dirs: Callable[[float], Path], tmp_path: Path, size: float,
+                              warm: bool) -> None:
+    """The whole command with ``baseline_cache`` set: cold starts each round from an empty cache."""
+    files, cache = estate_dirs(size), tmp_path / "cache"
+    config = tmp_path / "netwarden.yaml"
+    config.write_text(f"baseline: {files / 'baseline'}\nbaseline_cache: {cache}\nstate: file://{tmp_path / 'state'}\n",
+                      encoding="utf-8")
+    args = ["check", "--config", str(config), "--snapshot", str(files / "live.json"), "--format", "json",
+            "--out", str(tmp_path / "report.json")]
+
+    def fresh() -> tuple[tuple[()], dict[str, Any]]:
+        if not warm:
+            shutil.rmtree(cache, ignore_errors=True)
+        return (), {}
+
+    assert main(args) == 2  # the generated drift is found; a warm round starts from one compiled form
+    rules = scale.counts(estate(size)[0])["rules"]
+    benchmark.extra_info.update({"size": size, "rules": rules, "cache": "warm" if warm else "cold"})
+    benchmark.pedantic(lambda: main(args), setup=fresh, rounds=3, iterations=1)
+    benchmark.extra_info["ms_per_1000_rules"] = round(benchmark.stats.stats.median * 1e6 / rules, 2)

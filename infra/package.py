@@ -6,6 +6,8 @@ Writes
   dist/function/       __main__.py (Code Engine's Python function shape), the netwarden package,
                        requirements.txt, netwarden.yaml and baseline/ ; Code Engine builds it and
                        installs requirements.txt (infra/codeengine/function.sh)
+                       baseline/.netwarden-compiled/ holds the baseline compiled (adapters/baseline_cache.py):
+                       a run whose baseline is the shipped one reads it from there and parses no YAML
   dist/function.zip    the same, zipped
   dist/image/          Containerfile, requirements.txt, wheels/netwarden-*.whl, deploy/netwarden.yaml
                        and deploy/baseline/ (infra/codeengine/image.sh)
@@ -169,10 +171,23 @@ def copy_deploy_files(dest: Path, config: Path | None, baseline: Path | None, *,
             print(f"package: no config file {config}: wrote a minimal netwarden.yaml", file=sys.stderr)
     if baseline is not None and baseline.is_dir():
         shutil.copytree(baseline, dest / "baseline", ignore=IGNORE)
+        compile_baseline(dest / "baseline")
     else:
         (dest / "baseline").mkdir()
         if warn:
             print(f"package: no baseline directory {baseline}: the baseline/ shipped is empty", file=sys.stderr)
+
+
+def compile_baseline(baseline: Path) -> Path:
+    """The shipped baseline's compiled form, in its hidden ``.netwarden-compiled/`` (found there by the
+    key of the files beside it); a baseline that does not read stops the build with its one-line error."""
+    from netwarden.adapters.baseline_cache import PACKAGED, compile_into
+    from netwarden.core.errors import BaselineError
+
+    try:
+        return compile_into(baseline, baseline / PACKAGED)
+    except BaselineError as e:
+        raise SystemExit(f"package: the baseline does not read: {e}") from e
 
 
 def build_function(out: Path, requirements: str, config: Path | None, baseline: Path | None) -> Path:

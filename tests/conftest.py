@@ -1,5 +1,8 @@
 """Shared fixtures: a clean environment for every test, and the emulators on port 0.
 
+Nothing a test run writes lands outside its temporary directories: the compiled-baseline cache goes to
+a session directory (``XDG_CACHE_HOME``), and Hypothesis keeps no example database in the checkout.
+
 The server is session-scoped (starting it costs a thread and a socket); each test that uses it gets
 it reset first, so tests never see each other's state.
 """
@@ -8,11 +11,18 @@ from __future__ import annotations
 
 import http.client
 import os
+import tempfile
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from netwarden.fakes.server import FakeServer
+
+settings.register_profile("netwarden", database=None)
+settings.load_profile("netwarden")
+set_hypothesis_home_dir(tempfile.mkdtemp(prefix="netwarden-hypothesis-"))
 
 #: Variables that would let a developer's real credentials or config leak into a test.
 ENVIRONMENT_VARIABLES = {
@@ -24,12 +34,18 @@ ENVIRONMENT_VARIABLES = {
 }
 
 
+@pytest.fixture(scope="session")
+def cache_home(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(tmp_path_factory.mktemp("cache-home"))
+
+
 @pytest.fixture(autouse=True)
-def clean_environ() -> Iterator[None]:
+def clean_environ(cache_home: str) -> Iterator[None]:
     """Keep os.environ clean for every test without mocking it."""
     original = os.environ.copy()
     for key in ENVIRONMENT_VARIABLES:
         os.environ.pop(key, None)
+    os.environ["XDG_CACHE_HOME"] = cache_home
     yield
     os.environ.clear()
     os.environ.update(original)

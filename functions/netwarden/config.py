@@ -94,6 +94,8 @@ class Settings:
     notify: NotifySettings = field(default_factory=NotifySettings)
     remediation: RemediationSettings = field(default_factory=RemediationSettings)
     suppressions: tuple[Suppression, ...] = ()
+    #: Where the compiled baseline is kept (``adapters.baseline_cache``): True the default place, False none.
+    baseline_cache: Path | bool = True
     source: str = "<defaults>"
 
     @classmethod
@@ -149,7 +151,7 @@ def secret(env_name: str | None, environ: Mapping[str, str] | None = None) -> st
 
 # --- parsing -------------------------------------------------------------------------------------
 
-_TOP = {"baseline", "ibmcloud", "kubernetes", "state", "notify", "remediation", "suppressions"}
+_TOP = {"baseline", "baseline_cache", "ibmcloud", "kubernetes", "state", "notify", "remediation", "suppressions"}
 _IBM = {"regions", "vpcs", "resource_group", "api_key_env", "vpc_url", "iam_url", "resource_manager_url"}
 _CLUSTER = {"name", "server", "kubeconfig", "context", "token_env", "in_cluster", "namespaces"}
 _NOTIFY_CHANNELS = {"slack", "email", "event_notifications", "webhook"}
@@ -171,6 +173,12 @@ def parse(doc: yaml_io.YamlDoc, *, base: Path = Path(".")) -> Settings:
         if state.startswith("file://") and not state.startswith("file:///"):
             state = f"file://{base / state[len('file://'):]}"
         settings = replace(settings, state=state)
+    if data.get("baseline_cache") is not None:
+        cache = data["baseline_cache"]
+        if not isinstance(cache, bool) and not (isinstance(cache, str) and cache):
+            raise ConfigError("expected a directory or false", location=doc.where(("baseline_cache",)))
+        settings = replace(settings, baseline_cache=cache if isinstance(cache, bool)
+                           else base / Path(cache).expanduser())
     if data.get("ibmcloud") is not None:
         settings = replace(settings, ibmcloud=_ibmcloud(doc, data["ibmcloud"]))
     if data.get("kubernetes") is not None:

@@ -261,3 +261,25 @@ def test_a_configured_vpc_that_does_not_exist_is_one_line_naming_those_that_do(e
     assert proc.stderr == "netwarden: error: ibmcloud.vpcs: VPC 'prod-vcp' does not exist in us-south; " \
         "the VPCs there: prod-vpc\n"
     assert not (estate / "report.txt").exists()
+
+
+def test_the_json_report_is_the_same_cold_and_warm_and_warm_parses_no_yaml(estate: Path) -> None:
+    """``baseline_cache`` in the config: the first run compiles the baseline, the second reads the compiled
+    form (the baseline schema module is never imported), and both write the same report."""
+    cache = estate / "cache"
+    (estate / "netwarden.yaml").write_text(f"baseline: baseline\nbaseline_cache: {cache}\n", encoding="utf-8")
+    probe = ("import sys; from netwarden.entrypoints.cli import main; code = main(sys.argv[1:]); "
+             "print('parsed' if 'netwarden.adapters.baseline_schema' in sys.modules else 'compiled'); sys.exit(code)")
+    argv = [sys.executable, "-c", probe, "check", "--config", "netwarden.yaml", "--snapshot", "drift.json",
+            "--format", "json", "--out"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NETWARDEN_")}
+    runs = [subprocess.run([*argv, f"{name}.report.json"], capture_output=True, text=True, cwd=estate, env=env,
+                           check=False) for name in ("cold", "warm")]
+    assert [(r.returncode, r.stdout.strip(), r.stderr) for r in runs] == [(2, "parsed", ""), (2, "compiled", "")]
+    assert len(list(cache.glob("baseline-*.json"))) == 1
+    reports = []
+    for name in ("cold", "warm"):
+        report = json.loads((estate / f"{name}.report.json").read_text(encoding="utf-8"))
+        report.pop("generated_at")
+        reports.append(report)
+    assert reports[0] == reports[1] and reports[0]["findings"]

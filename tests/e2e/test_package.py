@@ -152,3 +152,33 @@ def test_the_function_bundle_and_the_job_image_install_and_run_in_a_fresh_enviro
                           timeout=60, check=False)
     assert demo.returncode == 1 and "Traceback" not in demo.stderr
     assert "carries no emulators" in demo.stderr.strip().splitlines()[-1]
+
+
+def test_the_bundle_carries_the_baseline_compiled_and_a_run_of_it_parses_no_yaml(tmp_path: Path) -> None:
+    """``make package`` compiles the shipped baseline into its hidden ``.netwarden-compiled/``; the bundle's
+    own netwarden, checking against that baseline, reads the compiled form (found by the files' content),
+    never imports the baseline schema and writes no cache of its own."""
+    from netwarden.adapters.baseline_fs import read_baseline
+    from netwarden.core import snapshot_format
+
+    dist = tmp_path / "dist"
+    subprocess.run([sys.executable, str(ROOT / "infra" / "package.py"), "--out", str(dist), "--config",
+                    str(tmp_path / "no-config.yaml"), "--baseline", str(ROOT / "baseline"), "--no-wheel"],
+                   check=True, capture_output=True)
+    for shipped in (dist / "function" / "baseline", dist / "image" / "deploy" / "baseline"):
+        assert len(list((shipped / ".netwarden-compiled").glob("baseline-*.json"))) == 1, shipped
+    bundle = dist / "function"
+    (tmp_path / "live.json").write_text(snapshot_format.dumps(read_baseline(ROOT / "baseline")), encoding="utf-8")
+    probe = ("import sys, netwarden; from netwarden.entrypoints.cli import main; code = main(sys.argv[1:]); "
+             "print(netwarden.__file__, 'netwarden.adapters.baseline_schema' in sys.modules); sys.exit(code)")
+    user_cache = tmp_path / "user-cache"
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(bundle), "HOME": str(tmp_path),
+           "XDG_CACHE_HOME": str(user_cache)}
+    run = subprocess.run([sys.executable, "-c", probe, "check", "--config", "netwarden.yaml", "--snapshot",
+                          str(tmp_path / "live.json")], cwd=bundle, env=env, capture_output=True, text=True,
+                         check=False)
+    assert run.returncode == 0, run.stderr
+    package_file, parsed = run.stdout.strip().splitlines()[-1].rsplit(" ", 1)
+    assert Path(package_file).is_relative_to(bundle)
+    assert parsed == "False"
+    assert not user_cache.exists()

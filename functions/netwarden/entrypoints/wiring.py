@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 
 from netwarden.config import Settings
 from netwarden.core.errors import NetwardenError
-from netwarden.core.lint import LintFinding
 from netwarden.core.model import Snapshot
 from netwarden.core.ports import KubeReader, KubeWriter, Notifier, StateStore, VpcReader, VpcWriter
 from netwarden.core.shard import Scope, Shard, restrict
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
     from netwarden.app.event import TargetedVpcReader
     from netwarden.app.remediate import RemediationResult, Request, Writers
     from netwarden.app.scan import ScanOptions, ScanResult
+    from netwarden.core.lint import LintFinding
     from netwarden.core.report.model import CheckReport
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def check(settings: Settings, snapshot_file: Path | None = None) -> CheckReport:
     """Baseline vs the live state (or ``snapshot_file``); the baseline may be a snapshot file too."""
     from netwarden.app import check as check_app
 
-    baseline = load_baseline(settings.baseline)
+    baseline = load_baseline(settings.baseline, settings)
     live = read_snapshot(snapshot_file) if snapshot_file is not None else live_snapshot(settings)
     return check_app.run(baseline, live, suppressions=settings.suppressions, generated_at=now_rfc3339())
 
@@ -58,7 +58,7 @@ def remediate(settings: Settings, *, codes: Iterable[str] | None, apply: bool, i
     from netwarden.app import remediate as app
     from netwarden.app.snapshot import take
 
-    baseline = load_baseline(settings.baseline)
+    baseline = load_baseline(settings.baseline, settings)
     request, writers = remediation(settings, codes=codes, dry_run=not apply, initiator=initiator,
                                    max_changes=max_changes, allow_destructive=allow_destructive)
     vpc, kube = vpc_reader(settings), kube_reader(settings)  # one each, for every read
@@ -73,7 +73,7 @@ def scan(settings: Settings, baseline: Snapshot | None = None) -> ScanResult:
     from netwarden.app import remediate as remediate_app
     from netwarden.app import scan as scan_app
 
-    baseline = load_baseline(settings.baseline) if baseline is None else baseline
+    baseline = load_baseline(settings.baseline, settings) if baseline is None else baseline
     store = state_store(settings)
     alerts = notifiers(settings)
     remediator = None
@@ -94,7 +94,7 @@ def scan_shard(settings: Settings, shard: Shard) -> ScanResult | None:
         if owns_nothing(shard_config):
             log.info("shard %s owns nothing in scope: done", shard.label)
             return None
-    return scan(shard_config, restrict(load_baseline(shard_config.baseline), scope))
+    return scan(shard_config, restrict(load_baseline(shard_config.baseline, shard_config), scope))
 
 
 def event(settings: Settings, text: str, *, source: str) -> ScanResult | None:
@@ -142,7 +142,7 @@ class _EventServices:
         return IbmVpcReader.from_settings(self.settings.ibmcloud)
 
     def baseline(self) -> Snapshot:
-        return load_baseline(self.settings.baseline)
+        return load_baseline(self.settings.baseline, self.settings)
 
     def store(self) -> StateStore:
         return state_store(self.settings)
@@ -280,9 +280,21 @@ def live_snapshot(settings: Settings) -> Snapshot:
     return snapshot.take(vpc_reader(settings), kube_reader(settings), taken_at=now_rfc3339())
 
 
-def load_baseline(path: Path) -> Snapshot:
-    """The baseline at ``path``: a baseline directory, or a snapshot file standing in for one."""
-    return read_snapshot(path) if path.is_file() else read_baseline(path)
+def load_baseline(path: Path, settings: Settings | None = None) -> Snapshot:
+    """The baseline at ``path``: a baseline directory, or a snapshot file standing in for one; with
+    ``settings``, a directory is read through the compiled-baseline cache they configure."""
+    return read_snapshot(path) if path.is_file() else read_baseline(path, baseline_cache_dir(settings))
+
+
+def baseline_cache_dir(settings: Settings | None) -> Path | None:
+    """Where ``settings`` keep the compiled baseline (``baseline_cache``); None: no cache."""
+    import os
+
+    from netwarden.adapters.baseline_cache import default_dir
+
+    if settings is None or settings.baseline_cache is False:
+        return None
+    return settings.baseline_cache if isinstance(settings.baseline_cache, Path) else default_dir(os.environ)
 
 
 def remediation(settings: Settings, *, codes: Iterable[str] | None, dry_run: bool, initiator: str,
@@ -304,10 +316,16 @@ def remediation(settings: Settings, *, codes: Iterable[str] | None, dry_run: boo
     return request, Writers(vpc=vpc_writer(settings), kube=kube_writer(settings))
 
 
-def read_baseline(path: Path) -> Snapshot:
-    from netwarden.adapters.baseline_fs import read_baseline as read
+def read_baseline(path: Path, cache_dir: Path | None = None) -> Snapshot:
+    """A baseline directory; with ``cache_dir``, from its compiled form when that matches its files."""
+    if cache_dir is None:
+        from netwarden.adapters.baseline_fs import read_baseline as read
 
-    return read(path)
+        return read(path)
+    from netwarden.adapters.baseline_cache import read_baseline as read_compiled
+    from netwarden.adapters.snapshot_file import loads
+
+    return read_compiled(path, cache_dir, loads)  # the compiled form is a snapshot file: read as one
 
 
 def lint_baseline(path: Path) -> list[LintFinding]:
@@ -350,17 +368,11 @@ def baseline_file_errors(path: Path) -> list[NetwardenError]:
 
 
 def read_snapshot(path: Path) -> Snapshot:
-    """A snapshot file (``core.snapshot_format``); an unreadable file is a SnapshotFormatError naming it."""
-    from netwarden.core import snapshot_format
-    from netwarden.core.errors import Location, SnapshotFormatError
+    """A snapshot file (``core.snapshot_format``), decoded straight into the model
+    (``adapters.snapshot_file``); an unreadable or invalid file is a SnapshotFormatError naming it."""
+    from netwarden.adapters.snapshot_file import read
 
-    try:
-        with path.open("rb") as file:  # one byte past the limit is enough to refuse the file
-            data = file.read(snapshot_format.MAX_BYTES + 1)
-    except OSError as e:
-        reason = e.strerror or str(e)
-        raise SnapshotFormatError(f"cannot read the snapshot file: {reason}", location=Location(str(path))) from e
-    return snapshot_format.loads(data, source=str(path))
+    return read(path)
 
 
 def repo_path(path: Path) -> str:
