@@ -32,8 +32,10 @@ lint: install
 demo: install
 	$(BIN)/netwarden demo
 
+# Ends with netwarden's time and memory as ratios to the reference checker (benchmarks/compare.py);
+# NETWARDEN_BENCH_CACHE=config:<key> or env:<VARIABLE> points netwarden at a compiled-baseline cache.
 bench: install
-	$(BIN)/python -m pytest -q benchmarks --benchmark-only --benchmark-columns=min,median,max,rounds
+	$(BIN)/python -m pytest -q -p no:randomly benchmarks --benchmark-only --benchmark-columns=min,median,max,rounds
 
 # The function bundle (dist/function, dist/function.zip) and the job image context (dist/image).
 # PACKAGE_CONFIG and PACKAGE_BASELINE name the deployment's config file and baseline directory.
