@@ -26,9 +26,7 @@ The encoding adds no key: a field left out is ``UNSET`` or None, and both are le
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -47,7 +45,7 @@ from netwarden.adapters.snapshot_records import (
     SubnetRecord,
     VpcRecord,
 )
-from netwarden.core import normalize, snapshot_checks, snapshot_format
+from netwarden.core import gc_pause, normalize, snapshot_checks, snapshot_format
 from netwarden.core.acl.evaluate import protocol_numbers
 from netwarden.core.errors import Location, SnapshotFormatError
 from netwarden.core.model import (
@@ -82,14 +80,14 @@ def read(path: Path) -> Snapshot:
     """The snapshot file at ``path``; an unreadable or invalid file is one SnapshotFormatError naming it.
     A refused file is read a second time, by the core reader, for the words of its refusal."""
     source = str(path)
-    with gc_paused():
+    with gc_pause.paused():
         snapshot = typed(_contents(path))  # the bytes are this call's alone: it lets them go
         return snapshot if snapshot is not None else snapshot_format.loads(_contents(path), source=source)
 
 
 def loads(data: bytes, source: str) -> Snapshot:
     """``core.snapshot_format.loads`` of ``data``, and the same result or the same error, sooner."""
-    with gc_paused():
+    with gc_pause.paused():
         snapshot = typed(data)
         return snapshot if snapshot is not None else snapshot_format.loads(data, source=source)
 
@@ -110,19 +108,6 @@ def typed(data: bytes) -> Snapshot | None:
         return snapshot
     except (msgspec.MsgspecError, RecursionError, _Refused, ValueError):  # NormalizeError is a ValueError
         return None
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """The garbage collector off for the block (a decoding allocates millions of objects and frees none),
-    and back as it was after it, whatever happens inside."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _contents(path: Path) -> bytes:

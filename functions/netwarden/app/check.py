@@ -19,12 +19,11 @@ suppression is reported as expired and suppresses nothing. Decisions are logged 
 
 from __future__ import annotations
 
-import gc
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
+from netwarden.core import gc_pause
 from netwarden.core.drift.diff import diff
 from netwarden.core.drift.impact import annotate
 from netwarden.core.drift.scope import split, unbaselined, unmanaged
@@ -57,7 +56,7 @@ def run(
         log.info("%s", note.message)
     unreadable = tuple(sorted(live.unreadable + unbaselined(baseline, live), key=lambda u: u.scope))
     found = diff(baseline, live)
-    with _collector_paused():
+    with gc_pause.paused():  # the analysis makes no cycles: see core.gc_pause
         findings = annotate(found, baseline, live)
     marks: dict[str, SuppressionMark] = {}
     for finding in findings:
@@ -79,18 +78,3 @@ def run(
              len(findings), suppressed, len(unreadable), len(notes))
     return CheckReport(status=status, findings=sorted_findings(findings), unreadable=unreadable,
                        generated_at=generated_at, suppressions=marks, notes=notes)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off for the block, and back as it was after it. The impact analysis
-    builds hundreds of thousands of flow-set tuples and no reference cycles (reference counting frees
-    what it drops); with the collector on, its full passes over the estate loaded beside it cost more
-    than the analysis itself (about 60% of its time on the 100% account of ``benchmarks/scale.py``)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
