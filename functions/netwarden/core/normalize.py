@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import json
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -124,11 +125,11 @@ def acl_rule(
         raise NormalizeError("type", f"icmp type {icmp_type} is outside 0-254")
     if icmp_code is not None and not 0 <= icmp_code <= 255:
         raise NormalizeError("code", f"icmp code {icmp_code} is outside 0-255")
-    return AclRule(
-        name=name,
-        action=action,
-        direction=direction,
-        protocol=proto,
+    return AclRule(  # what rules repeat across ACLs is interned: one string each, not one per rule
+        name=sys.intern(name),
+        action=sys.intern(action),
+        direction=sys.intern(direction),
+        protocol=sys.intern(proto),
         source=cidr(source, field="source", strict=strict_cidrs),
         destination=cidr(destination, field="destination", strict=strict_cidrs),
         destination_port=destination_port,
