@@ -41,7 +41,7 @@ import yaml
 from netwarden.adapters import baseline_tree
 from netwarden.adapters.files import write_atomic
 from netwarden.adapters.yaml_io import MAX_FILE_BYTES
-from netwarden.core import snapshot_format
+from netwarden.core import gc_pause, snapshot_format
 from netwarden.core.errors import BaselineError, Location, NetwardenError
 from netwarden.core.model import Snapshot
 
@@ -164,8 +164,10 @@ def _code_fingerprint() -> bytes:
 
 
 def encode(key: str, snapshot: Snapshot) -> bytes:
-    """The cache file of ``snapshot``: the header line, then the payload (compact snapshot JSON)."""
-    payload = msgspec.json.encode(snapshot_format.to_data(snapshot))
+    """The cache file of ``snapshot``: the header line, then the payload (compact snapshot JSON). The
+    collector is paused: building the data makes a million objects and no cycles (2.5 s of 3.6 s at 100%)."""
+    with gc_pause.paused():
+        payload = msgspec.json.encode(snapshot_format.to_data(snapshot))
     header = {"format": FORMAT, "version": VERSION, "key": key, "size": len(payload),
               "blake2b": hashlib.blake2b(payload).hexdigest()}
     return json.dumps(header).encode() + b"\n" + payload

@@ -55,9 +55,8 @@ def run(
     for note in notes:
         log.info("%s", note.message)
     unreadable = tuple(sorted(live.unreadable + unbaselined(baseline, live), key=lambda u: u.scope))
-    found = diff(baseline, live)
-    with gc_pause.paused():  # the analysis makes no cycles: see core.gc_pause
-        findings = annotate(found, baseline, live)
+    with gc_pause.paused():  # the diff and the analysis make no cycles: see core.gc_pause
+        findings = annotate(diff(baseline, live), baseline, live)
     marks: dict[str, SuppressionMark] = {}
     for finding in findings:
         rule, expired = match_suppression(finding, suppressions, today)
