@@ -166,7 +166,7 @@ def counts(snapshot: Snapshot) -> dict[str, int]:
 
 def write(scale: float, out: Path) -> dict[str, int]:
     """Write ``out/baseline/`` and ``out/live.json`` for the account at ``scale``; return its counts."""
-    from netwarden.adapters.baseline_fs import write_baseline
+    from netwarden.adapters.baseline_write import write_baseline
 
     base = baseline(scale)
     write_baseline(base, out / "baseline")

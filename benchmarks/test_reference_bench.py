@@ -27,7 +27,7 @@ import reference_check
 import scale
 from compare import CACHE_ENV, KINDS, Bench, Cache, Row, Usage, best_of, drifted_objects, main, summarise
 
-from netwarden.adapters.baseline_fs import write_baseline
+from netwarden.adapters.baseline_write import write_baseline
 from netwarden.core import snapshot_format
 from netwarden.entrypoints.cli import main as netwarden
 

@@ -61,7 +61,7 @@ def deploy(fake: FakeServer, root: Path, *, vpcs: tuple[Vpc, ...] | None = None,
         baseline = read_baseline(baseline_dir)
     else:
         baseline = Snapshot(vpcs=vpcs)
-        from netwarden.adapters.baseline_fs import write_baseline
+        from netwarden.adapters.baseline_write import write_baseline
 
         write_baseline(baseline, baseline_dir)
         baseline = read_baseline(baseline_dir)

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 import snapshot_factory as f
-from netwarden.adapters.baseline_fs import write_baseline
+from netwarden.adapters.baseline_write import write_baseline
 from netwarden.core import snapshot_format
 from netwarden.core.model import Snapshot, Unreadable
 from netwarden.entrypoints.cli import main

@@ -18,7 +18,8 @@ from ibm_cloud_sdk_core.authenticators import IAMAuthenticator
 from ibm_vpc import VpcV1
 from kube_recipe import BASELINE, CLUSTER, Recipe, build, closed_port
 
-from netwarden.adapters.baseline_fs import read_baseline, write_baseline
+from netwarden.adapters.baseline_fs import read_baseline
+from netwarden.adapters.baseline_write import write_baseline
 from netwarden.core import lifecycle
 from netwarden.core.model import Snapshot
 from netwarden.entrypoints.cli import main

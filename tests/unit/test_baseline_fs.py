@@ -11,13 +11,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from netwarden.adapters.baseline_fs import (
-    parse_tree,
-    read_baseline,
-    read_baseline_with_sources,
-    render,
-    write_baseline,
-)
+from netwarden.adapters.baseline_fs import parse_tree, read_baseline, read_baseline_with_sources
+from netwarden.adapters.baseline_write import render, write_baseline
 from netwarden.core import lint, normalize
 from netwarden.core.errors import BaselineError
 from netwarden.core.model import (

@@ -77,3 +77,12 @@ def test_a_malformed_document_is_left_to_the_full_load_which_names_its_line(text
     with pytest.raises(BaselineError) as e:
         yaml_io.loads(text, file="f.yaml")
     assert e.value.location is not None and e.value.location.line is not None
+
+
+@pytest.mark.parametrize("text", list(DOCUMENTS.values()), ids=list(DOCUMENTS))
+def test_portable_data_is_the_same_data_or_steps_aside_for_a_timestamp(text: str) -> None:
+    result = baseline_yaml.fast_data(text, portable=True)
+    if "2024-01-01\n" in text.replace("'2024-01-01'", ""):
+        assert result is baseline_yaml.NOT_PLAIN
+    else:
+        assert typed(result) == typed(baseline_yaml.fast_data(text))

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from netwarden.adapters import yaml_io
-from netwarden.adapters.baseline_fs import render
+from netwarden.adapters.baseline_write import render
 from netwarden.core.errors import (
     FIELD_LIMIT,
     MESSAGE_LIMIT,

@@ -2,7 +2,7 @@
 
 A reviewed baseline that has drifted from the live state is the record of what the estate should be:
 capturing over it would silently make the drift the new truth. So the command first asks this module
-which files writing the snapshot would add, rewrite and remove (exactly what ``baseline_fs.write_baseline``
+which files writing the snapshot would add, rewrite and remove (exactly what ``baseline_write.write_baseline``
 would do: the same rendering, the same stale files under ``vpc/`` and ``kubernetes/``), shows that, and
 overwrites only when told to.
 """
@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from netwarden.adapters import baseline_fs
+from netwarden.adapters import baseline_fs, baseline_write
 from netwarden.core.model import Snapshot
 
 
@@ -39,7 +39,7 @@ class BaselineChanges:
 
 def changes(snapshot: Snapshot, path: Path) -> BaselineChanges:
     """What writing ``snapshot`` into the baseline directory ``path`` would change there."""
-    texts = baseline_fs.render(snapshot)
+    texts = baseline_write.render(snapshot)
     present = set(_baseline_files(path))
     added, changed = [], []
     for rel, text in sorted(texts.items()):
@@ -54,7 +54,7 @@ def changes(snapshot: Snapshot, path: Path) -> BaselineChanges:
 def _baseline_files(root: Path) -> list[str]:
     """The YAML files under ``vpc/`` and ``kubernetes/`` (what the writer owns), walked as the writer does."""
     out = []
-    for top in baseline_fs.MANAGED:
+    for top in baseline_write.MANAGED:
         for directory, _dirs, files in os.walk(root / top):
             out += [Path(directory, name).relative_to(root).as_posix() for name in files
                     if name.endswith(baseline_fs.YAML_SUFFIXES)]

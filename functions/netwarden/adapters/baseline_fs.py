@@ -1,4 +1,4 @@
-"""The baseline directory: read it into a Snapshot, write a Snapshot into it.
+"""The baseline directory read into a Snapshot (``baseline_write`` writes one).
 
 The layout (DESIGN.md "Baseline layout", ``docs/baseline-format.md``)::
 
@@ -16,12 +16,8 @@ each file's own checks (``baseline_schema``), what spans files: a subnet's ACL, 
 each subnet's gateway must exist in the baseline, subnet CIDRs must not overlap, and every policy and
 workload namespace must be declared in ``namespaces.yaml``.
 
-Writing is deterministic (fixed key order, one object per file, each file replaced atomically) and
-round-trips: ``read_baseline(p)`` equals the snapshot written to ``p`` (what the layout does not hold
-is dropped: ids, pod addresses and nodes, worker subnets). ``vpc/`` and ``kubernetes/`` are owned by
-the writer: YAML files there that the snapshot no longer has are removed, so nothing stale survives;
-everything else in the directory is left alone. What would be written is read back in memory first,
-so a snapshot that would not make a readable baseline writes nothing.
+Cold, a large baseline's YAML is parsed ahead by a worker process (``baseline_prefetch``) while this
+one validates; a read gives the same Snapshot or error with it or without it.
 """
 
 from __future__ import annotations
@@ -29,20 +25,15 @@ from __future__ import annotations
 import gc
 import ipaddress
 import itertools
-import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from netwarden.adapters import baseline_prefetch, baseline_tree, baseline_yaml, yaml_io
 from netwarden.adapters import baseline_schema as schema
-from netwarden.adapters import baseline_tree, baseline_yaml, yaml_io
-from netwarden.adapters.files import write_atomic
 from netwarden.core import lint, normalize
 from netwarden.core.errors import BaselineError, Location
 from netwarden.core.model import (
-    ALL_PORTS,
-    AclRule,
     Cluster,
     Namespace,
     NetworkAcl,
@@ -54,7 +45,6 @@ from netwarden.core.model import (
 )
 from netwarden.core.netpol import syntax as k8s_syntax
 
-MANAGED = ("vpc", "kubernetes")
 YAML_SUFFIXES = baseline_tree.YAML_SUFFIXES
 LAYOUT = ("vpc/<region>/<vpc>/network-acls/<acl>.yaml, vpc/<region>/<vpc>/subnets.yaml, vpc/<region>/<vpc>/vpc.yaml, "
           "kubernetes/<cluster>/namespaces.yaml, kubernetes/<cluster>/workloads.yaml or "
@@ -64,7 +54,8 @@ LAYOUT = ("vpc/<region>/<vpc>/network-acls/<acl>.yaml, vpc/<region>/<vpc>/subnet
 def read_baseline(path: Path) -> Snapshot:
     """The baseline directory ``path`` as a Snapshot; BaselineError (file:line: field) if it is not one."""
     _check_dir(path)
-    return parse_tree({rel: _Lazy(path / rel) for rel in baseline_tree.yaml_files(path)}, str(path), lines=False)[0]
+    files = {rel: _Lazy(path / rel) for rel in baseline_tree.yaml_files(path)}
+    return parse_tree(files, str(path), lines=False, prefetch=True)[0]
 
 
 def read_baseline_with_sources(path: Path) -> tuple[Snapshot, schema.Sources]:
@@ -120,11 +111,15 @@ class _ClusterParts:
     workloads_doc: yaml_io.YamlDoc | None = None
 
 
-def parse_tree(files: Mapping[str, _Lazy | str], root: str, *, lines: bool = True) -> tuple[Snapshot, schema.Sources]:
+def parse_tree(files: Mapping[str, _Lazy | str], root: str, *, lines: bool = True,
+               prefetch: bool = False) -> tuple[Snapshot, schema.Sources]:
     """Parse a baseline given as relative path -> file (or text), in sorted path order. Without
     ``lines``, files are loaded the fast way (``baseline_yaml``) and only a file with a problem is
-    loaded again with line numbers, to name them, and no sources are made (the result's are empty)."""
+    loaded again with line numbers, to name them, and no sources are made (the result's are empty);
+    with ``prefetch`` as well, a large set of files is parsed ahead by a worker (``baseline_prefetch``)."""
     reader = _Reader(files, root.rstrip("/"), lines)
+    if prefetch and not lines:
+        reader.start_prefetch()
     # A large baseline is hundreds of thousands of new objects and no garbage cycles; with the cyclic
     # collector on, its full collections rescan everything read so far (a quarter of the time at 100,000 rules).
     collecting = gc.isenabled()
@@ -133,6 +128,8 @@ def parse_tree(files: Mapping[str, _Lazy | str], root: str, *, lines: bool = Tru
         for rel in sorted(files):
             reader.file(rel)
     finally:
+        if reader.ahead is not None:
+            reader.ahead.stop("the read ended first")
         if collecting:
             gc.enable()
     snapshot = Snapshot(
@@ -154,9 +151,18 @@ class _Reader:
         self.vpcs: dict[tuple[str, str], _VpcParts] = {}
         self.clusters: dict[str, _ClusterParts] = {}
         self.cidr_cache: dict[str, str] = {}
+        self.ahead: baseline_prefetch.Prefetch | None = None
+
+    def start_prefetch(self) -> None:
+        order = [source.path for _, source in sorted(self.files.items()) if isinstance(source, _Lazy)]
+        self.ahead = baseline_prefetch.start(order) if len(order) == len(self.files) else None
 
     def load(self, rel: str, *, lines: bool) -> yaml_io.YamlDoc:
         display, source = f"{self.root}/{rel}", self.files[rel]
+        if not lines and self.ahead is not None and isinstance(source, _Lazy):
+            data = self.ahead.take(source.path)
+            if data is not baseline_prefetch.YOURSELF:
+                return yaml_io.YamlDoc(display, data)
         if isinstance(source, _Lazy):
             text = yaml_io.read_text(source.path, display=display)  # size, UTF-8: one error naming the file
         else:
@@ -283,112 +289,3 @@ def _cluster(name: str, parts: _ClusterParts, root: str,
     return Cluster(name=name, namespaces=normalize.sorted_by_name(parts.namespaces or []),
                    policies=tuple(sorted(parts.policies, key=lambda p: (p.namespace, p.name))),
                    pods=tuple(sorted(parts.pods, key=lambda p: (p.namespace, p.name))))
-
-
-# --- writing -------------------------------------------------------------------------------------
-
-
-def render(snapshot: Snapshot) -> dict[str, str]:
-    """The baseline files of ``snapshot``: relative POSIX path -> YAML text."""
-    out: dict[str, str] = {}
-    for vpc in snapshot.vpcs:
-        base = f"vpc/{vpc.region}/{vpc.name}"
-        for acl in vpc.acls:
-            out[f"{base}/network-acls/{acl.name}.yaml"] = yaml_io.dumps(
-                {"name": acl.name, "rules": [rule_data(r) for r in acl.rules]})
-        out[f"{base}/subnets.yaml"] = yaml_io.dumps({s.name: subnet_data(s) for s in vpc.subnets})
-        meta: dict[str, Any] = {}
-        if vpc.default_acl is not None:
-            meta["default_network_acl"] = vpc.default_acl
-        if vpc.public_gateways:
-            meta["public_gateways"] = sorted(vpc.public_gateways)
-        if meta:
-            out[f"{base}/vpc.yaml"] = yaml_io.dumps(meta)
-    for cluster in snapshot.clusters:
-        base = f"kubernetes/{cluster.name}"
-        out[f"{base}/namespaces.yaml"] = yaml_io.dumps({n.name: dict(sorted(n.labels.items()))
-                                                        for n in cluster.namespaces})
-        if cluster.pods:
-            workloads: dict[str, list[dict[str, Any]]] = {}
-            for pod in cluster.pods:
-                workloads.setdefault(pod.namespace, []).append(workload_data(pod))
-            out[f"{base}/workloads.yaml"] = yaml_io.dumps(workloads)
-        for policy in cluster.policies:
-            out[f"{base}/{policy.namespace}/{policy.name}.yaml"] = yaml_io.dumps(normalize.netpol_manifest(policy))
-    return out
-
-
-def rule_data(rule: AclRule) -> dict[str, Any]:
-    """A rule as a baseline spells it: ports left out when they are all ports, one port as a number."""
-    out: dict[str, Any] = {"name": rule.name, "action": rule.action, "direction": rule.direction,
-                           "protocol": rule.protocol, "source": rule.source, "destination": rule.destination}
-    for key, ports in (("destination_port", rule.destination_port), ("source_port", rule.source_port)):
-        if ports is not None and ports != ALL_PORTS:
-            out[key] = ports.min if ports.min == ports.max else str(ports)
-    if rule.icmp_type is not None:
-        out["type"] = rule.icmp_type
-    if rule.icmp_code is not None:
-        out["code"] = rule.icmp_code
-    return out
-
-
-def subnet_data(subnet: Subnet) -> dict[str, Any]:
-    out: dict[str, Any] = {"network_acl": subnet.network_acl, "public_gateway": subnet.public_gateway}
-    if subnet.zone is not None:
-        out["zone"] = subnet.zone
-    if subnet.cidr is not None:
-        out["cidr"] = subnet.cidr
-    return out
-
-
-def workload_data(pod: Pod) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": pod.name, "labels": dict(sorted(pod.labels.items()))}
-    if pod.ports:
-        out["ports"] = [{"port": p.port, "protocol": p.protocol, **({"name": p.name} if p.name else {})}
-                        for p in pod.ports]
-    return out
-
-
-def write_baseline(snapshot: Snapshot, path: Path) -> list[Path]:
-    """Make ``path`` hold exactly ``snapshot``: write each file that differs (atomically), remove the YAML
-    files of objects it no longer has under ``vpc/`` and ``kubernetes/``. Returns every baseline file."""
-    if snapshot.unreadable:
-        scopes = ", ".join(u.scope for u in snapshot.unreadable)
-        raise BaselineError(f"refusing to write a baseline from an incomplete snapshot (unreadable: {scopes})",
-                            location=Location(str(path)))
-    for vpc in snapshot.vpcs:
-        for subnet in vpc.subnets:
-            if subnet.network_acl is None:
-                raise BaselineError(f"subnet {vpc.scope}/{subnet.name} has no network ACL; a baseline needs one",
-                                    location=Location(str(path)))
-    texts = render(snapshot)
-    try:
-        parse_tree(texts, str(path), lines=False)
-    except BaselineError as e:
-        raise BaselineError(f"the snapshot does not make a valid baseline: {e}", location=Location(str(path))) from e
-    if path.exists() and not path.is_dir():
-        raise BaselineError("not a directory", location=Location(str(path)))
-    written = []
-    for rel, text in sorted(texts.items()):
-        target = path / rel
-        data = text.encode("utf-8")
-        if not (target.is_file() and target.read_bytes() == data):
-            write_atomic(target, data)
-        written.append(target)
-    _remove_stale(path, set(texts))
-    return written
-
-
-def _remove_stale(root: Path, keep: Iterable[str]) -> None:
-    keep_set = set(keep)
-    for top in MANAGED:
-        base = root / top
-        if not base.is_dir():
-            continue
-        for directory, _dirs, files in os.walk(base, topdown=False):
-            for name in files:
-                rel = Path(directory, name).relative_to(root).as_posix()
-                if name.endswith(YAML_SUFFIXES) and rel not in keep_set:
-                    Path(directory, name).unlink()
-            if not any(Path(directory).iterdir()):
-                Path(directory).rmdir()

@@ -27,6 +27,7 @@ _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MEMO_LIMIT = 200_000
 _memo: dict[str, str] = {}
 _SCALARS: dict[tuple[str, str], Any] = {}  # (tag, text) -> value, for the immutable int/null/bool scalars
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _CACHED_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool"})
 
 NOT_PLAIN: Any = object()
@@ -59,9 +60,12 @@ class _NotPlain(Exception):
     pass
 
 
-def fast_data(text: str) -> Any:
-    """The data of a plain YAML document (block mappings, lists and scalars), or ``NOT_PLAIN``."""
+def fast_data(text: str, *, portable: bool = False) -> Any:
+    """The data of a plain YAML document (block mappings, lists and scalars), or ``NOT_PLAIN``;
+    ``portable``: also ``NOT_PLAIN`` for a timestamp, the one value a plain document can hold that
+    JSON and MessagePack do not carry as it is (``baseline_prefetch`` sends the data on)."""
     loader = _Loader(text)
+    loader.portable = portable
     try:
         node = loader.get_single_node()
         return None if node is None else _build(node, loader, set(), 0)
@@ -97,6 +101,8 @@ def _scalar(node: Any, loader: Any) -> Any:
     if tag == _STR:
         return text
     if tag not in _CACHED_TAGS:
+        if tag == _TIMESTAMP and loader.portable:
+            raise _NotPlain
         return loader.construct_object(node, deep=True)
     key = (tag, text)
     value = _SCALARS.get(key, _SCALARS)

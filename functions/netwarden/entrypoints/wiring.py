@@ -348,7 +348,7 @@ def baseline_lint(path: Path) -> list[LintFinding]:
 
 
 def write_baseline(snapshot: Snapshot, path: Path) -> list[Path]:
-    from netwarden.adapters.baseline_fs import write_baseline as write
+    from netwarden.adapters.baseline_write import write_baseline as write
 
     return write(snapshot, path)
 
