@@ -6,6 +6,10 @@ for tests that speak raw HTTP.
 
 Every result that goes through ``parsed`` is also parsed with the SDK's own model (``from_dict``), so a
 response shape the SDK would reject fails the test that received it.
+
+Security group targets (instance network interfaces, endpoint gateways...) have no API call of their own
+in the emulator: ``add_target`` and ``remove_target`` register and remove one through its Python model,
+under the server's lock, as a scenario does.
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ from ibm_vpc import VpcV1
 
 from netwarden.fakes.iam import API_KEY
 from netwarden.fakes.server import FakeServer
+from netwarden.fakes.vpc import models_sg_targets
+from netwarden.fakes.vpc.models import Region
+from netwarden.fakes.vpc.models_sg import SecurityGroupTarget
 
 NEW = "2026-10-06"  # the default of ibm-vpc 0.36.0: protocols spelled icmp_tcp_udp
 OLD = "2025-12-08"  # the last version that spells them all
@@ -69,6 +76,27 @@ def make_subnet(sdk: VpcV1, vpc_id: str, name: str, zone: str, **extra: Any) -> 
     body = {"name": name, "vpc": {"id": vpc_id}, "zone": {"name": zone}, "total_ipv4_address_count": 256, **extra}
     result: dict[str, Any] = sdk.create_subnet(body).get_result()
     return result
+
+
+def make_sg(sdk: VpcV1, vpc_id: str, name: str, rules: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    result: dict[str, Any] = sdk.create_security_group({"id": vpc_id}, name=name, rules=rules).get_result()
+    return result
+
+
+def region(fake: FakeServer, name: str = "us-south") -> Region:
+    """The emulator's model of one region (for what the API cannot do: register targets)."""
+    found: Region = fake.cloud.state("netwarden.fakes.vpc.urls").region(name)
+    return found
+
+
+def add_target(fake: FakeServer, kind: str, *, in_region: str = "us-south", **kwargs: Any) -> SecurityGroupTarget:
+    with fake.cloud.lock:
+        return models_sg_targets.add_target(region(fake, in_region), kind, **kwargs)
+
+
+def remove_target(fake: FakeServer, target_id: str, *, in_region: str = "us-south") -> None:
+    with fake.cloud.lock:
+        models_sg_targets.remove_target(region(fake, in_region), target_id)
 
 
 def refused(call: Any, status: int, message: str) -> ApiException:

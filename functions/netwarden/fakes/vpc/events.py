@@ -1,12 +1,15 @@
 """Activity Tracker events for the emulated VPC API: one per mutation, success or failure.
 
 Shaped as IBM's AT event (``ibm-cloud-apis.md`` 4.1, atracker ``events/event.md``): ``action`` from
-the VPC table (``is.network-acl.rule.delete``, ``is.subnet.network-acl.update``,
-``is.subnet.public-gateway.attach``...), ``target`` with the resource's CRN, name and type,
+the VPC tables of ibm-cloud-docs/vpc ``at-events.md`` (``is.network-acl.rule.delete``,
+``is.subnet.network-acl.update``, ``is.subnet.public-gateway.attach``,
+``is.security-group.security-group-rule.create``, ``is.security-group.security-group-interface.attach``...),
+``target`` with the resource's CRN, name and type (``is.<service>/<resource>`` from the action),
 ``initiator`` from the bearer token's IAM identity, ``eventTime``, ``outcome`` and ``reason``
 (the HTTP status). ``requestData`` always names the ids the request touched (``network_acl_id``,
-``rule_id``, ``subnet_id``, ``public_gateway_id``, ``vpc_id``) and the body sent; ``responseData`` the
-resource as the API returned it. The events are read back at ``/_fake/events``.
+``rule_id``, ``subnet_id``, ``public_gateway_id``, ``vpc_id``, ``security_group_id``, ``target_id``) and
+the body sent; ``responseData`` the resource as the API returned it. The events are read back at
+``/_fake/events``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,10 @@ from typing import Any
 from netwarden.fakes.wire import Request
 
 _TYPE_URI = {"vpc": "is.vpc/vpc", "network-acl": "is.network-acl/network-acl", "rule": "is.network-acl/rule",
-             "subnet": "is.subnet/subnet", "public-gateway": "is.public-gateway/public-gateway"}
+             "subnet": "is.subnet/subnet", "public-gateway": "is.public-gateway/public-gateway",
+             "security-group": "is.security-group/security-group",
+             "security-group-rule": "is.security-group/security-group-rule",
+             "security-group-interface": "is.security-group/security-group-interface"}
 
 
 @dataclass(slots=True)

@@ -3,8 +3,9 @@
 One ``VpcCloud`` per server holds the account (its id and resource groups, served at ``/rm``) and one
 ``Region`` per region, created on first use. A region holds plain records keyed by id, in creation
 order; the rules of each noun live beside it (``models_acl`` for network ACLs and their rules,
-``models_subnet`` for subnets and public gateways) and raise ``exceptions`` on what IBM refuses.
-Nothing here knows about HTTP or JSON shapes: ``render`` and ``responses`` do.
+``models_subnet`` for subnets and public gateways, ``models_sg_groups`` and ``models_sg_targets`` for
+security groups, their rules and targets, whose records are ``models_sg``'s) and raise ``exceptions`` on
+what IBM refuses. Nothing here knows about HTTP or JSON shapes: ``render`` and ``responses`` do.
 
 Facts followed (``ibm-cloud-apis.md`` sections 1 and 3): a VPC is created with a default ACL that
 allows all inbound and all outbound traffic (rules ``allow-inbound`` and ``allow-outbound``,
@@ -27,6 +28,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from netwarden.fakes.vpc.exceptions import BadField, BadVersion, Conflict, MissingField, NotFound, VersionOutOfRange
+from netwarden.fakes.vpc.models_sg import SecurityGroup, SecurityGroupTarget
 
 #: The VPC regions (``VpcV1.REGIONAL_ENDPOINTS``) and the id prefix each uses for regional resources.
 REGIONS = {
@@ -39,6 +41,10 @@ ZONES_PER_REGION = 3
 MAX_RULES_PER_ACL = 200
 MAX_ACLS_PER_VPC = 100
 MAX_SUBNETS_PER_VPC = 100
+MAX_SECURITY_GROUPS_PER_VPC = 100
+MAX_RULES_PER_SECURITY_GROUP = 250
+MAX_TARGETS_PER_SECURITY_GROUP = 1000  # not for the VPC's default group (security-groups.md)
+MAX_SECURITY_GROUPS_PER_TARGET = 5  # a service limit, not a quota
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
 #: From this API version on, ``protocol: all`` is spelled ``icmp_tcp_udp`` (api-change-log 2025-12-09).
@@ -155,6 +161,8 @@ class Region:
         self.acls: dict[str, Acl] = {}
         self.subnets: dict[str, Subnet] = {}
         self.gateways: dict[str, Gateway] = {}
+        self.security_groups: dict[str, SecurityGroup] = {}
+        self.targets: dict[str, SecurityGroupTarget] = {}
         self._floating = 0
 
     @property
@@ -188,7 +196,7 @@ class Region:
         resource that does not exist is a bad field of the request (400), not a missing path (404)."""
         ident = identity_id(identity, field_name)
         tables: dict[str, dict[str, Any]] = {"vpc": self.vpcs, "network_acl": self.acls, "subnet": self.subnets,
-                                             "public_gateway": self.gateways}
+                                             "public_gateway": self.gateways, "security_group": self.security_groups}
         table = tables[kind]
         if ident not in table:
             raise BadField(f"{kind.replace('_', ' ')} {ident} not found", field=f"{field_name}.id", value=ident)
@@ -202,11 +210,10 @@ class Region:
             raise Conflict(f"{what} name {name!r} is already in use", field=field_name, value=name)
 
     def dump(self) -> dict[str, Any]:
-        def rows(table: dict[str, Any]) -> list[dict[str, Any]]:
-            return [_record(v) for v in table.values()]
-
-        return {"vpcs": rows(self.vpcs), "network_acls": rows(self.acls), "subnets": rows(self.subnets),
-                "public_gateways": rows(self.gateways)}
+        tables: dict[str, dict[str, Any]] = {
+            "vpcs": self.vpcs, "network_acls": self.acls, "subnets": self.subnets, "public_gateways": self.gateways,
+            "security_groups": self.security_groups, "security_group_targets": self.targets}
+        return {key: [_record(v) for v in table.values()] for key, table in tables.items()}
 
 
 def _record(value: Any) -> dict[str, Any]:

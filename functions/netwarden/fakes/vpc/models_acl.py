@@ -95,13 +95,13 @@ def rendered_protocol(rule: Rule, version: str) -> str:
 # --- rule fields ------------------------------------------------------------------------------------
 
 
-def _enum(value: Any, field_name: str, allowed: tuple[str, ...]) -> str:
+def enum_field(value: Any, field_name: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise BadField(f"{field_name} must be one of {', '.join(allowed)}", field=field_name, value=value)
     return str(value)
 
 
-def _int(value: Any, field_name: str, low: int, high: int) -> int:
+def int_field(value: Any, field_name: str, low: int, high: int) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise BadField(f"{field_name} must be a whole number from {low} to {high}", field=field_name, value=value)
     return value
@@ -117,8 +117,8 @@ def _ports(body: dict[str, Any], prefix: str, current: tuple[int, int] | None,
                        field=missing)
     if not (has_low or has_high):
         return current if patch else (1, 65535)
-    low = _int(body[low_key], low_key, 1, 65535) if has_low else (current or (1, 65535))[0]
-    high = _int(body[high_key], high_key, 1, 65535) if has_high else (current or (1, 65535))[1]
+    low = int_field(body[low_key], low_key, 1, 65535) if has_low else (current or (1, 65535))[0]
+    high = int_field(body[high_key], high_key, 1, 65535) if has_high else (current or (1, 65535))[1]
     if low > high:
         raise BadField(f"{low_key} ({low}) must not be larger than {high_key} ({high})", field=low_key, value=low)
     return low, high
@@ -127,9 +127,9 @@ def _ports(body: dict[str, Any], prefix: str, current: tuple[int, int] | None,
 def _icmp(body: dict[str, Any], current: tuple[int | None, int | None]) -> tuple[int | None, int | None]:
     icmp_type, icmp_code = current
     if "type" in body:
-        icmp_type = None if body["type"] is None else _int(body["type"], "type", 0, 254)
+        icmp_type = None if body["type"] is None else int_field(body["type"], "type", 0, 254)
     if "code" in body:
-        icmp_code = None if body["code"] is None else _int(body["code"], "code", 0, 255)
+        icmp_code = None if body["code"] is None else int_field(body["code"], "code", 0, 255)
     if icmp_code is not None and icmp_type is None:
         raise BadField("an ICMP `code` can only be given with a `type`", field="code", value=icmp_code)
     return icmp_type, icmp_code
@@ -154,8 +154,8 @@ def rule_from_prototype(region: Region, acl: Acl | None, body: Any, version: str
     for key in ("action", "destination", "direction", "source", "protocol"):
         if body.get(key) is None:
             raise MissingField(f"rule property {where}{key} is required", field=f"{where}{key}")
-    action = _enum(body["action"], f"{where}action", ("allow", "deny"))
-    direction = _enum(body["direction"], f"{where}direction", ("inbound", "outbound"))
+    action = enum_field(body["action"], f"{where}action", ("allow", "deny"))
+    direction = enum_field(body["direction"], f"{where}direction", ("inbound", "outbound"))
     if body.get("ip_version", "ipv4") != "ipv4":
         raise BadField("ip_version must be ipv4", field=f"{where}ip_version", value=body.get("ip_version"))
     protocol, legacy = stored_protocol(body["protocol"], action, version)
@@ -277,11 +277,11 @@ def update_rule(region: Region, acl_id: str, rule_id: str, body: Any, version: s
     reject_unknown(body, _PATCH_FIELDS)
     shown = rendered_protocol(rule, version)
     _unused_fields(body, rule.protocol, shown)
-    action = _enum(body["action"], "action", ("allow", "deny")) if "action" in body else rule.action
+    action = enum_field(body["action"], "action", ("allow", "deny")) if "action" in body else rule.action
     protocol, legacy = rule.protocol, rule.legacy_all
     if action != rule.action:
         protocol, legacy = _protocol_for_action(rule, action, version)
-    direction = _enum(body["direction"], "direction", ("inbound", "outbound")) if "direction" in body \
+    direction = enum_field(body["direction"], "direction", ("inbound", "outbound")) if "direction" in body \
         else rule.direction
     source = check_ipv4(body["source"], "source") if "source" in body else rule.source
     destination = check_ipv4(body["destination"], "destination") if "destination" in body else rule.destination

@@ -1,11 +1,16 @@
 """The JSON shapes of the emulated VPC API: what each stored record looks like on the wire.
 
 Every shape carries the fields ibm-vpc 0.36.0's models require (``NetworkACL.from_dict``,
-``Subnet.from_dict``, ``VPC.from_dict``, ``PublicGateway.from_dict`` and the collections; the
-contract tests parse every response with them). hrefs are absolute and point back at the emulator;
-CRNs follow IBM's pattern (``crn:v1:bluemix:public:is:<region or zone>:a/<account>::<type>:<id>``).
-Rules are rendered in the spelling of the request's ``version`` (``all`` or ``icmp_tcp_udp``), each with
-``before`` naming the next rule of the list it is shown in.
+``Subnet.from_dict``, ``VPC.from_dict``, ``PublicGateway.from_dict``, ``SecurityGroup.from_dict``, the
+``SecurityGroupRule`` and ``SecurityGroupTargetReference`` variants and the collections; the contract
+tests parse every response with them). hrefs are absolute and point back at the emulator; CRNs follow
+IBM's pattern (``crn:v1:bluemix:public:is:<region or zone>:a/<account>::<type>:<id>``). Rules are rendered
+in the spelling of the request's ``version`` (``all`` or ``icmp_tcp_udp``); ACL rules each with ``before``
+naming the next rule of the list they are shown in, security group rules with ``remote`` and ``local``
+(``{"cidr_block"}``, ``{"address"}``, or a group's reference) and their ports or ICMP type and code only
+when set. Targets are rendered per kind, as the ``SecurityGroupTargetReference`` variant of their
+``resource_type`` (network interfaces under their instance, virtual network interfaces with their subnet
+and primary IP).
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ from urllib.parse import quote
 
 from netwarden.fakes.vpc.models import Acl, Gateway, Page, Region, ResourceGroup, Rule, Subnet, Vpc
 from netwarden.fakes.vpc.models_acl import PORT_PROTOCOLS, rendered_protocol
+from netwarden.fakes.vpc.models_sg import GROUP, SecurityGroup, SecurityGroupRule, SecurityGroupTarget
+from netwarden.fakes.vpc.models_sg_groups import spelled_protocol
+from netwarden.fakes.vpc.models_sg_targets import targets_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,9 +173,7 @@ def vpc(view: View, v: Vpc) -> dict[str, Any]:
         "cse_source_ips": [{"ip": {"address": f"10.16.{i}.4"}, "zone": view.zone(z)} for i, z in enumerate(zones)],
         "default_network_acl": acl_ref(view, view.region.acl(v.default_acl_id)),
         "default_routing_table": routing_table_ref(view, v),
-        "default_security_group": {"crn": view.crn("security-group", v.default_security_group_id),
-                                   "href": f"{view.v1}/security_groups/{v.default_security_group_id}",
-                                   "id": v.default_security_group_id, "name": f"{v.name}-default-sg"[:63]},
+        "default_security_group": sg_ref(view, view.region.security_groups[v.default_security_group_id]),
         "dns": {"enable_hub": False, "resolution_binding_count": 0,
                 "resolver": {"servers": [{"address": "161.26.0.10"}, {"address": "161.26.0.11"}],
                              "type": "system", "configuration": "default"}},
@@ -185,3 +191,65 @@ def collection(view: View, key: str, path: str, page: Page, items: list[dict[str
     if page.next_start is not None:
         out["next"] = {"href": f"{view.v1}{path}?start={page.next_start}&limit={page.limit}{query}"}
     return out
+
+
+# --- security groups ------------------------------------------------------------------------------------
+
+
+def sg_ref(view: View, sg: SecurityGroup) -> dict[str, Any]:
+    return {"crn": view.crn("security-group", sg.id), "href": f"{view.v1}/security_groups/{sg.id}", "id": sg.id,
+            "name": sg.name}
+
+
+def _side(view: View, side: tuple[str, str]) -> dict[str, Any]:
+    kind, value = side
+    if kind == GROUP:
+        return sg_ref(view, view.region.security_groups[value])
+    return {kind: value}
+
+
+def sg_rule(view: View, sg_id: str, r: SecurityGroupRule) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "direction": r.direction, "href": f"{view.v1}/security_groups/{sg_id}/rules/{r.id}", "id": r.id,
+        "ip_version": "ipv4", "local": _side(view, r.local), "name": r.name,
+        "protocol": spelled_protocol(r.protocol, view.version), "remote": _side(view, r.remote),
+        "resource_type": "security_group_rule",
+    }
+    if r.ports is not None:
+        out["port_min"], out["port_max"] = r.ports
+    if r.icmp_type is not None:
+        out["type"] = r.icmp_type
+    if r.icmp_code is not None:
+        out["code"] = r.icmp_code
+    return out
+
+
+def sg_target(view: View, t: SecurityGroupTarget) -> dict[str, Any]:
+    """A target as the ``SecurityGroupTargetReference`` variant of its kind."""
+    out: dict[str, Any] = {"id": t.id, "name": t.name, "resource_type": t.kind}
+    if t.kind == "network_interface":
+        out["href"] = f"{view.v1}/instances/{t.parent_id}/network_interfaces/{t.id}"
+        return out
+    path = {"virtual_network_interface": "virtual_network_interfaces", "endpoint_gateway": "endpoint_gateways",
+            "load_balancer": "load_balancers"}[t.kind]
+    out["href"] = f"{view.v1}/{path}/{t.id}"
+    out["crn"] = view.crn(t.kind.replace("_", "-"), t.id, t.zone)
+    if t.kind == "virtual_network_interface":
+        out["primary_ip"] = {"address": t.address, "id": t.parent_id, "name": f"{t.name}-ip"[:63],
+                             "href": f"{view.v1}/subnets/{t.subnet_id}/reserved_ips/{t.parent_id}",
+                             "resource_type": "subnet_reserved_ip"}
+        subnet = view.region.subnets.get(t.subnet_id or "")
+        out["subnet"] = subnet_ref(view, subnet) if subnet is not None else {
+            "crn": view.crn("subnet", str(t.subnet_id), t.zone), "href": f"{view.v1}/subnets/{t.subnet_id}",
+            "id": t.subnet_id, "name": t.subnet_name, "resource_type": "subnet",
+            "deleted": {"more_info": "https://cloud.ibm.com/apidocs/vpc#deleted-resources"}}
+    return out
+
+
+def security_group(view: View, sg: SecurityGroup) -> dict[str, Any]:
+    return {
+        **sg_ref(view, sg), "created_at": sg.created_at, "resource_group": view.group(sg.resource_group_id),
+        "rules": [sg_rule(view, sg.id, r) for r in sg.rules],
+        "targets": [sg_target(view, t) for t in targets_of(view.region, sg.id)],
+        "vpc": vpc_ref(view, view.region.vpc(sg.vpc_id)),
+    }

@@ -15,6 +15,7 @@ from typing import Any
 
 from netwarden.fakes.vpc import responses as r
 from netwarden.fakes.vpc import responses_rm as rm
+from netwarden.fakes.vpc import responses_sg as sg
 from netwarden.fakes.vpc.exceptions import FakeVpcError, MethodNotAllowed, NotAuthorized, NotFound
 from netwarden.fakes.vpc.models import VpcCloud, check_version
 from netwarden.fakes.vpc.render import View
@@ -23,6 +24,7 @@ from netwarden.fakes.wire import NoRoute, Request, Response, dispatch, routes
 _ID = r"(?P<{}>[^/]+)"
 _VPC, _ACL, _RULE = _ID.format("vpc_id"), _ID.format("acl_id"), _ID.format("rule_id")
 _SUBNET, _GATEWAY = _ID.format("subnet_id"), _ID.format("gateway_id")
+_SG, _TARGET = _ID.format("sg_id"), _ID.format("target_id")
 
 VPC_ROUTES = routes([
     ("GET", "/v1/vpcs", r.list_vpcs),
@@ -31,6 +33,7 @@ VPC_ROUTES = routes([
     ("PATCH", f"/v1/vpcs/{_VPC}", r.update_vpc),
     ("DELETE", f"/v1/vpcs/{_VPC}", r.delete_vpc),
     ("GET", f"/v1/vpcs/{_VPC}/default_network_acl", r.get_vpc_default_acl),
+    ("GET", f"/v1/vpcs/{_VPC}/default_security_group", sg.get_vpc_default_security_group),
     ("GET", "/v1/network_acls", r.list_acls),
     ("POST", "/v1/network_acls", r.create_acl),
     ("GET", f"/v1/network_acls/{_ACL}", r.get_acl),
@@ -56,6 +59,20 @@ VPC_ROUTES = routes([
     ("GET", f"/v1/public_gateways/{_GATEWAY}", r.get_gateway),
     ("PATCH", f"/v1/public_gateways/{_GATEWAY}", r.update_gateway),
     ("DELETE", f"/v1/public_gateways/{_GATEWAY}", r.delete_gateway),
+    ("GET", "/v1/security_groups", sg.list_security_groups),
+    ("POST", "/v1/security_groups", sg.create_security_group),
+    ("GET", f"/v1/security_groups/{_SG}", sg.get_security_group),
+    ("PATCH", f"/v1/security_groups/{_SG}", sg.update_security_group),
+    ("DELETE", f"/v1/security_groups/{_SG}", sg.delete_security_group),
+    ("GET", f"/v1/security_groups/{_SG}/rules", sg.list_security_group_rules),
+    ("POST", f"/v1/security_groups/{_SG}/rules", sg.create_security_group_rule),
+    ("GET", f"/v1/security_groups/{_SG}/rules/{_RULE}", sg.get_security_group_rule),
+    ("PATCH", f"/v1/security_groups/{_SG}/rules/{_RULE}", sg.update_security_group_rule),
+    ("DELETE", f"/v1/security_groups/{_SG}/rules/{_RULE}", sg.delete_security_group_rule),
+    ("GET", f"/v1/security_groups/{_SG}/targets", sg.list_security_group_targets),
+    ("GET", f"/v1/security_groups/{_SG}/targets/{_TARGET}", sg.get_security_group_target),
+    ("PUT", f"/v1/security_groups/{_SG}/targets/{_TARGET}", sg.create_security_group_target_binding),
+    ("DELETE", f"/v1/security_groups/{_SG}/targets/{_TARGET}", sg.delete_security_group_target_binding),
 ])
 
 RM_ROUTES = routes([
