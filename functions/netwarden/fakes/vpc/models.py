@@ -180,16 +180,16 @@ class Region:
 
     # --- lookups --------------------------------------------------------------------------------
     def vpc(self, vpc_id: str) -> Vpc:
-        return _found(self.vpcs, vpc_id, "VPC")
+        return found(self.vpcs, vpc_id, "VPC")
 
     def acl(self, acl_id: str) -> Acl:
-        return _found(self.acls, acl_id, "Network ACL")
+        return found(self.acls, acl_id, "Network ACL")
 
     def subnet(self, subnet_id: str) -> Subnet:
-        return _found(self.subnets, subnet_id, "Subnet")
+        return found(self.subnets, subnet_id, "Subnet")
 
     def gateway(self, gateway_id: str) -> Gateway:
-        return _found(self.gateways, gateway_id, "Public gateway")
+        return found(self.gateways, gateway_id, "Public gateway")
 
     def referenced(self, kind: str, identity: Any, field_name: str) -> str:
         """The id an identity in a request body (``{"id"}``, ``{"crn"}`` or ``{"href"}``) names; a
@@ -391,7 +391,7 @@ def filter_by_group(items: list[T], group_id: str | None) -> list[T]:
     return [i for i in items if group_id is None or getattr(i, "resource_group_id", None) == group_id]
 
 
-def _found(table: Mapping[str, T], resource_id: str, kind: str) -> T:
+def found(table: Mapping[str, T], resource_id: str, kind: str) -> T:
     """``table[resource_id]``, or the API's 404 naming the kind of resource."""
     found = table.get(resource_id)
     if found is None:

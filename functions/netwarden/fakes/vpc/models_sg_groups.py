@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from netwarden.fakes.vpc.exceptions import BadField, Conflict, MissingField, NotFound, OverQuota
+from netwarden.fakes.vpc.exceptions import BadField, Conflict, MissingField, OverQuota
 from netwarden.fakes.vpc.models import (
     MAX_RULES_PER_SECURITY_GROUP,
     MAX_SECURITY_GROUPS_PER_VPC,
@@ -35,6 +35,7 @@ from netwarden.fakes.vpc.models import (
     body_object,
     check_ipv4,
     check_name,
+    found,
     new_protocols,
     now,
     random_name,
@@ -56,10 +57,7 @@ _IDENTITY = frozenset({"id", "crn", "href"})
 
 
 def group(region: Region, sg_id: str) -> SecurityGroup:
-    found = region.security_groups.get(sg_id)
-    if found is None:
-        raise NotFound(f"Security group {sg_id} not found")
-    return found
+    return found(region.security_groups, sg_id, "Security group")
 
 
 def groups_of_vpc(region: Region, vpc_id: str) -> list[SecurityGroup]:

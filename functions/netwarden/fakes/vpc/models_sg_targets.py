@@ -26,6 +26,7 @@ from netwarden.fakes.vpc.models import (
     MAX_TARGETS_PER_SECURITY_GROUP,
     Region,
     check_name,
+    found,
     random_name,
 )
 from netwarden.fakes.vpc.models_sg import TARGET_KINDS, ZONAL_KINDS, SecurityGroup, SecurityGroupTarget
@@ -36,10 +37,7 @@ _RESERVED_LOW = 4
 
 
 def target(region: Region, target_id: str) -> SecurityGroupTarget:
-    found = region.targets.get(target_id)
-    if found is None:
-        raise NotFound(f"Security group target {target_id} not found")
-    return found
+    return found(region.targets, target_id, "Security group target")
 
 
 def targets_of(region: Region, sg_id: str) -> list[SecurityGroupTarget]:
