@@ -95,7 +95,7 @@ def test_429_and_503_on_30_percent_of_calls_give_the_same_snapshot(seeded: FakeS
     for _ in range(3):
         assert IbmVpcReader.from_settings(settings_for(seeded), QUICK).read_vpcs() == clean
     statuses = Counter(r["status"] for r in logged(seeded) if r["path"].startswith("/vpc/"))
-    assert statuses[429] and statuses[503] and statuses[200] == 3 * 4  # every list call answered in the end
+    assert statuses[429] and statuses[503] and statuses[200] == 3 * 5  # every list call answered in the end
 
 
 def test_retry_after_is_honoured_up_to_its_bound(fake: FakeServer, recipe: Snapshot) -> None:
@@ -117,20 +117,26 @@ def test_a_region_that_keeps_failing_is_unreadable_and_the_rest_is_read(fake: Fa
     assert Counter(r["status"] for r in logged(fake) if "/eu-de/" in r["path"]) == {503: 1 + QUICK.max_retries}
 
 
-def test_a_full_snapshot_of_3_regions_x_10_vpcs_x_20_acls_costs_16_calls(fake: FakeServer) -> None:
+def test_a_full_snapshot_of_3_regions_x_10_vpcs_x_20_acls_costs_19_calls(fake: FakeServer) -> None:
     scenarios.build("large:10", fake.url)
     fake.cloud.requests.clear()
     read = IbmVpcReader.from_settings(settings_for(fake, *scenarios.LARGE_REGIONS)).read_vpcs()
     assert (len(read.vpcs), sum(len(v.acls) for v in read.vpcs), read.unreadable) == (30, 600, ())
+    groups = [g for v in read.vpcs for g in v.security_groups]
+    assert len(groups) == 150 and sum(len(g.rules) for g in groups) == 30 * (2 + 3 * 2)
+    assert all(any(r.remote_group == "bench-sg-workers" for r in g.rules)
+               for g in groups if g.name.startswith("bench-sg-0"))
     calls = [f"{r['method']} {r['path']}" for r in logged(fake)]
-    # Per region: 10 VPCs, 200 ACLs (rules embedded), 30 subnets, 10 gateways -> 1 + 2 + 1 + 1 list calls.
-    per_region = calls_for(10) + calls_for(200) + calls_for(30) + calls_for(10)
-    assert per_region == 5
-    assert len(calls) == 1 + 3 * per_region == 16  # and one IAM token for all of them
+    # Per region: 10 VPCs, 200 ACLs (rules embedded), 30 subnets, 10 gateways, 50 security groups (rules
+    # and targets embedded) -> 1 + 2 + 1 + 1 + 1 list calls, and no GET of any one group, rule or target.
+    per_region = calls_for(10) + calls_for(200) + calls_for(30) + calls_for(10) + calls_for(50)
+    assert per_region == 6
+    assert len(calls) == 1 + 3 * per_region == 19  # and one IAM token for all of them
     assert Counter(calls) == {
         "POST /iam/identity/token": 1,
         **{f"GET /vpc/{region}/v1/{what}": n for region in scenarios.LARGE_REGIONS
-           for what, n in (("vpcs", 1), ("network_acls", 2), ("subnets", 1), ("public_gateways", 1))},
+           for what, n in (("vpcs", 1), ("network_acls", 2), ("subnets", 1), ("public_gateways", 1),
+                           ("security_groups", 1))},
     }
 
 

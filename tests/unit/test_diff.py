@@ -119,7 +119,8 @@ ONE_FINDING = [
 
 
 def test_every_code_has_a_case() -> None:
-    assert {code for _, _, code, _ in ONE_FINDING} == set(CODES)
+    """Security group codes have their own table (tests/unit/test_sg_diff.py)."""
+    assert {code for _, _, code, _ in ONE_FINDING} == {c for c in CODES if not c.startswith("sg-")}
 
 
 def test_in_sync() -> None:

@@ -3,8 +3,10 @@
 The layout (DESIGN.md "Baseline layout", ``docs/baseline-format.md``)::
 
     vpc/<region>/<vpc>/network-acls/<acl>.yaml     name + ordered rules (both directions, as evaluated)
+    vpc/<region>/<vpc>/security-groups/<group>.yaml name, managed_by, rules (a set), targets
     vpc/<region>/<vpc>/subnets.yaml                subnet -> {network_acl, public_gateway, zone?, cidr?}
-    vpc/<region>/<vpc>/vpc.yaml                    optional: default_network_acl, public_gateways
+    vpc/<region>/<vpc>/vpc.yaml                    optional: default_network_acl, public_gateways,
+                                                   default_security_group
     kubernetes/<cluster>/namespaces.yaml           namespace -> labels
     kubernetes/<cluster>/workloads.yaml            optional: namespace -> [{name, labels, ports}]
     kubernetes/<cluster>/<namespace>/<policy>.yaml a plain NetworkPolicy manifest (kubectl apply -f works)
@@ -13,7 +15,8 @@ Reading is all-or-nothing: the first problem stops it with one ``BaselineError``
 and field. Every YAML file must sit where the layout puts it (a misspelt directory is an error, not
 a silently ignored file); other files (``README.md``) and hidden ones (``.git``) are ignored. On top of
 each file's own checks (``baseline_schema``), what spans files: a subnet's ACL, the default ACL and
-each subnet's gateway must exist in the baseline, subnet CIDRs must not overlap, and every policy and
+each subnet's gateway, the default security group and every rule's remote group must exist in the
+baseline, subnet CIDRs must not overlap, and every policy and
 workload namespace must be declared in ``namespaces.yaml``.
 
 Cold, a large baseline's YAML is parsed ahead by a worker process (``baseline_prefetch``) while this
@@ -31,6 +34,7 @@ from pathlib import Path
 
 from netwarden.adapters import baseline_prefetch, baseline_tree, baseline_yaml, yaml_io
 from netwarden.adapters import baseline_schema as schema
+from netwarden.adapters.baseline_schema_sg import parse_security_group
 from netwarden.core import lint, normalize
 from netwarden.core.errors import BaselineError, Location
 from netwarden.core.model import (
@@ -39,6 +43,7 @@ from netwarden.core.model import (
     NetworkAcl,
     NetworkPolicy,
     Pod,
+    SecurityGroup,
     Snapshot,
     Subnet,
     Vpc,
@@ -46,7 +51,8 @@ from netwarden.core.model import (
 from netwarden.core.netpol import syntax as k8s_syntax
 
 YAML_SUFFIXES = baseline_tree.YAML_SUFFIXES
-LAYOUT = ("vpc/<region>/<vpc>/network-acls/<acl>.yaml, vpc/<region>/<vpc>/subnets.yaml, vpc/<region>/<vpc>/vpc.yaml, "
+LAYOUT = ("vpc/<region>/<vpc>/network-acls/<acl>.yaml, vpc/<region>/<vpc>/security-groups/<group>.yaml, "
+          "vpc/<region>/<vpc>/subnets.yaml, vpc/<region>/<vpc>/vpc.yaml, "
           "kubernetes/<cluster>/namespaces.yaml, kubernetes/<cluster>/workloads.yaml or "
           "kubernetes/<cluster>/<namespace>/<policy>.yaml")
 
@@ -100,6 +106,9 @@ class _VpcParts:
     meta_doc: yaml_io.YamlDoc | None = None
     default_acl: str | None = None
     gateways: tuple[str, ...] | None = None
+    groups: list[SecurityGroup] = field(default_factory=list)
+    group_docs: dict[str, yaml_io.YamlDoc] = field(default_factory=dict)
+    default_group: str | None = None
 
 
 @dataclass
@@ -196,17 +205,20 @@ class _Reader:
 
     def parse(self, kind: str, parts: list[str], doc: yaml_io.YamlDoc) -> None:
         sources, display = self.sources, doc.file
-        if kind in ("acl", "subnets", "vpc"):
+        if kind in ("acl", "security-group", "subnets", "vpc"):
             scope = (parts[1], parts[2])
             _name_part(display, parts[1], "region")
             _name_part(display, parts[2], "VPC")
             vpc = self.vpcs.setdefault(scope, _VpcParts())
             if kind == "acl":
                 vpc.acls.append(schema.parse_acl(doc, scope, parts[4][:-5], sources, self.cidr_cache))
+            elif kind == "security-group":
+                vpc.groups.append(parse_security_group(doc, scope, parts[4][:-5], sources, self.cidr_cache))
+                vpc.group_docs[vpc.groups[-1].name] = doc
             elif kind == "subnets":
                 vpc.subnets, vpc.subnets_doc = schema.parse_subnets(doc, parts[1], scope, sources), doc
             else:
-                (vpc.default_acl, vpc.gateways), vpc.meta_doc = schema.parse_vpc_meta(doc), doc
+                (vpc.default_acl, vpc.gateways, vpc.default_group), vpc.meta_doc = schema.parse_vpc_meta(doc), doc
                 if sources is not None:
                     sources[lint.vpc_subject(*scope)] = Location(display, 1)
             return
@@ -230,6 +242,8 @@ def _classify(parts: list[str]) -> str | None:
     if parts[0] == "vpc":
         if len(parts) == 5 and parts[3] == "network-acls":
             return "acl"
+        if len(parts) == 5 and parts[3] == "security-groups":
+            return "security-group"
         if len(parts) == 4 and parts[3] in ("subnets.yaml", "vpc.yaml"):
             return parts[3][:-5]
     elif parts[0] == "kubernetes":
@@ -261,6 +275,18 @@ def _vpc(region: str, name: str, parts: _VpcParts, located: Callable[[yaml_io.Ya
     if parts.default_acl is not None and parts.default_acl not in acls and parts.meta_doc is not None:
         raise schema.fail(located(parts.meta_doc), ("default_network_acl",), f"ACL {parts.default_acl!r} is not in the "
                           f"baseline (no vpc/{region}/{name}/network-acls/{parts.default_acl}.yaml)")
+    groups = {g.name for g in parts.groups}
+    for group in parts.groups:
+        for remote in sorted({r.remote_group for r in group.rules if r.remote_group not in (None, *groups)}):
+            doc_of = located(parts.group_docs[group.name])
+            index = next(i for i, raw in enumerate(doc_of.data["rules"]) if raw.get("remote_group") == remote)
+            raise schema.fail(doc_of, ("rules", index, "remote_group"), f"security group {remote!r} is not in the "
+                              f"baseline (no vpc/{region}/{name}/security-groups/{remote}.yaml): a rule's remote "
+                              "group is a group of the same VPC")
+    if parts.default_group is not None and parts.default_group not in groups and parts.meta_doc is not None:
+        raise schema.fail(located(parts.meta_doc), ("default_security_group",), f"security group "
+                          f"{parts.default_group!r} is not in the baseline "
+                          f"(no vpc/{region}/{name}/security-groups/{parts.default_group}.yaml)")
     with_cidr = sorted((ipaddress.ip_network(s.cidr), s.name) for s in parts.subnets if s.cidr)
     for (a, name_a), (b, name_b) in itertools.pairwise(with_cidr):
         if a.overlaps(b) and doc is not None:
@@ -268,7 +294,8 @@ def _vpc(region: str, name: str, parts: _VpcParts, located: Callable[[yaml_io.Ya
                               f"{b} overlaps subnet {name_a} ({a}): the subnets of a VPC are disjoint")
     return Vpc(region=region, name=name, acls=normalize.sorted_by_name(parts.acls),
                subnets=normalize.sorted_by_name(parts.subnets), default_acl=parts.default_acl,
-               public_gateways=parts.gateways or ())
+               public_gateways=parts.gateways or (), security_groups=normalize.sorted_by_name(parts.groups),
+               default_security_group=parts.default_group)
 
 
 def _cluster(name: str, parts: _ClusterParts, root: str,

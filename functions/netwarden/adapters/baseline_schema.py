@@ -38,7 +38,7 @@ RULE_KEYS = ("name", "action", "direction", "protocol", "source", "destination",
              "destination_port", "source_port", "type", "code")
 RULE_REQUIRED = RULE_KEYS[:6]
 SUBNET_KEYS = ("network_acl", "public_gateway", "zone", "cidr")
-VPC_KEYS = ("default_network_acl", "public_gateways")
+VPC_KEYS = ("default_network_acl", "public_gateways", "default_security_group")
 WORKLOAD_KEYS = ("name", "labels", "ports")
 CONTAINER_PORT_KEYS = ("port", "protocol", "name")
 METADATA_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -221,21 +221,24 @@ def parse_subnets(doc: YamlDoc, region: str, scope: tuple[str, str], sources: So
     return out
 
 
-def parse_vpc_meta(doc: YamlDoc) -> tuple[str | None, tuple[str, ...] | None]:
-    """``vpc.yaml``: the default ACL's name, and the public gateways (None when the key is absent)."""
+def parse_vpc_meta(doc: YamlDoc) -> tuple[str | None, tuple[str, ...] | None, str | None]:
+    """``vpc.yaml``: the default ACL's name, the public gateways (None when the key is absent), and the
+    default security group's name."""
     data = {} if doc.data is None else mapping(doc, (), doc.data, VPC_KEYS)
     default = data.get("default_network_acl")
     default = None if default is None else ibm_name(doc, ("default_network_acl",), default, "network ACL")
+    group = data.get("default_security_group")
+    group = None if group is None else ibm_name(doc, ("default_security_group",), group, "security group")
     gateways = data.get("public_gateways")
     if gateways is None:
-        return default, None
+        return default, None, group
     if not isinstance(gateways, list):
         raise fail(doc, ("public_gateways",), f"expected a list of public gateway names, got {describe(gateways)}")
     names = [ibm_name(doc, ("public_gateways", i), g, "public gateway") for i, g in enumerate(gateways)]
     for i, name in enumerate(names):
         if name in names[:i]:
             raise fail(doc, ("public_gateways", i), f"duplicate public gateway {shown(name)}")
-    return default, tuple(sorted(names))
+    return default, tuple(sorted(names)), group
 
 
 # --- kubernetes/<cluster>/namespaces.yaml and workloads.yaml -------------------------------------

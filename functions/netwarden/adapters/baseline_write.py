@@ -18,9 +18,9 @@ from typing import Any
 from netwarden.adapters import yaml_io
 from netwarden.adapters.baseline_fs import YAML_SUFFIXES, parse_tree
 from netwarden.adapters.files import write_atomic
-from netwarden.core import normalize
+from netwarden.core import normalize, sg_rules
 from netwarden.core.errors import BaselineError, Location
-from netwarden.core.model import ALL_PORTS, AclRule, Pod, Snapshot, Subnet
+from netwarden.core.model import ALL_PORTS, AclRule, Pod, SecurityGroup, Snapshot, Subnet
 
 MANAGED = ("vpc", "kubernetes")
 
@@ -33,10 +33,14 @@ def render(snapshot: Snapshot) -> dict[str, str]:
         for acl in vpc.acls:
             out[f"{base}/network-acls/{acl.name}.yaml"] = yaml_io.dumps(
                 {"name": acl.name, "rules": [rule_data(r) for r in acl.rules]})
+        for group in vpc.security_groups:
+            out[f"{base}/security-groups/{group.name}.yaml"] = yaml_io.dumps(group_data(group))
         out[f"{base}/subnets.yaml"] = yaml_io.dumps({s.name: subnet_data(s) for s in vpc.subnets})
         meta: dict[str, Any] = {}
         if vpc.default_acl is not None:
             meta["default_network_acl"] = vpc.default_acl
+        if vpc.default_security_group is not None and vpc.security_group(vpc.default_security_group) is not None:
+            meta["default_security_group"] = vpc.default_security_group
         if vpc.public_gateways:
             meta["public_gateways"] = sorted(vpc.public_gateways)
         if meta:
@@ -67,6 +71,12 @@ def rule_data(rule: AclRule) -> dict[str, Any]:
     if rule.icmp_code is not None:
         out["code"] = rule.icmp_code
     return out
+
+
+def group_data(group: SecurityGroup) -> dict[str, Any]:
+    """A security group file: its rules in canonical order, its targets by type and name."""
+    return {"name": group.name, "managed_by": group.managed_by, "rules": [sg_rules.to_data(r) for r in group.rules],
+            "targets": [{"type": t.type, "name": t.name} for t in group.targets]}
 
 
 def subnet_data(subnet: Subnet) -> dict[str, Any]:

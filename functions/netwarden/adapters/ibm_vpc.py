@@ -1,7 +1,8 @@
 """Read IBM Cloud VPC network state through the official ibm-vpc SDK: the live side of every check.
 
 A full read of a region costs one list call per 100 items of each collection (VPCs, network ACLs with
-their rules embedded, subnets, public gateways) and no per-item GET: ``ceil(n/100)`` calls per
+their rules embedded, subnets, public gateways, security groups with their rules and targets embedded)
+and no per-item GET: ``ceil(n/100)`` calls per
 collection. An ACL's rules are listed separately only when the embedded list is cut short (its last
 rule still names a ``before``). One IAM token serves every region. Reads retry 429 and 5xx with
 backoff, honouring ``Retry-After`` up to a bound. A region that still fails is reported
@@ -26,11 +27,19 @@ from typing import Any, NotRequired, TypedDict, cast
 
 from ibm_cloud_sdk_core.authenticators import Authenticator, IAMAuthenticator
 from ibm_vpc import VpcV1
-from ibm_vpc.vpc_v1 import NetworkAclRulesPager, NetworkAclsPager, PublicGatewaysPager, SubnetsPager, VpcsPager
+from ibm_vpc.vpc_v1 import (
+    NetworkAclRulesPager,
+    NetworkAclsPager,
+    PublicGatewaysPager,
+    SecurityGroupsPager,
+    SubnetsPager,
+    VpcsPager,
+)
 from urllib3.util.retry import Retry
 
 from netwarden import config
 from netwarden.adapters.ibm_vpc_errors import translate_vpc_errors
+from netwarden.adapters.ibm_vpc_sg import RawSecurityGroup, groups_from_api
 from netwarden.config import IbmCloudSettings
 from netwarden.core import normalize
 from netwarden.core.errors import ConfigError, ProviderAuthError, ProviderError, ProviderUnavailable
@@ -56,6 +65,7 @@ class RawVpc(TypedDict):
     id: str
     name: str
     default_network_acl: RawRef
+    default_security_group: RawRef
 
 
 class RawNetworkAcl(TypedDict):
@@ -80,6 +90,10 @@ class RawPublicGateway(TypedDict):
     name: str
     vpc: RawRef
     zone: RawZone
+
+
+#: One VPC's share of a region's lists: its ACLs, subnets, public gateways and security groups.
+_VpcParts = tuple[list[RawNetworkAcl], list[RawSubnet], list[RawPublicGateway], list[RawSecurityGroup]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,11 +289,17 @@ class IbmVpcReader:
                                              f"GET /subnets {where}"))
         gateways = cast(list[RawPublicGateway], _all(PublicGatewaysPager(client=client, limit=PAGE_LIMIT),
                                                      f"GET /public_gateways {where}"))
+        groups = cast(list[RawSecurityGroup], _all(SecurityGroupsPager(client=client, limit=PAGE_LIMIT),
+                                                   f"GET /security_groups {where}"))
+        by_vpc: dict[str, _VpcParts] = {v["id"]: ([], [], [], []) for v in raw_vpcs}
+        collections: tuple[list[Any], ...] = (acls, subnets, gateways, groups)
+        for index, listed in enumerate(collections):
+            for item in listed:  # one pass over each collection, whatever the number of VPCs
+                if (lists := by_vpc.get(item["vpc"]["id"])) is not None:
+                    cast(list[Any], lists[index]).append(item)
         for raw in raw_vpcs:
             try:
-                out.vpcs.append(self._vpc(region, raw, [a for a in acls if a["vpc"]["id"] == raw["id"]],
-                                          [s for s in subnets if s["vpc"]["id"] == raw["id"]],
-                                          [g for g in gateways if g["vpc"]["id"] == raw["id"]]))
+                out.vpcs.append(self._vpc(region, raw, by_vpc[raw["id"]]))
             except ProviderAuthError:
                 raise
             except ProviderError as e:
@@ -288,8 +308,8 @@ class IbmVpcReader:
                 out.unreadable.append(Unreadable(f"{region}/{raw['name']}", f"unexpected data from the VPC API: {e}"))
         return out
 
-    def _vpc(self, region: str, raw: RawVpc, acls: list[RawNetworkAcl], subnets: list[RawSubnet],
-             gateways: list[RawPublicGateway]) -> Vpc:
+    def _vpc(self, region: str, raw: RawVpc, parts: _VpcParts) -> Vpc:
+        acls, subnets, gateways, groups = parts
         models = []
         for acl in acls:
             rules = None
@@ -301,7 +321,9 @@ class IbmVpcReader:
         return Vpc(region=region, name=raw["name"], acls=normalize.sorted_by_name(models),
                    subnets=normalize.sorted_by_name([subnet_from_api(s) for s in subnets]),
                    default_acl=raw["default_network_acl"]["name"],
-                   public_gateways=tuple(sorted(g["name"] for g in gateways)), id=raw["id"])
+                   public_gateways=tuple(sorted(g["name"] for g in gateways)), id=raw["id"],
+                   security_groups=groups_from_api(groups, raw["id"]),
+                   default_security_group=raw["default_security_group"]["name"])
 
     # --- targeted reads (the event job: at most 3 VPC calls per event) --------------------------------------
 

@@ -42,13 +42,16 @@ from netwarden.adapters.snapshot_records import (
     PodRecord,
     PolicyRecord,
     RuleRecord,
+    SecurityGroupRecord,
+    SgRuleRecord,
     SubnetRecord,
     VpcRecord,
 )
-from netwarden.core import gc_pause, normalize, snapshot_checks, snapshot_format
+from netwarden.core import gc_pause, normalize, sg_rules, snapshot_checks, snapshot_format
 from netwarden.core.acl.evaluate import protocol_numbers
 from netwarden.core.errors import Location, SnapshotFormatError
 from netwarden.core.model import (
+    MANAGED_BY,
     AclRule,
     Cluster,
     ContainerPort,
@@ -57,6 +60,9 @@ from netwarden.core.model import (
     NetworkPolicy,
     Pod,
     PortRange,
+    SecurityGroup,
+    SgRule,
+    SgTarget,
     Snapshot,
     Subnet,
     Unreadable,
@@ -204,12 +210,36 @@ class _Builder:
     def vpc(self, record: VpcRecord) -> Vpc:
         acls = [self.acl(a) for a in _items(record.acls)]
         subnets = [self.subnet(s) for s in _items(record.subnets)]
-        for items in (acls, subnets):
+        groups = [self.security_group(g) for g in _items(record.security_groups)]
+        for items in (acls, subnets, groups):
             _distinct(i.name for i in items)
             _distinct(i.id for i in items)
         return Vpc(region=record.region, name=record.name, acls=normalize.sorted_by_name(acls),
                    subnets=normalize.sorted_by_name(subnets), default_acl=record.default_acl,
-                   public_gateways=tuple(sorted(_given(record.public_gateways) or ())), id=record.id)
+                   public_gateways=tuple(sorted(_given(record.public_gateways) or ())), id=record.id,
+                   security_groups=normalize.sorted_by_name(groups),
+                   default_security_group=record.default_security_group)
+
+    def security_group(self, record: SecurityGroupRecord) -> SecurityGroup:
+        managed_by = record.managed_by or "user"
+        if managed_by not in MANAGED_BY:
+            raise _Refused
+        rules = [self.sg_rule(r) for r in _items(record.rules)]
+        targets = [SgTarget(type=t.type, name=t.name, id=t.id) for t in _items(record.targets)]
+        _distinct(r.id for r in rules)
+        _distinct(f"{t.type} {t.name}" for t in targets)
+        return sg_rules.group(record.name, rules, targets, managed_by=managed_by, id=record.id)
+
+    def sg_rule(self, record: SgRuleRecord) -> SgRule:
+        self.protocol(record.protocol)
+        ports = record.ports
+        return sg_rules.sg_rule(
+            direction=record.direction, protocol_=record.protocol, remote=record.remote,
+            remote_group=record.remote_group, local=record.local,
+            ports=None if ports is None else (self.ports[ports] if ports in self.ports
+                                              else self.port_range(ports, "ports")),
+            icmp_type=_in(record.icmp_type, 0, 254), icmp_code=_in(record.icmp_code, 0, 255), id=record.id,
+            strict_cidrs=False)
 
     def acl(self, record: AclRecord) -> NetworkAcl:
         rule = self.rule
@@ -218,10 +248,13 @@ class _Builder:
         _distinct(r.id for r in rules)
         return NetworkAcl(name=record.name, rules=rules, id=record.id)
 
+    def protocol(self, protocol: str) -> None:
+        if protocol not in self.protocols:
+            protocol_numbers(protocol)  # a NormalizeError for a protocol no rule can have
+            self.protocols.add(protocol)
+
     def rule(self, record: RuleRecord) -> AclRule:
-        if record.protocol not in self.protocols:
-            protocol_numbers(record.protocol)  # a NormalizeError for a protocol no rule can have
-            self.protocols.add(record.protocol)
+        self.protocol(record.protocol)
         ports, destination_port, source_port = self.ports, record.destination_port, record.source_port
         return normalize.acl_rule(
             name=record.name,

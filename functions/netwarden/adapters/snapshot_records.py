@@ -52,6 +52,32 @@ class SubnetRecord(Record):
     cidr: Text | None = None
 
 
+class SgRuleRecord(Record):
+    direction: Text
+    protocol: Text
+    remote: Text | None = None
+    remote_group: Text | None = None
+    local: Text | None = None
+    ports: int | str | None = None
+    icmp_type: int | None = msgspec.field(default=None, name="type")
+    icmp_code: int | None = msgspec.field(default=None, name="code")
+    id: Text | None = None
+
+
+class SgTargetRecord(Record):
+    type: Text
+    name: Text
+    id: Text | None = None
+
+
+class SecurityGroupRecord(Record):
+    name: Text
+    id: Text | None = None
+    managed_by: Text | None = None
+    rules: list[SgRuleRecord] | UnsetType = UNSET
+    targets: list[SgTargetRecord] | UnsetType = UNSET
+
+
 class VpcRecord(Record):
     region: Text
     name: Text
@@ -60,6 +86,8 @@ class VpcRecord(Record):
     public_gateways: list[Text] | UnsetType | None = UNSET
     acls: list[AclRecord] | UnsetType = UNSET
     subnets: list[SubnetRecord] | UnsetType = UNSET
+    default_security_group: Text | None = None
+    security_groups: list[SecurityGroupRecord] | UnsetType = UNSET
 
 
 class NamespaceRecord(Record):

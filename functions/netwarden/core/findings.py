@@ -56,6 +56,21 @@ CODES: dict[str, Code] = {
              "The subnet's public gateway was removed: its egress path to the internet is gone."),
         Code("gateway-changed", "subnet", "medium", False, "The subnet has another public gateway than the baseline."),
         Code("subnet-missing", "subnet", "medium", False, "A subnet of the baseline does not exist."),
+        Code("sg-allow-all", "security-group", "critical", False,
+             "A group on the cluster's workers lets all traffic in from 0.0.0.0/0, or all traffic out where "
+             "outbound traffic protection was on; the baseline does not."),
+        Code("sg-missing", "security-group", "high", False, "A security group of the baseline does not exist."),
+        Code("sg-rule-missing", "security-group", "high", True,
+             "A rule of the baseline security group is gone. Severity follows what the change closes."),
+        Code("sg-rule-unexpected", "security-group", "high", True,
+             "The live security group has a rule the baseline does not. Severity follows what it opens."),
+        Code("sg-rule-changed", "security-group", "high", True,
+             "A rule differs from the baseline's in its ports, protocol, ICMP type or local side. Severity "
+             "follows what it opens."),
+        Code("sg-target-added", "security-group", "high", False,
+             "The group is bound to a target the baseline does not name: its rules now apply there too."),
+        Code("sg-target-removed", "security-group", "medium", False,
+             "A target of the baseline is no longer bound to the group: it lost what the group allows."),
         Code("netpol-missing", "network-policy", "high", True, "A NetworkPolicy of the baseline is gone."),
         Code("netpol-unexpected", "network-policy", "medium", True,
              "A NetworkPolicy the baseline does not have exists in a managed namespace."),
@@ -77,7 +92,9 @@ class ResourceRef:
     region: str | None = None
     vpc: str | None = None
     acl: str | None = None
+    security_group: str | None = None
     rule: str | None = None
+    target: str | None = None
     subnet: str | None = None
     cluster: str | None = None
     namespace: str | None = None
@@ -85,11 +102,12 @@ class ResourceRef:
 
     @property
     def path(self) -> str:
-        """``us-south/prod-vpc/acl-a/rule-x``, ``us-south/prod-vpc/subnet-1``, ``prod-cluster/accounts/np``."""
+        """``us-south/prod-vpc/acl-a/rule-x``, ``us-south/prod-vpc/subnet-1``, ``prod-cluster/accounts/np``,
+        ``us-south/prod-vpc/kube-c1/inbound tcp 22 from 0.0.0.0/0``."""
         if self.cluster is not None:
             parts = [self.cluster, self.namespace, self.name if self.kind == "network-policy" else None]
         else:
-            parts = [self.region, self.vpc, self.acl, self.rule, self.subnet]
+            parts = [self.region, self.vpc, self.acl, self.security_group, self.rule, self.target, self.subnet]
         return "/".join(p for p in parts if p)
 
     def to_dict(self) -> dict[str, str]:

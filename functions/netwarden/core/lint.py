@@ -40,7 +40,8 @@ from typing import Any
 from netwarden.core import normalize
 from netwarden.core.acl import evaluate as acl_eval
 from netwarden.core.acl.private_ranges import IBM_PRIVATE_RANGES
-from netwarden.core.model import AclRule, Cluster, NetworkAcl, NetworkPolicy, Pod, Snapshot, Vpc
+from netwarden.core.model import AclRule, Cluster, NetworkAcl, NetworkPolicy, Pod, SgRule, Snapshot, Vpc
+from netwarden.core.sg_rules import text as sg_text
 
 Subject = tuple[str | int, ...]
 METADATA_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -90,6 +91,15 @@ def acl_subject(region: str, vpc: str, acl: str) -> Subject:
 
 def rule_subject(region: str, vpc: str, acl: str, index: int) -> Subject:
     return ("acl", region, vpc, acl, "rules", index)
+
+
+def sg_subject(region: str, vpc: str, group: str) -> Subject:
+    return ("sg", region, vpc, group)
+
+
+def sg_rule_subject(region: str, vpc: str, group: str, rule: SgRule) -> Subject:
+    """A rule of a group, by what it allows (a group's rules have no order and no name IBM keeps)."""
+    return ("sg", region, vpc, group, "rule", sg_text(rule))
 
 
 def subnet_subject(region: str, vpc: str, subnet: str, field: str | None = None) -> Subject:

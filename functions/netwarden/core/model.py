@@ -7,7 +7,9 @@ specs in canonical order. Volatile identity (ids, hrefs, CRNs) is carried for re
 reports, but never compared.
 
 Names are the keys: an ACL is known by ``region/vpc/acl-name``, a rule by its name within its ACL
-and by its position, a subnet by ``region/vpc/subnet-name``, a policy by ``cluster/namespace/name``.
+and by its position, a subnet by ``region/vpc/subnet-name``, a security group by
+``region/vpc/group-name`` and its rules by what they allow (a set: they have no order and IBM names
+its own at random), a policy by ``cluster/namespace/name``.
 """
 
 from __future__ import annotations
@@ -100,10 +102,60 @@ class Subnet:
     id: str | None = field(default=None, compare=False)
 
 
+#: A security group rule's ``local`` when it names none: every address of the target.
+ANYWHERE = "0.0.0.0/0"
+#: Who keeps a security group: IBM (the secure-by-default groups of a cluster) or its users.
+MANAGED_BY = ("ibm", "user")
+
+
+@dataclass(frozen=True, slots=True)
+class SgRule:
+    """One security group rule: stateful and allow-only. The remote is addresses (``remote``, a
+    canonical CIDR) or another group of the VPC (``remote_group``, by name): exactly one is set. For
+    tcp/udp ``ports`` is always set (ALL_PORTS by default); for icmp ``icmp_type``/``icmp_code`` are
+    None when they match everything. ``core.sg_rules`` builds one from the API or a file."""
+
+    direction: str
+    protocol: str
+    remote: str | None = None
+    remote_group: str | None = None
+    local: str = ANYWHERE
+    ports: PortRange | None = None
+    icmp_type: int | None = None
+    icmp_code: int | None = None
+    id: str | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SgTarget:
+    """What a group is bound to, by its kind (the API's ``resource_type``) and name."""
+
+    type: str
+    name: str
+    id: str | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityGroup:
+    """A security group: its rules in canonical order without repeats (so that equal tuples are equal
+    sets), its targets sorted by (type, name), and who keeps it (``MANAGED_BY``)."""
+
+    name: str
+    rules: tuple[SgRule, ...] = ()
+    targets: tuple[SgTarget, ...] = ()
+    managed_by: str = "user"
+    id: str | None = field(default=None, compare=False)
+
+    @property
+    def ibm_managed(self) -> bool:
+        return self.managed_by == "ibm"
+
+
 @dataclass(frozen=True, slots=True)
 class Vpc:
-    """One VPC of one region: its ACLs (sorted by name), subnets (sorted by name), and which ACL is the
-    VPC's default (the allow-all ACL a subnet falls back to)."""
+    """One VPC of one region: its ACLs (sorted by name), subnets (sorted by name), security groups
+    (sorted by name), and which ACL and which group are the VPC's defaults (the allow-all ACL a subnet
+    falls back to; the group a target created without one gets)."""
 
     region: str
     name: str
@@ -112,6 +164,8 @@ class Vpc:
     default_acl: str | None = None
     public_gateways: tuple[str, ...] = ()
     id: str | None = field(default=None, compare=False)
+    security_groups: tuple[SecurityGroup, ...] = ()
+    default_security_group: str | None = None
 
     @property
     def scope(self) -> str:
@@ -122,6 +176,9 @@ class Vpc:
 
     def subnet(self, name: str) -> Subnet | None:
         return next((s for s in self.subnets if s.name == name), None)
+
+    def security_group(self, name: str) -> SecurityGroup | None:
+        return next((g for g in self.security_groups if g.name == name), None)
 
 
 @dataclass(frozen=True, slots=True)

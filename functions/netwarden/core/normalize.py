@@ -90,6 +90,19 @@ def checked_range(low: int, high: int, *, field: str) -> PortRange:
     return PortRange(low, high)
 
 
+def check_icmp(proto: str, icmp_type: int | None, icmp_code: int | None) -> None:
+    """ICMP type and code as a VPC rule (ACL or security group) takes them: icmp only, a code only
+    with a type, type 0-254, code 0-255."""
+    if proto != "icmp" and (icmp_type is not None or icmp_code is not None):
+        raise NormalizeError("type" if icmp_type is not None else "code", f"protocol {proto} has no icmp type/code")
+    if icmp_code is not None and icmp_type is None:
+        raise NormalizeError("code", "an icmp code needs a type")
+    if icmp_type is not None and not 0 <= icmp_type <= 254:
+        raise NormalizeError("type", f"icmp type {icmp_type} is outside 0-254")
+    if icmp_code is not None and not 0 <= icmp_code <= 255:
+        raise NormalizeError("code", f"icmp code {icmp_code} is outside 0-255")
+
+
 def acl_rule(
     *,
     name: str,
@@ -117,14 +130,7 @@ def acl_rule(
     elif destination_port is not None or source_port is not None:
         field = "destination_port" if destination_port is not None else "source_port"
         raise NormalizeError(field, f"protocol {proto} has no ports")
-    if proto != "icmp" and (icmp_type is not None or icmp_code is not None):
-        raise NormalizeError("type" if icmp_type is not None else "code", f"protocol {proto} has no icmp type/code")
-    if icmp_code is not None and icmp_type is None:
-        raise NormalizeError("code", "an icmp code needs a type")
-    if icmp_type is not None and not 0 <= icmp_type <= 254:
-        raise NormalizeError("type", f"icmp type {icmp_type} is outside 0-254")
-    if icmp_code is not None and not 0 <= icmp_code <= 255:
-        raise NormalizeError("code", f"icmp code {icmp_code} is outside 0-255")
+    check_icmp(proto, icmp_type, icmp_code)
     return AclRule(  # what rules repeat across ACLs is interned: one string each, not one per rule
         name=sys.intern(name),
         action=sys.intern(action),

@@ -138,6 +138,14 @@ def parse_group_name(name: str) -> ManagedName | None:
     return None
 
 
+def managed_by(name: str, vpc_id: str | None) -> str:
+    """``ibm`` for a name IBM gives (of this VPC, for a VPC's kinds), else ``user``. Cluster ids are not
+    in the VPC API, so a cluster's group is known by its name alone; the reviewed baseline has the last word."""
+    owner = parse_group_name(name)
+    mine = owner is not None and (KINDS[owner.kind].owner is Owner.CLUSTER or owner.owner_id == vpc_id)
+    return "ibm" if mine else "user"
+
+
 class ClusterValue(Enum):
     """A port or remote IBM fills in per cluster, VPC or zone, which no document gives as a value."""
 
@@ -358,11 +366,6 @@ def churn_reason(group: str, rule: LiveRule, change: Change,
     elif owner.kind is GroupKind.SHARED_VPE and inbound_tcp and remote is not None and remote.kind is GroupKind.WORKERS:
         return "a cluster of the VPC: IBM adds one rule per cluster's worker group"
     return None
-
-
-def is_expected_churn(group: str, rule: LiveRule, change: Change,
-                      worker_pool_subnets: frozenset[str] = frozenset()) -> bool:
-    return churn_reason(group, rule, change, worker_pool_subnets) is not None
 
 
 class OutboundProtection(Enum):

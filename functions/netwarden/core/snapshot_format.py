@@ -19,7 +19,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from netwarden.core.model import Cluster, Snapshot, Vpc
+from netwarden.core import sg_rules
+from netwarden.core.model import Cluster, SecurityGroup, Snapshot, Vpc
 from netwarden.core.snapshot_checks import MAX_BYTES
 from netwarden.core.snapshot_read import KIND, KNOWN_VERSIONS, SCHEMA_VERSION, loads
 from netwarden.core.snapshot_rule import rule_to_data
@@ -61,7 +62,15 @@ def _vpc(v: Vpc) -> dict[str, Any]:
                                 "public_gateway": s.public_gateway, "zone": s.zone, "cidr": s.cidr},
                                keep=("network_acl", "public_gateway"))
                     for s in v.subnets],
-    })
+        "default_security_group": v.default_security_group,
+        "security_groups": [_security_group(g) for g in v.security_groups],
+    }, keep=(), drop_empty=("security_groups",))
+
+
+def _security_group(g: SecurityGroup) -> dict[str, Any]:
+    return _drop_none({"name": g.name, "id": g.id, "managed_by": g.managed_by,
+                       "rules": [sg_rules.to_data(r, with_id=True) for r in g.rules],
+                       "targets": [_drop_none({"type": t.type, "name": t.name, "id": t.id}) for t in g.targets]})
 
 
 def _cluster(c: Cluster) -> dict[str, Any]:
@@ -79,8 +88,11 @@ def _cluster(c: Cluster) -> dict[str, Any]:
     }
 
 
-def _drop_none(data: dict[str, Any], keep: tuple[str, ...] = ()) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if v is not None or k in keep}
+def _drop_none(data: dict[str, Any], keep: tuple[str, ...] = (), drop_empty: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``data`` without its None values (but those of ``keep``), nor the empty lists of ``drop_empty``
+    (fields a version added: a snapshot without them reads, and is written, as before)."""
+    return {k: v for k, v in data.items()
+            if (v is not None or k in keep) and not (k in drop_empty and not v)}
 
 
 def _sorted(value: Any) -> Any:

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from netwarden.core import normalize
+from netwarden.core import normalize, sg_rules
 from netwarden.core.acl.evaluate import protocol_numbers
 from netwarden.core.model import (
+    MANAGED_BY,
     AclRule,
     Cluster,
     ContainerPort,
@@ -26,6 +27,9 @@ from netwarden.core.model import (
     NetworkAcl,
     NetworkPolicy,
     Pod,
+    SecurityGroup,
+    SgRule,
+    SgTarget,
     Snapshot,
     Subnet,
     Unreadable,
@@ -42,7 +46,11 @@ KNOWN_VERSIONS = (1,)
 KIND = "netwarden/snapshot"
 
 _TOP = frozenset({"schema_version", "kind", "taken_at", "vpcs", "clusters", "unreadable"})
-_VPC = frozenset({"region", "name", "id", "default_acl", "public_gateways", "acls", "subnets"})
+_VPC = frozenset({"region", "name", "id", "default_acl", "public_gateways", "acls", "subnets",
+                  "default_security_group", "security_groups"})
+_GROUP = frozenset({"name", "id", "managed_by", "rules", "targets"})
+_SG_RULE = frozenset({*sg_rules.RULE_KEYS, "id"})
+_TARGET = frozenset({"type", "name", "id"})
 _ACL = frozenset({"name", "id", "rules"})
 _RULE = frozenset({"name", "id", "action", "direction", "protocol", "source", "destination", "destination_port",
                    "source_port", "type", "code"})
@@ -107,7 +115,9 @@ class _SnapshotReader(Reader):
         region, name = self.name(data, "region", path), self.name(data, "name", path)
         acls = self.items(data, "acls", path, self.acl)
         subnets = self.items(data, "subnets", path, self.subnet)
-        for key, what, items in (("acls", "ACL", acls), ("subnets", "subnet", subnets)):
+        groups = self.items(data, "security_groups", path, self.security_group)
+        for key, what, items in (("acls", "ACL", acls), ("subnets", "subnet", subnets),
+                                 ("security_groups", "security group", groups)):
             self.unique((i.name for i in items), join(path, key), "name", what)
             self.unique((i.id for i in items), join(path, key), "id", f"{what} id")
         return Vpc(
@@ -118,7 +128,40 @@ class _SnapshotReader(Reader):
             default_acl=self.text_of(data, "default_acl", path),
             public_gateways=tuple(sorted(self.strings(data, "public_gateways", path))),
             id=self.text_of(data, "id", path),
+            security_groups=normalize.sorted_by_name(groups),
+            default_security_group=self.text_of(data, "default_security_group", path),
         )
+
+    def security_group(self, raw: Any, path: str) -> SecurityGroup:
+        data = self.mapping(raw, path, _GROUP)
+        name = self.name(data, "name", path)
+        managed_by = self.text_of(data, "managed_by", path) or "user"
+        if managed_by not in MANAGED_BY:
+            raise self.fail(join(path, "managed_by"), f"{shown(managed_by)} is not one of {', '.join(MANAGED_BY)}")
+        rules = self.items(data, "rules", path, self.sg_rule)
+        targets = self.items(data, "targets", path, self.target)
+        self.unique((r.id for r in rules), join(path, "rules"), "id", "rule id")
+        self.unique((f"{t.type} {t.name}" for t in targets), join(path, "targets"), "name", "target")
+        return sg_rules.group(name, rules, targets, managed_by=managed_by, id=self.text_of(data, "id", path))
+
+    def sg_rule(self, raw: Any, path: str) -> SgRule:
+        data = self.mapping(raw, path, _SG_RULE)
+        direction, protocol = self.names(data, ("direction", "protocol"), path)
+        self.protocol(protocol, path)
+        try:
+            return sg_rules.sg_rule(
+                direction=direction, protocol_=protocol, remote=self.text_of(data, "remote", path),
+                remote_group=self.text_of(data, "remote_group", path), local=self.text_of(data, "local", path),
+                ports=self.port_range(data, "ports", path), icmp_type=self.integer(data, "type", path, 0, 254),
+                icmp_code=self.integer(data, "code", path, 0, 255), id=self.text_of(data, "id", path),
+                strict_cidrs=False)
+        except normalize.NormalizeError as e:
+            raise self.fail(join(path, e.field), e.message) from e
+
+    def target(self, raw: Any, path: str) -> SgTarget:
+        data = self.mapping(raw, path, _TARGET)
+        return SgTarget(type=self.name(data, "type", path), name=self.name(data, "name", path),
+                        id=self.text_of(data, "id", path))
 
     def acl(self, raw: Any, path: str) -> NetworkAcl:
         data = self.mapping(raw, path, _ACL)
@@ -132,14 +175,7 @@ class _SnapshotReader(Reader):
     def rule(self, raw: Any, path: str) -> AclRule:
         data = self.mapping(raw, path, _RULE)
         name, action, direction, protocol, source, destination = self.names(data, _RULE_REQUIRED, path)
-        if protocol not in self._protocols:
-            try:
-                protocol_numbers(protocol)
-            except normalize.NormalizeError as e:
-                raise self.fail(join(path, "protocol"), f"{e.message} (expected icmp_tcp_udp, all, any, icmp, tcp, "
-                                                        "udp, ah, esp, gre, ip_in_ip, l2tp, rsvp, sctp, vrrp or "
-                                                        "number_N)") from e
-            self._protocols.add(protocol)
+        self.protocol(protocol, path)
         try:
             return normalize.acl_rule(
                 name=name,
@@ -157,6 +193,17 @@ class _SnapshotReader(Reader):
             )
         except normalize.NormalizeError as e:
             raise self.fail(join(path, e.field), e.message) from e
+
+    def protocol(self, protocol: str, path: str) -> None:
+        """Refuse a protocol no rule can have (each spelling is looked at once)."""
+        if protocol not in self._protocols:
+            try:
+                protocol_numbers(protocol)
+            except normalize.NormalizeError as e:
+                raise self.fail(join(path, "protocol"), f"{e.message} (expected icmp_tcp_udp, all, any, icmp, tcp, "
+                                                        "udp, ah, esp, gre, ip_in_ip, l2tp, rsvp, sctp, vrrp or "
+                                                        "number_N)") from e
+            self._protocols.add(protocol)
 
     def subnet(self, raw: Any, path: str) -> Subnet:
         data = self.mapping(raw, path, _SUBNET)

@@ -6,17 +6,22 @@ fixed; ids are the emulator's (random).
 
 * ``none``: nothing at all.
 * ``recipe``: the VPC side of a baseline (the committed ``baseline/`` of IBM's recipe: one VPC in
-  us-south, three zone subnets each with its own custom ACL, a public gateway on zone 1 only), built
-  from the baseline ``Snapshot`` itself, so the estate and the baseline cannot disagree. The ACLs get
-  the baseline's rules in order, the subnets their zone and CIDR (or, when the baseline leaves them out,
-  the zone their name ends with and the zone's next free /24), the VPC's default ACL the baseline's
-  name. When the Kubernetes emulator ships ``fakes.kube.scenarios``, its ``build_recipe_cluster`` builds
+  us-south, three zone subnets each with its own custom ACL, a public gateway on zone 1 only, and a
+  secure-by-default cluster's security groups), built from the baseline ``Snapshot`` itself, so the
+  estate and the baseline cannot disagree. The ACLs get the baseline's rules in order, the subnets their
+  zone and CIDR (or, when the baseline leaves them out, the zone their name ends with and the zone's
+  next free /24), the VPC's default ACL and default security group the baseline's names. The groups
+  get their rules, and their targets are registered through the emulator's control routes
+  (``fakes.vpc.control``), network interfaces on the VPC's first subnet; when a group's name carries a
+  VPC id (``kube-vpegw-<vpcID>``), the VPC is given that id. When the Kubernetes emulator ships
+  ``fakes.kube.scenarios``, its ``build_recipe_cluster`` builds
   the cluster side from the same baseline.
 * ``large:N``: for benchmarks. N VPCs in each of three regions (us-south, us-east, eu-de); each VPC has
   20 ACLs: its default ACL (2 rules) and 19 custom ACLs of 10 rules (the recipe's shape: inter-zone, the
   IBM private ranges both ways, deny-all last); 3 subnets (one per zone, each on one of the first three
-  custom ACLs) and one public gateway, on zone 1, attached to the zone-1 subnet. ``large:10`` is 3 regions
-  x 10 VPCs x 20 ACLs: 600 ACLs, 5,760 rules, 90 subnets, 30 gateways.
+  custom ACLs) and one public gateway, on zone 1, attached to the zone-1 subnet; 5 security groups: its
+  default group, ``bench-sg-workers`` and three of two rules (one naming the workers' group as remote).
+  ``large:10`` is 3 regions x 10 VPCs x 20 ACLs: 600 ACLs, 5,760 rules, 90 subnets, 30 gateways, 150 groups.
 """
 
 from __future__ import annotations
@@ -32,8 +37,9 @@ from ibm_cloud_sdk_core import ApiException
 from ibm_cloud_sdk_core.authenticators import IAMAuthenticator
 from ibm_vpc import VpcV1
 
+from netwarden.core import sbd, sg_rules
 from netwarden.core.errors import NetwardenError
-from netwarden.core.model import Snapshot, Vpc
+from netwarden.core.model import SecurityGroup, Snapshot, Vpc
 from netwarden.core.normalize import acl_rule_from_api, acl_rule_to_api
 from netwarden.fakes.iam import API_KEY
 
@@ -41,6 +47,8 @@ LARGE_REGIONS = ("us-south", "us-east", "eu-de")
 #: ACLs per VPC in ``large:N``, its default ACL included.
 LARGE_ACLS_PER_VPC = 20
 LARGE_RULES_PER_ACL = 10
+#: Security groups per VPC in ``large:N``, its default group included.
+LARGE_GROUPS_PER_VPC = 5
 _LARGE = re.compile(r"^large:(\d+)$")
 _ZONE_SUFFIX = re.compile(r"-(\d)$")
 
@@ -136,8 +144,23 @@ class _Builder:
             self._clients[region] = client
         return self._clients[region]
 
+    def control(self, region: str, what: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A call to the emulator owner's routes (``fakes.vpc.control``)."""
+        import requests
+
+        response = requests.post(f"{self.url}/_fake/vpc/{region}/{what}", json=body, timeout=30)
+        if response.status_code != 201:
+            raise ScenarioError(f"building scenario recipe: POST /_fake/vpc/{region}/{what} answered "
+                                f"{response.status_code}: {response.text}")
+        result: dict[str, Any] = response.json()
+        return result
+
     def vpc_from_baseline(self, vpc: Vpc) -> None:
         sdk = self.client(vpc.region)
+        for group in vpc.security_groups:
+            owner = sbd.parse_group_name(group.name)
+            if owner is not None and sbd.KINDS[owner.kind].owner is sbd.Owner.VPC:
+                self.control(vpc.region, "vpc-ids", {"name": vpc.name, "id": owner.owner_id})
         created = sdk.create_vpc(name=vpc.name).get_result()
         vpc_id = created["id"]
         acl_ids: dict[str, str] = {}
@@ -152,6 +175,7 @@ class _Builder:
             acl_ids[acl.name] = sdk.create_network_acl(prototype).get_result()["id"]
         zones = {s.name: s.zone or _zone_for(vpc.region, s.name, i) for i, s in enumerate(vpc.subnets)}
         gateway_ids = self._gateways(sdk, vpc, vpc_id, zones)
+        subnet_ids: list[str] = []
         for subnet in vpc.subnets:
             body: dict[str, Any] = {"name": subnet.name, "vpc": {"id": vpc_id}, "zone": {"name": zones[subnet.name]}}
             if subnet.cidr:
@@ -161,8 +185,44 @@ class _Builder:
             if subnet.network_acl and subnet.network_acl in acl_ids:
                 body["network_acl"] = {"id": acl_ids[subnet.network_acl]}
             subnet_id = sdk.create_subnet(body).get_result()["id"]
+            subnet_ids.append(subnet_id)
             if subnet.public_gateway:
                 sdk.set_subnet_public_gateway(subnet_id, {"id": gateway_ids[subnet.public_gateway]})
+        if vpc.security_groups:
+            self._groups(sdk, vpc, created, subnet_ids[0] if subnet_ids else None)
+
+    def _groups(self, sdk: VpcV1, vpc: Vpc, created: dict[str, Any], subnet_id: str | None) -> None:
+        """The baseline's groups with their rules (the VPC's default group renamed and given the
+        baseline's rules), then their targets, each bound to its groups in the baseline's order."""
+        default = created["default_security_group"]["id"]
+        ids: dict[str, str] = {}
+        for group in vpc.security_groups:
+            if group.name == vpc.default_security_group:
+                sdk.update_security_group(default, {"name": group.name})
+                ids[group.name] = default
+            else:
+                made = sdk.create_security_group(vpc={"id": created["id"]}, name=group.name).get_result()
+                ids[group.name] = made["id"]
+        for group in vpc.security_groups:
+            self._rules(sdk, ids[group.name], group, ids)
+        bound: dict[tuple[str, str], list[str]] = {}
+        for group in vpc.security_groups:
+            for target in group.targets:
+                bound.setdefault((target.type, target.name), []).append(ids[group.name])
+        for (kind, name), groups in bound.items():
+            place = {"subnet": subnet_id} if kind.endswith("network_interface") else {"vpc": created["id"]}
+            self.control(vpc.region, "targets", {"kind": kind, "name": name, "security_groups": groups, **place})
+
+    @staticmethod
+    def _rules(sdk: VpcV1, group_id: str, group: SecurityGroup, ids: dict[str, str]) -> None:
+        current = sdk.get_security_group(group_id).get_result()["rules"]
+        names = {v: k for k, v in ids.items()}
+        if sg_rules.canonical(sg_rules.from_api(r, names) for r in current) == group.rules:
+            return
+        for rule in current:
+            sdk.delete_security_group_rule(group_id, rule["id"])
+        for wanted in group.rules:
+            sdk.create_security_group_rule(group_id, sg_rules.to_api(wanted, ids))
 
     @staticmethod
     def _become(sdk: VpcV1, default: dict[str, Any], acl: Any, name: str) -> None:
@@ -217,6 +277,12 @@ class _Builder:
                 if z == 0:
                     body["public_gateway"] = {"id": gateway}
                 sdk.create_subnet(body)
+            workers = sdk.create_security_group(vpc={"id": vpc_id}, name="bench-sg-workers").get_result()["id"]
+            for g in range(LARGE_GROUPS_PER_VPC - 2):
+                rules = [{"direction": "inbound", "protocol": "tcp", "port_min": 8000 + g, "port_max": 8000 + g,
+                          "remote": {"id": workers}},
+                         {"direction": "outbound", "protocol": "icmp_tcp_udp", "remote": {"cidr_block": "10.0.0.0/8"}}]
+                sdk.create_security_group(vpc={"id": vpc_id}, name=f"bench-sg-{g:03d}", rules=rules)
 
 
 def _zones(region: str) -> list[str]:

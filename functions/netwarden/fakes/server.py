@@ -3,7 +3,9 @@
 Routes by prefix (DESIGN.md): the VPC API of region R at ``/vpc/R/v1/...``, IAM at ``/iam``, the
 Kubernetes API of cluster C at ``/k8s/C/...``, the Event Notifications and Slack recorders at ``/en``
 and ``/slack``, and the control API at ``/_fake/...``: reset, faults, the request log, the Activity
-Tracker events each mutation emitted, what the recorders received, and a dump of the state.
+Tracker events each mutation emitted, what the recorders received, a dump of the state, and the VPC
+emulator owner's routes at ``/_fake/vpc/<region>/...`` (``fakes.vpc.control``: security group targets,
+a VPC's id). The owner's calls are not in the request log, whose ``seq`` numbers API calls only.
 
 Each emulator is a module with ``create(cloud) -> state`` and ``handle(state, request) -> Response``;
 it is imported on first use, so a process that serves only the VPC API never imports the others.
@@ -140,15 +142,13 @@ class FakeCloud:
 
     def handle(self, request: Request, host: str) -> Response | None:
         """Serve one request; None means: drop the connection."""
-        target = request.path + ("?" + _query_string(request) if request.query else "")
-        entry: dict[str, Any] = {"seq": len(self.requests), "time": time.time(), "method": request.method,
-                                 "path": request.path, "query": {k: v[0] for k, v in request.query.items()}}
-        with self.lock:
-            self.requests.append(entry)
         if request.path.startswith("/_fake/"):
-            response = self._control(request)
-            entry["status"] = response.status
-            return response
+            return self._control(request)  # the owner's calls: not in the log, whose seq counts API calls
+        target = request.path + ("?" + _query_string(request) if request.query else "")
+        with self.lock:
+            entry: dict[str, Any] = {"seq": len(self.requests), "time": time.time(), "method": request.method,
+                                     "path": request.path, "query": {k: v[0] for k, v in request.query.items()}}
+            self.requests.append(entry)
         fault = self.fault_for(request.method, target)
         if fault is not None:
             entry["fault"] = True
@@ -213,14 +213,22 @@ class FakeCloud:
                     self.requests.clear()
                 return Response.json({"requests": []})
             since = int(request.arg("since", "0") or 0)
-            return Response.json({"requests": [r for r in self.requests if r["seq"] >= since and
-                                               not r["path"].startswith("/_fake/")]})
+            return Response.json({"requests": [r for r in self.requests if r["seq"] >= since]})
         if what == "events" and method == "GET":
             since = int(request.arg("since", "0") or 0)
             return Response.json({"events": self.events[since:]})
         if what in ("slack", "en") and method == "GET":
             sinks = self.state("netwarden.fakes.sinks")
             return Response.json(sinks.received(what))
+        if what.startswith("vpc/"):
+            from netwarden.fakes.vpc import control
+
+            try:
+                body = request.json()
+            except ValueError as e:
+                return Response.json({"error": f"the body is not JSON: {e}"}, 400)
+            with self.lock:
+                return control.handle(self.state("netwarden.fakes.vpc.urls"), method, what.split("/")[1:], body)
         if what == "state" and method == "GET":
             return Response.json({name: state.dump() for name, state in self.states.items()})
         return Response.json({"error": f"no control route {method} /_fake/{what}"}, 404)

@@ -10,9 +10,10 @@ is not missing either.
 
 ACL rule lists are compared by position (``core.acl.rule_diff``); NetworkPolicy specs are already
 canonical (``core.normalize``), so their order-free parts compare by value and a change is detailed
-field by field. ``subnet-allow-all`` is decided from the rules of the live attached ACL
-(first-match, ``core.acl.evaluate``), never from its name, and replaces ``subnet-acl-changed`` for that
-subnet. Everything is indexed by name first, so the work is linear in the size of the estate.
+field by field; security groups as sets (``core.drift.sg_diff``). ``subnet-allow-all`` is decided from
+the rules of the live attached ACL (first-match, ``core.acl.evaluate``), never from its name, and
+replaces ``subnet-acl-changed`` for that subnet. Everything is indexed by name first, so the work is
+linear in the size of the estate.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 from netwarden.core.acl import evaluate as acl_eval
 from netwarden.core.acl.rule_diff import diff_acl
 from netwarden.core.drift.scope import split
+from netwarden.core.drift.sg_diff import diff_groups
 from netwarden.core.findings import Finding, ResourceRef, make
 from netwarden.core.flows.algebra import FlowSet
 from netwarden.core.model import AclRule, Cluster, NetworkAcl, NetworkPolicy, Snapshot, Subnet, Vpc
@@ -77,6 +79,7 @@ def _diff_vpc(base: Vpc, live_vpc: Vpc | None, live: Snapshot) -> Iterator[Findi
                        baseline=_subnet_data(subnet))
         else:
             yield from subnets.diff(ref, subnet, live_subnet)
+    yield from (f for f in diff_groups(base, live_vpc) if not live.is_unreadable(f.resource.path))
 
 
 class _SubnetDiff:

@@ -62,6 +62,10 @@ _NUMBER = re.compile(r"^number_\d+$")
 MANUAL = {
     "acl-missing": "netwarden does not create network ACLs: create it from its baseline file, then re-run",
     "subnet-missing": "netwarden does not create subnets: a worker subnet is created with its cluster",
+    **{code: "netwarden does not put security groups back yet: restore it from its baseline file (or, for a "
+             "group IBM manages, with `ibmcloud ks security-group sync`)"
+       for code in ("sg-missing", "sg-rule-missing", "sg-rule-unexpected", "sg-rule-changed", "sg-target-added",
+                    "sg-target-removed", "sg-allow-all")},
 }
 
 

@@ -45,8 +45,7 @@ MAX_SECURITY_GROUPS_PER_VPC = 100
 MAX_RULES_PER_SECURITY_GROUP = 250
 MAX_TARGETS_PER_SECURITY_GROUP = 1000  # not for the VPC's default group (security-groups.md)
 MAX_SECURITY_GROUPS_PER_TARGET = 5  # a service limit, not a quota
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 100
+DEFAULT_LIMIT, MAX_LIMIT = 50, 100
 #: From this API version on, ``protocol: all`` is spelled ``icmp_tcp_udp`` (api-change-log 2025-12-09).
 ICMP_TCP_UDP_SINCE = "2025-12-09"
 
@@ -163,6 +162,7 @@ class Region:
         self.gateways: dict[str, Gateway] = {}
         self.security_groups: dict[str, SecurityGroup] = {}
         self.targets: dict[str, SecurityGroupTarget] = {}
+        self.pinned_vpc_ids: dict[str, str] = {}  # VPC name -> the id its creation takes (``control.pin``)
         self._floating = 0
 
     @property

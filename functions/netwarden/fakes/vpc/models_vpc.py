@@ -27,7 +27,8 @@ def create_vpc(region: Region, body: dict[str, Any]) -> Vpc:
     classic = body.get("classic_access", False)
     if not isinstance(classic, bool):
         raise BadField("classic_access must be true or false", field="classic_access", value=classic)
-    vpc = Vpc(region.new_id(), name, group.id, default_acl_id="", default_routing_table_id=region.new_id(),
+    pinned = region.pinned_vpc_ids.pop(name, "")
+    vpc = Vpc(pinned or region.new_id(), name, group.id, default_acl_id="", default_routing_table_id=region.new_id(),
               default_security_group_id=region.new_id(), classic_access=classic)
     acl = default_acl(region, vpc)
     vpc.default_acl_id = acl.id
