@@ -277,7 +277,8 @@ def _vpc(region: str, name: str, parts: _VpcParts, located: Callable[[yaml_io.Ya
                           f"baseline (no vpc/{region}/{name}/network-acls/{parts.default_acl}.yaml)")
     groups = {g.name for g in parts.groups}
     for group in parts.groups:
-        for remote in sorted({r.remote_group for r in group.rules if r.remote_group not in (None, *groups)}):
+        for remote in sorted({r.remote_group for r in group.rules
+                              if r.remote_group is not None and r.remote_group not in groups}):
             doc_of = located(parts.group_docs[group.name])
             index = next(i for i, raw in enumerate(doc_of.data["rules"]) if raw.get("remote_group") == remote)
             raise schema.fail(doc_of, ("rules", index, "remote_group"), f"security group {remote!r} is not in the "
