@@ -23,7 +23,7 @@ from typing import Any
 
 from netwarden.adapters.yaml_io import PathKey, YamlDoc, dotted
 from netwarden.core import lint, normalize
-from netwarden.core.acl.evaluate import protocol_numbers
+from netwarden.core.acl.evaluate import PROTOCOL_CHOICES, protocol_numbers
 from netwarden.core.errors import BaselineError, Location, shown
 from netwarden.core.model import AclRule, ContainerPort, Namespace, NetworkAcl, NetworkPolicy, Pod, Subnet
 from netwarden.core.netpol import syntax
@@ -119,9 +119,7 @@ def parse_acl(doc: YamlDoc, scope: tuple[str, str], stem: str, sources: Sources 
     name = ibm_name(doc, ("name",), data["name"], "network ACL")
     if name != stem:
         raise fail(doc, ("name",), f"ACL name {shown(name)} does not match the file name {stem}.yaml")
-    raw_rules = data.get("rules")
-    if raw_rules is None:
-        raw_rules = []
+    raw_rules = [] if data.get("rules") is None else data["rules"]
     if not isinstance(raw_rules, list):
         raise fail(doc, ("rules",), f"expected a list of rules, got {describe(raw_rules)}")
     if sources is not None:
@@ -141,6 +139,16 @@ def parse_acl(doc: YamlDoc, scope: tuple[str, str], stem: str, sources: Sources 
     return NetworkAcl(name=name, rules=tuple(rules))
 
 
+def protocol_field(doc: YamlDoc, path: PathKey, value: Any) -> str:
+    """A protocol a VPC rule (ACL or security group) can have, as written."""
+    protocol = string(doc, path, value)
+    try:
+        protocol_numbers(protocol)
+    except normalize.NormalizeError as e:
+        raise fail(doc, path, f"{e.message} (expected {PROTOCOL_CHOICES})") from e
+    return protocol
+
+
 def parse_rule(doc: YamlDoc, path: PathKey, raw: Any, cache: dict[str, str]) -> AclRule:
     data = mapping(doc, path, raw, RULE_KEYS, "a rule (a mapping)")
     for key in RULE_REQUIRED:
@@ -148,12 +156,7 @@ def parse_rule(doc: YamlDoc, path: PathKey, raw: Any, cache: dict[str, str]) -> 
             raise fail(doc, path, f"missing: a rule needs {', '.join(RULE_REQUIRED)}", dotted((*path, key)))
     name = ibm_name(doc, (*path, "name"), data["name"], "rule")
     action = string(doc, (*path, "action"), data["action"])
-    protocol = string(doc, (*path, "protocol"), data["protocol"])
-    try:
-        protocol_numbers(protocol)
-    except normalize.NormalizeError as e:
-        raise fail(doc, (*path, "protocol"), f"{e.message} (expected icmp_tcp_udp, all, any, icmp, tcp, udp, ah, "
-                                             "esp, gre, ip_in_ip, l2tp, rsvp, sctp, vrrp or number_N)") from e
+    protocol = protocol_field(doc, (*path, "protocol"), data["protocol"])
     if action == "deny" and protocol == "icmp_tcp_udp":
         raise fail(doc, (*path, "protocol"), "the VPC API refuses deny with protocol icmp_tcp_udp: use any to deny "
                                              "all traffic")
@@ -222,8 +225,7 @@ def parse_subnets(doc: YamlDoc, region: str, scope: tuple[str, str], sources: So
 
 
 def parse_vpc_meta(doc: YamlDoc) -> tuple[str | None, tuple[str, ...] | None, str | None]:
-    """``vpc.yaml``: the default ACL's name, the public gateways (None when the key is absent), and the
-    default security group's name."""
+    """``vpc.yaml``: the default ACL's name, the public gateways (None when absent), the default group's name."""
     data = {} if doc.data is None else mapping(doc, (), doc.data, VPC_KEYS)
     default = data.get("default_network_acl")
     default = None if default is None else ibm_name(doc, ("default_network_acl",), default, "network ACL")

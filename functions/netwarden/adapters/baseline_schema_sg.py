@@ -11,10 +11,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from netwarden.adapters.baseline_schema import Sources, describe, fail, ibm_name, integer, ipv4_cidr, mapping, string
+from netwarden.adapters.baseline_schema import (
+    Sources,
+    describe,
+    fail,
+    ibm_name,
+    integer,
+    ipv4_cidr,
+    mapping,
+    protocol_field,
+    string,
+)
 from netwarden.adapters.yaml_io import PathKey, YamlDoc, dotted
 from netwarden.core import lint, normalize, sg_rules
-from netwarden.core.acl.evaluate import protocol_numbers
 from netwarden.core.errors import Location, shown
 from netwarden.core.model import MANAGED_BY, SecurityGroup, SgRule, SgTarget
 
@@ -83,12 +92,7 @@ def parse_sg_rule(doc: YamlDoc, path: PathKey, raw: Any, cache: dict[str, str]) 
     if ("remote" in data) == ("remote_group" in data):
         raise fail(doc, path, "a rule needs exactly one of remote (a CIDR or address; 0.0.0.0/0 for anywhere) and "
                               "remote_group (a group of the VPC, by name)", dotted((*path, "remote")))
-    protocol = string(doc, (*path, "protocol"), data["protocol"])
-    try:
-        protocol_numbers(protocol)
-    except normalize.NormalizeError as e:
-        raise fail(doc, (*path, "protocol"), f"{e.message} (expected icmp_tcp_udp, all, any, icmp, tcp, udp or "
-                                             "another protocol the VPC API names)") from e
+    protocol = protocol_field(doc, (*path, "protocol"), data["protocol"])
     ports = data.get("ports")
     if ports is not None and (isinstance(ports, bool) or not isinstance(ports, int | str)):
         raise fail(doc, (*path, "ports"), f"expected a port (443) or a range ('30000-32767'), got {describe(ports)}")

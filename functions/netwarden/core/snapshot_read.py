@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from netwarden.core import normalize, sg_rules
-from netwarden.core.acl.evaluate import protocol_numbers
+from netwarden.core.acl.evaluate import PROTOCOL_CHOICES, protocol_numbers
 from netwarden.core.model import (
     MANAGED_BY,
     AclRule,
@@ -200,9 +200,7 @@ class _SnapshotReader(Reader):
             try:
                 protocol_numbers(protocol)
             except normalize.NormalizeError as e:
-                raise self.fail(join(path, "protocol"), f"{e.message} (expected icmp_tcp_udp, all, any, icmp, tcp, "
-                                                        "udp, ah, esp, gre, ip_in_ip, l2tp, rsvp, sctp, vrrp or "
-                                                        "number_N)") from e
+                raise self.fail(join(path, "protocol"), f"{e.message} (expected {PROTOCOL_CHOICES})") from e
             self._protocols.add(protocol)
 
     def subnet(self, raw: Any, path: str) -> Subnet:

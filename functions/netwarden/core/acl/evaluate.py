@@ -45,6 +45,8 @@ from netwarden.core.normalize import NormalizeError
 DIRECTIONS = ("inbound", "outbound")
 #: icmp, tcp and udp: what the VPC default ACL allows, and what "all traffic" means here.
 ICMP_TCP_UDP_SET = frozenset({ICMP, TCP, UDP})
+#: What a reader's refusal of a protocol lists as accepted.
+PROTOCOL_CHOICES = "icmp_tcp_udp, all, any, icmp, tcp, udp, ah, esp, gre, ip_in_ip, l2tp, rsvp, sctp, vrrp or number_N"
 
 
 def protocol_numbers(protocol: str) -> list[Interval]:
