@@ -79,6 +79,8 @@ class RemediationSettings:
     auto: tuple[str, ...] = ("subnet-allow-all", "subnet-acl-changed", "acl-rule-missing")
     max_changes: int = 10
     restore_namespace_labels: bool = False
+    #: Let a plan restore the rules and bindings of IBM-managed security groups (``core.plan.sg_plan``).
+    ibm_managed_groups: bool = False
     #: The blast-radius guard: a plan that empties what the baseline manages is refused unless this is set.
     allow_destructive: bool = False
     #: The largest share (percent) of one kind of resource a plan may delete before it is refused whole.
@@ -155,7 +157,8 @@ _TOP = {"baseline", "baseline_cache", "ibmcloud", "kubernetes", "state", "notify
 _IBM = {"regions", "vpcs", "resource_group", "api_key_env", "vpc_url", "iam_url", "resource_manager_url"}
 _CLUSTER = {"name", "server", "kubeconfig", "context", "token_env", "in_cluster", "namespaces"}
 _NOTIFY_CHANNELS = {"slack", "email", "event_notifications", "webhook"}
-_REMEDIATION = {"mode", "auto", "max_changes", "restore_namespace_labels", "allow_destructive", "max_delete_percent"}
+_REMEDIATION = {"mode", "auto", "max_changes", "restore_namespace_labels", "ibm_managed_groups", "allow_destructive",
+                "max_delete_percent"}
 _SUPPRESSION = {"code", "resource", "reason", "expires"}
 _URLS = ("vpc_url", "iam_url", "resource_manager_url")
 #: The largest ``remediation.max_changes``: a plan past it is a mistake, not a remediation.
@@ -295,6 +298,8 @@ def _remediation(doc: yaml_io.YamlDoc, raw: Any) -> RemediationSettings:
     if "restore_namespace_labels" in raw:
         r = replace(r, restore_namespace_labels=_bool(doc, (*p, "restore_namespace_labels"),
                                                       raw["restore_namespace_labels"]))
+    if "ibm_managed_groups" in raw:
+        r = replace(r, ibm_managed_groups=_bool(doc, (*p, "ibm_managed_groups"), raw["ibm_managed_groups"]))
     return r
 
 

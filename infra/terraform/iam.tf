@@ -1,7 +1,8 @@
 # Two identities, each with the least it needs (infra/README.md, "IAM"):
 #   scan       Viewer on VPC Infrastructure Services: reads ACLs, rules, subnets, gateways, VPCs.
 #   remediate  the same, plus Editor on network ACLs (rule create/update/delete) and on subnets
-#              (replace a subnet's ACL), plus Operator on public gateways if remediate_gateways.
+#              (replace a subnet's ACL), plus Operator on public gateways if remediate_gateways, plus
+#              Editor on security groups (rules, targets, a group re-created) if remediate_security_groups.
 # Both write the state bucket.
 
 resource "ibm_iam_service_id" "scan" {
@@ -85,6 +86,21 @@ resource "ibm_iam_service_policy" "remediate_gateway_operator" {
     resource_group_id = data.ibm_resource_group.group.id
     attributes = {
       "publicGatewayId" = "*"
+    }
+  }
+}
+
+resource "ibm_iam_service_policy" "remediate_security_group_editor" {
+  count       = var.remediate_security_groups ? 1 : 0
+  iam_id      = ibm_iam_service_id.remediate.iam_id
+  roles       = ["Editor"]
+  description = "create, update and delete security group rules; bind and unbind targets; re-create a group"
+
+  resources {
+    service           = "is"
+    resource_group_id = data.ibm_resource_group.group.id
+    attributes = {
+      "securityGroupId" = "*"
     }
   }
 }

@@ -61,6 +61,12 @@ variable "remediate_gateways" {
   default     = false
 }
 
+variable "remediate_security_groups" {
+  description = "Also grant Editor on security groups, which the sg-* fixes need (binding a target may also need a role on it)."
+  type        = bool
+  default     = true
+}
+
 variable "scan_array_size" {
   description = "Instances of the scan job (JOB_ARRAY_SIZE, 1..1000): each scans the VPCs, regions and clusters of its shard."
   type        = number

@@ -79,8 +79,8 @@ def test_kafka_run_checks_the_one_resource_and_alerts_with_at_most_3_vpc_calls(
 
 
 @pytest.mark.parametrize(("event", "why"), [
-    ({"action": "is.security-group.security-group.update", "outcome": "success",
-      "target": {"id": "crn:v1:bluemix:public:is:us-south:a/x::security-group:r006-1"}}, "not watched"),
+    ({"action": "is.instance.instance.update", "outcome": "success",
+      "target": {"id": "crn:v1:bluemix:public:is:us-south:a/x::instance:0717-1"}}, "not watched"),
     ({"action": "is.network-acl.rule.delete", "outcome": "failure",
       "target": {"id": "crn:v1:bluemix:public:is:us-south:a/x::network-acl:r006-1"}}, "failed change"),
     ({"action": "is.network-acl.rule.delete", "outcome": "success",

@@ -86,18 +86,69 @@ def detach_gateway(sdk: VpcV1) -> None:
     sdk.unset_subnet_public_gateway(subnet["id"])
 
 
+WORKERS_SG, LBAAS_SG = "kube-cq2f9ha20m7cn4qhs0vg", "kube-lbaas-cq2f9ha20m7cn4qhs0vg"
+
+
+def group(sdk: VpcV1, name: str) -> dict[str, Any]:
+    return by_name(sdk.list_security_groups(vpc_name=VPC).get_result()["security_groups"], name)
+
+
+def ssh_from_anywhere(sdk: VpcV1) -> None:
+    sdk.create_security_group_rule(group(sdk, WORKERS_SG)["id"], {
+        "direction": "inbound", "protocol": "tcp", "port_min": 22, "port_max": 22,
+        "remote": {"cidr_block": "0.0.0.0/0"}})
+
+
+def delete_sg_rule(sdk: VpcV1) -> None:
+    g = group(sdk, "iks-bastion-sg")
+    sdk.delete_security_group_rule(g["id"], next(r["id"] for r in g["rules"] if r["direction"] == "outbound"))
+
+
+def change_sg_rule(sdk: VpcV1) -> None:
+    g = group(sdk, "iks-bastion-sg")
+    sdk.update_security_group_rule(g["id"], next(r["id"] for r in g["rules"] if r.get("port_min") == 22),
+                                   {"port_min": 2222, "port_max": 2222})
+
+
+def bind_sg(sdk: VpcV1) -> None:
+    alb = next(t["id"] for t in group(sdk, LBAAS_SG)["targets"])
+    sdk.create_security_group_target_binding(group(sdk, "iks-bastion-sg")["id"], alb)
+
+
+def unbind_sg(sdk: VpcV1) -> None:
+    g = group(sdk, "iks-bastion-sg")
+    sdk.delete_security_group_target_binding(g["id"], g["targets"][0]["id"])
+
+
+def delete_sg(sdk: VpcV1) -> None:
+    unbind_sg(sdk)
+    sdk.delete_security_group(group(sdk, "iks-bastion-sg")["id"])
+
+
 @pytest.mark.parametrize(("mutate", "action", "code", "resource"), [
     (delete_rule, "is.network-acl.rule.delete", "acl-rule-missing", "us-south/iks-vpc/iks-cluster-us-south-1-acl"),
     (change_rule, "is.network-acl.rule.update", "acl-rule-changed", "us-south/iks-vpc/iks-cluster-us-south-2-acl"),
     (revert_to_default_acl, "is.subnet.network-acl.update", "subnet-allow-all", "us-south/iks-vpc/iks-vpc-us-south-3"),
     (detach_gateway, "is.subnet.public-gateway.detach", "gateway-detached", "us-south/iks-vpc/iks-vpc-us-south-1"),
-], ids=["rule-delete", "rule-update", "subnet-acl", "gateway-detach"])
+    (ssh_from_anywhere, "is.security-group.security-group-rule.create", "sg-rule-unexpected",
+     f"us-south/iks-vpc/{WORKERS_SG}"),
+    (delete_sg_rule, "is.security-group.security-group-rule.delete", "sg-rule-missing",
+     "us-south/iks-vpc/iks-bastion-sg"),
+    (change_sg_rule, "is.security-group.security-group-rule.update", "sg-rule-changed",
+     "us-south/iks-vpc/iks-bastion-sg"),
+    (bind_sg, "is.security-group.security-group-interface.attach", "sg-target-added",
+     "us-south/iks-vpc/iks-bastion-sg"),
+    (unbind_sg, "is.security-group.security-group-interface.detach", "sg-target-removed",
+     "us-south/iks-vpc/iks-bastion-sg"),
+    (delete_sg, "is.security-group.security-group.delete", "sg-missing", "us-south/iks-vpc/iks-bastion-sg"),
+], ids=["rule-delete", "rule-update", "subnet-acl", "gateway-detach", "sg-rule-create", "sg-rule-delete",
+        "sg-rule-update", "sg-bind", "sg-unbind", "sg-delete"])
 def test_mutation_event_targeted_check(fake: FakeServer, estate: VpcV1, baseline: Snapshot, reader: IbmVpcReader,
                                        mutate: Callable[[VpcV1], None], action: str, code: str,
                                        resource: str) -> None:
     seen = len(fake_get(fake, "/_fake/events")["events"])
     mutate(estate)
-    [raw] = fake_get(fake, f"/_fake/events?since={seen}")["events"]
+    raw = fake_get(fake, f"/_fake/events?since={seen}")["events"][-1]
     event = activity_tracker.parse(raw)
     assert (event.action, event.check is not None) == (action, True)
     since = len(fake_get(fake, "/_fake/requests")["requests"])

@@ -1,14 +1,15 @@
 """Remediation end to end on the emulators: drift made with the ibm-vpc SDK and the kubernetes client, then
 ``netwarden remediate`` (the CLI, in process) and the use-case with the real adapters.
 
-For every finding code that has a remediation (drifted four at a time, one estate per kind of resource,
+For every finding code that has a remediation (drifted up to four at a time, one estate per kind of resource,
 each code on its own resource): the plan has a step for it; ``remediate`` without ``--apply`` leaves the
 emulators' state byte-for-byte as it was (IAM's count of tokens issued aside); ``remediate --apply`` puts
 the baseline back and the next ``check`` exits 0. Then: six findings of four kinds fixed in one run; a
 permanent 5xx on exactly the third write stops the run with an audit record, and the next run finishes
 the job; while a subnet that fell back to the allow-all ACL is remediated, no state read after a
-step lets through more than the state before or after the run (exact flow sets, ``core.acl.evaluate``);
-and a baseline that lost a namespace's folder is refused by the blast-radius guard until allowed.
+step lets through more than the state before or after the run (exact flow sets, ``core.acl.evaluate``),
+nor does any security group while five of their drifts are undone (``sg_rules.covers``); and a baseline
+that lost a namespace's folder is refused by the blast-radius guard until allowed.
 """
 
 from __future__ import annotations
@@ -34,9 +35,10 @@ from netwarden.adapters.baseline_fs import read_baseline
 from netwarden.app import remediate as app
 from netwarden.app.snapshot import take
 from netwarden.config import Settings
+from netwarden.core import sg_rules
 from netwarden.core.acl import evaluate as acl_eval
 from netwarden.core.flows.algebra import FlowSet
-from netwarden.core.model import Snapshot
+from netwarden.core.model import SgRule, Snapshot
 from netwarden.entrypoints import cli, wiring
 from netwarden.fakes import scenarios
 from netwarden.fakes.iam import API_KEY
@@ -191,7 +193,58 @@ def labels_changed(e: Estate) -> None:
     e.core.patch_namespace("finance", {"metadata": {"labels": {"usage": "accounts"}}})
 
 
-#: Every finding code that has a remediation, drifted three estates at a time (one per kind of resource,
+# --- security groups ------------------------------------------------------------------------------------
+
+WORKERS_SG, BASTION_SG, DEFAULT_SG = "kube-cq2f9ha20m7cn4qhs0vg", "iks-bastion-sg", "iks-vpc-default-sg"
+ALB = "kube-cq2f9ha20m7cn4qhs0vg-alb1"
+
+
+def group(e: Estate, name: str) -> dict[str, Any]:
+    return by_name(e.vpc.list_security_groups(vpc_name=VPC).get_result()["security_groups"], name)
+
+
+def target_id(e: Estate, name: str) -> str:
+    return str(next(t["id"] for g in e.vpc.list_security_groups(vpc_name=VPC).get_result()["security_groups"]
+                    for t in g["targets"] if t["name"] == name))
+
+
+def sg_rule_deleted(e: Estate) -> None:
+    g = group(e, BASTION_SG)
+    e.vpc.delete_security_group_rule(g["id"], next(r["id"] for r in g["rules"] if r["direction"] == "outbound"))
+
+
+def sg_rule_changed(e: Estate) -> None:
+    g = group(e, BASTION_SG)
+    e.vpc.update_security_group_rule(g["id"], next(r["id"] for r in g["rules"] if r.get("port_min") == 22),
+                                     {"port_min": 2222, "port_max": 2222})
+
+
+def sg_rule_added(e: Estate) -> None:
+    e.vpc.create_security_group_rule(group(e, DEFAULT_SG)["id"], {
+        "direction": "inbound", "protocol": "tcp", "port_min": 443, "port_max": 443,
+        "remote": {"cidr_block": "10.0.0.0/8"}})
+
+
+def sg_allow_all(e: Estate) -> None:
+    e.vpc.create_security_group_rule(group(e, WORKERS_SG)["id"], {
+        "direction": "inbound", "protocol": "icmp_tcp_udp", "remote": {"cidr_block": "0.0.0.0/0"}})
+
+
+def sg_deleted(e: Estate) -> None:
+    g = group(e, BASTION_SG)
+    e.vpc.delete_security_group_target_binding(g["id"], target_id(e, "iks-bastion-eth0"))
+    e.vpc.delete_security_group(g["id"])
+
+
+def sg_target_removed(e: Estate) -> None:
+    e.vpc.delete_security_group_target_binding(group(e, BASTION_SG)["id"], target_id(e, "iks-bastion-eth0"))
+
+
+def sg_target_added(e: Estate) -> None:
+    e.vpc.create_security_group_target_binding(group(e, DEFAULT_SG)["id"], target_id(e, ALB))
+
+
+#: Every finding code that has a remediation, drifted a few at a time (one estate per kind of resource,
 #: each code on its own resource, so that each fix is checked and none hides another).
 GROUPS: list[tuple[str, list[tuple[Callable[[Estate], None], str]]]] = [
     ("acl-rules", [(rule_deleted, "acl-rule-missing"), (rule_added, "acl-rule-unexpected"),
@@ -200,6 +253,10 @@ GROUPS: list[tuple[str, list[tuple[Callable[[Estate], None], str]]]] = [
                  (gateway_attached, "gateway-attached"), (gateway_detached, "gateway-detached")]),
     ("kubernetes", [(policy_deleted, "netpol-missing"), (policy_added, "netpol-unexpected"),
                     (policy_changed, "netpol-changed"), (labels_changed, "namespace-labels-changed")]),
+    ("security-group-rules", [(sg_rule_deleted, "sg-rule-missing"), (sg_rule_changed, "sg-rule-changed"),
+                              (sg_rule_added, "sg-rule-unexpected"), (sg_allow_all, "sg-allow-all")]),
+    ("security-group-targets", [(sg_target_removed, "sg-target-removed"), (sg_target_added, "sg-target-added")]),
+    ("security-groups", [(sg_deleted, "sg-missing")]),
 ]
 
 
@@ -305,6 +362,18 @@ def test_a_permanent_5xx_at_step_3_stops_the_run_and_the_next_run_finishes(estat
     assert "Plan: 4 step(s)" in out and "Verification (fresh snapshot): in sync" in out
 
 
+def observed_run(e: Estate) -> tuple[app.RemediationResult, list[Snapshot]]:
+    """``remediate --apply`` through the use-case, with the live state read before the run and after each step."""
+    settings = e.settings()
+    read = reader(settings)
+    states: list[Snapshot] = [read()]
+    result = app.run(wiring.read_baseline(settings.baseline), read,
+                     app.Writers(wiring.vpc_writer(settings), wiring.kube_writer(settings)),
+                     app.Request(dry_run=False), state=wiring.state_store(settings), run_id="run-observed",
+                     clock=wiring.now_rfc3339, observer=lambda n, step: states.append(read()))
+    return result, states
+
+
 def _flows(snapshot: Snapshot) -> dict[tuple[str, str], FlowSet]:
     vpc = snapshot.vpc("us-south", VPC)
     assert vpc is not None
@@ -336,13 +405,7 @@ def test_a_subnet_back_on_allow_all_is_never_more_open_during_remediation(estate
     rules_reordered(estate)                 # ... and its deny moved first
     rule_widened(estate)                    # subnet 2's ACL opened
     rule_deleted(estate)                    # subnet 1's ACL lost an allow
-    settings = estate.settings()
-    read = reader(settings)
-    states: list[Snapshot] = [read()]
-    result = app.run(wiring.read_baseline(settings.baseline), read,
-                     app.Writers(wiring.vpc_writer(settings), wiring.kube_writer(settings)),
-                     app.Request(dry_run=False), state=wiring.state_store(settings), run_id="run-safe",
-                     clock=wiring.now_rfc3339, observer=lambda n, step: states.append(read()))
+    result, states = observed_run(estate)
     assert result.status == "in_sync", result.reason
     assert len(states) == len(result.plan) + 1 >= 6
     before, after = _flows(states[0]), _flows(states[-1])
@@ -373,3 +436,34 @@ def test_a_baseline_that_lost_a_namespace_folder_is_refused_until_allowed(estate
     assert exit_code == 0, out
     assert "Verification (fresh snapshot): in sync" in out
     assert estate.net.list_namespaced_network_policy("accounts").items == []
+
+
+def _groups(snapshot: Snapshot) -> dict[str, tuple[tuple[SgRule, ...], frozenset[tuple[str, str]]]]:
+    vpc = snapshot.vpc("us-south", VPC)
+    assert vpc is not None
+    return {g.name: (g.rules, frozenset((t.type, t.name) for t in g.targets)) for g in vpc.security_groups}
+
+
+def _allows_no_more(rules: tuple[SgRule, ...], than: tuple[SgRule, ...]) -> bool:
+    return all(any(sg_rules.covers(wide, rule) for wide in than) for rule in rules)
+
+
+def test_security_groups_are_never_more_open_during_remediation(estate: Estate) -> None:
+    sg_allow_all(estate)                    # the workers let everything in
+    bastion = group(estate, BASTION_SG)     # the bastion's ssh rule widened to every port below 1024 ...
+    ssh = next(r["id"] for r in bastion["rules"] if r.get("port_min") == 22)
+    estate.vpc.update_security_group_rule(bastion["id"], ssh, {"port_min": 1, "port_max": 1024})
+    sg_rule_deleted(estate)                 # ... and its outbound rule gone
+    sg_rule_added(estate)                   # the default group opened to 10.0.0.0/8 on 443
+    sg_target_added(estate)                 # ... and bound to the load balancer
+    result, states = observed_run(estate)
+    assert result.status == "in_sync", result.reason
+    kinds = [s.to_dict()["kind"] for s in result.plan.steps]
+    assert kinds == ["delete-sg-rule", "update-sg-rule", "delete-sg-rule", "unbind-sg-target", "create-sg-rule"]
+    before, after = _groups(states[0]), _groups(states[-1])
+    for n, state in enumerate(states[1:], 1):
+        for name, (rules, targets) in _groups(state).items():
+            (rules_before, targets_before), (rules_after, targets_after) = before[name], after[name]
+            assert (_allows_no_more(rules, rules_before) and targets <= targets_before) or \
+                   (_allows_no_more(rules, rules_after) and targets <= targets_after), \
+                f"after step {n} security group {name} allows more than before or after the run"

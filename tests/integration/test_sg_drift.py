@@ -4,10 +4,12 @@ and the rule changes IBM documents as its own in an IBM-managed group give none.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+import yaml
 from tests.integration.test_vpc_drift import Estate, estate  # noqa: F401  (the fixture)
 
 CLUSTER = "cq2f9ha20m7cn4qhs0vg"
@@ -123,3 +125,44 @@ def test_node_port_rules_ibm_adds_and_removes_give_no_finding(estate: Estate,  #
         "remote": {"cidr_block": "0.0.0.0/0"}})
     exit_code, report = estate.check(capsys)
     assert exit_code == 2 and [f["code"] for f in report["findings"]] == ["sg-rule-unexpected"]
+
+
+def _with_state(e: Estate, **remediation: Any) -> None:
+    config = yaml.safe_load(e.config.read_text())
+    config["state"] = f"file://{e.config.parent / 'state'}"
+    config["remediation"] = remediation
+    e.config.write_text(yaml.safe_dump(config))
+
+
+@pytest.mark.parametrize("drift", [d[1] for d in DRIFTS], ids=[d[0] for d in DRIFTS])
+def test_remediate_apply_restores_each_drift_and_a_second_run_plans_nothing(
+        estate: Estate, capsys: pytest.CaptureFixture[str], drift: Step) -> None:  # noqa: F811
+    assert estate.run(capsys, "baseline", "capture")[0] == 0
+    _with_state(estate)
+    drift(estate)
+    exit_code, out = estate.run(capsys, "remediate", "--apply", "--format", "json")
+    result = json.loads(out)
+    assert (exit_code, result["status"]) == (0, "in_sync"), out
+    assert result["plan"]["skipped"] == []
+    assert estate.check(capsys)[0] == 0
+    exit_code, out = estate.run(capsys, "remediate", "--format", "json")
+    assert (exit_code, json.loads(out)["status"]) == (0, "nothing-to-do")
+
+
+def test_ibms_own_rule_is_left_to_ibm_until_the_config_allows_it(estate: Estate,  # noqa: F811
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert estate.run(capsys, "baseline", "capture")[0] == 0
+    _with_state(estate)
+    workers = group(estate, WORKERS)
+    estate.sdk.delete_security_group_rule(workers["id"], next(
+        r["id"] for r in workers["rules"] if r["remote"].get("cidr_block") == "166.8.0.0/14"))
+    exit_code, out = estate.run(capsys, "remediate", "--apply", "--format", "json")
+    result = json.loads(out)
+    assert (exit_code, result["status"], result["plan"]["steps"]) == (2, "nothing-to-do", [])
+    [skipped] = result["plan"]["skipped"]
+    assert skipped["code"] == "sg-rule-missing"
+    assert f"ibmcloud ks security-group sync --cluster {CLUSTER}" in skipped["reason"]
+    _with_state(estate, ibm_managed_groups=True)
+    exit_code, out = estate.run(capsys, "remediate", "--apply", "--format", "json")
+    assert (exit_code, json.loads(out)["status"]) == (0, "in_sync"), out
+    assert estate.check(capsys)[0] == 0

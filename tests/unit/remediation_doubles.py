@@ -14,8 +14,19 @@ from dataclasses import replace
 from typing import Any
 
 from netwarden.app.remediate import apply_step
+from netwarden.core import sg_rules
 from netwarden.core.errors import LockHeld, PermanentRemediationError
-from netwarden.core.model import AclRule, Namespace, NetworkAcl, NetworkPolicy, PortRange, Snapshot, Vpc
+from netwarden.core.model import (
+    AclRule,
+    Namespace,
+    NetworkAcl,
+    NetworkPolicy,
+    PortRange,
+    SecurityGroup,
+    SgRule,
+    Snapshot,
+    Vpc,
+)
 from netwarden.core.plan.steps import Step
 
 
@@ -117,6 +128,80 @@ class MemoryEstate:
     def unset_subnet_gateway(self, region: str, vpc: str, subnet: str) -> None:
         self._write("unset_subnet_gateway", region, vpc, subnet)
         self._subnet(region, vpc, subnet, public_gateway=None)
+
+    # --- VpcWriter: security groups --------------------------------------------------------------------
+    def _group(self, region: str, vpc: str, name: str) -> SecurityGroup:
+        found = self._vpc(region, vpc).security_group(name)
+        if found is None:
+            raise PermanentRemediationError(f"security group {name} does not exist")
+        return found
+
+    def _put_group(self, region: str, vpc: str, group: SecurityGroup) -> None:
+        v = self._vpc(region, vpc)
+        others = tuple(g for g in v.security_groups if g.name != group.name)
+        self._put_vpc(replace(v, security_groups=(*others, group)))
+
+    def _new_id(self) -> str:
+        self._ids += 1
+        return f"new-{self._ids}"
+
+    def create_security_group(self, region: str, vpc: str, group: str) -> str:
+        self._write("create_security_group", region, vpc, group)
+        if self._vpc(region, vpc).security_group(group) is not None:
+            raise PermanentRemediationError(f"security group {group} exists")
+        new_id = self._new_id()
+        self._put_group(region, vpc, SecurityGroup(group, id=new_id))
+        return new_id
+
+    def create_sg_rule(self, region: str, vpc: str, group: str, rule: SgRule) -> str:
+        self._write("create_sg_rule", region, vpc, group, sg_rules.text(rule))
+        g = self._group(region, vpc, group)
+        if rule.remote_group is not None:
+            self._group(region, vpc, rule.remote_group)
+        new_id = self._new_id()
+        self._put_group(region, vpc, sg_rules.group(g.name, [*g.rules, replace(rule, id=new_id)], g.targets,
+                                                    managed_by=g.managed_by, id=g.id))
+        return new_id
+
+    def _rules_without(self, g: SecurityGroup, rule_id: str) -> tuple[SgRule, list[SgRule]]:
+        found = next((r for r in g.rules if r.id == rule_id), None)
+        if found is None:
+            raise PermanentRemediationError(f"no rule with id {rule_id} in security group {g.name}")
+        return found, [r for r in g.rules if r.id != rule_id]
+
+    def update_sg_rule(self, region: str, vpc: str, group: str, rule_id: str, patch: dict[str, Any]) -> None:
+        self._write("update_sg_rule", region, vpc, group, rule_id, dict(patch))
+        g = self._group(region, vpc, group)
+        old, rest = self._rules_without(g, rule_id)
+        changes: dict[str, Any] = {}
+        if "port_min" in patch:
+            changes["ports"] = PortRange(patch["port_min"], patch["port_max"])
+        if "local" in patch:
+            changes["local"] = patch["local"]["cidr_block"]
+        self._put_group(region, vpc, sg_rules.group(g.name, [*rest, replace(old, **changes)], g.targets,
+                                                    managed_by=g.managed_by, id=g.id))
+
+    def delete_sg_rule(self, region: str, vpc: str, group: str, rule_id: str) -> None:
+        self._write("delete_sg_rule", region, vpc, group, rule_id)
+        g = self._group(region, vpc, group)
+        _, rest = self._rules_without(g, rule_id)
+        self._put_group(region, vpc, sg_rules.group(g.name, rest, g.targets, managed_by=g.managed_by, id=g.id))
+
+    def _targets(self, region: str, vpc: str, group: str, target_id: str, bound: bool) -> None:
+        g = self._group(region, vpc, group)
+        known = {t.id: t for other in self._vpc(region, vpc).security_groups for t in other.targets}
+        if target_id not in known:
+            raise PermanentRemediationError(f"no target with id {target_id}")
+        targets = [t for t in g.targets if t.id != target_id] + ([known[target_id]] if bound else [])
+        self._put_group(region, vpc, sg_rules.group(g.name, g.rules, targets, managed_by=g.managed_by, id=g.id))
+
+    def bind_sg_target(self, region: str, vpc: str, group: str, target_id: str) -> None:
+        self._write("bind_sg_target", region, vpc, group, target_id)
+        self._targets(region, vpc, group, target_id, True)
+
+    def unbind_sg_target(self, region: str, vpc: str, group: str, target_id: str) -> None:
+        self._write("unbind_sg_target", region, vpc, group, target_id)
+        self._targets(region, vpc, group, target_id, False)
 
     # --- KubeWriter ------------------------------------------------------------------------------------
     def _cluster_policies(self, cluster: str, policies: list[NetworkPolicy]) -> None:

@@ -12,6 +12,7 @@ from netwarden.core.errors import EventFormatError
 ACCT = "a/aa2432b1fa4d4ace891e9b80fc104e34"
 ACL_CRN = f"crn:v1:bluemix:public:is:us-south:{ACCT}::network-acl:r006-acl1"
 SUBNET_CRN = f"crn:v1:bluemix:public:is:us-south-1:{ACCT}::subnet:0717-sub1"
+SG_CRN = f"crn:v1:bluemix:public:is:us-south:{ACCT}::security-group:r006-sg1"
 
 
 def event(action: str, crn: str | None, **extra: Any) -> dict[str, Any]:
@@ -31,6 +32,13 @@ def event(action: str, crn: str | None, **extra: Any) -> dict[str, Any]:
     ("is.subnet.public-gateway.attach", SUBNET_CRN, "subnet", "us-south", "0717-sub1"),
     ("is.subnet.public-gateway.detach", SUBNET_CRN, "subnet", "us-south", "0717-sub1"),
     ("is.subnet.subnet.update", SUBNET_CRN, "subnet", "us-south", "0717-sub1"),
+    ("is.security-group.security-group.update", SG_CRN, "security-group", "us-south", "r006-sg1"),
+    ("is.security-group.security-group.delete", SG_CRN, "security-group", "us-south", "r006-sg1"),
+    ("is.security-group.security-group-rule.create", SG_CRN + "/rule:r006-r1", "security-group", "us-south",
+     "r006-sg1"),
+    ("is.security-group.security-group-rule.delete", SG_CRN, "security-group", "us-south", "r006-sg1"),
+    ("is.security-group.security-group-interface.attach", SG_CRN, "security-group", "us-south", "r006-sg1"),
+    ("is.security-group.security-group-interface.detach", SG_CRN, "security-group", "us-south", "r006-sg1"),
 ])
 def test_watched_actions_name_one_resource(action: str, crn: str, check: str, region: str, resource: str) -> None:
     e = parse(event(action, crn))
@@ -41,7 +49,7 @@ def test_watched_actions_name_one_resource(action: str, crn: str, check: str, re
 
 @pytest.mark.parametrize(("action", "outcome", "reason"), [
     ("is.network-acl.rule.read", "success", "not a change netwarden watches"),
-    ("is.security-group.security-group.update", "success", "not a change netwarden watches"),
+    ("is.security-group.security-group-rule.read", "success", "not a change netwarden watches"),
     ("is.vpc.vpc.create", "success", "not a change netwarden watches"),
     ("is.network-acl.rule.delete", "failure", "outcome failure: nothing changed"),
     ("is.subnet.network-acl.update", "pending", "outcome pending: nothing changed"),
@@ -65,6 +73,7 @@ def test_rule_id_is_taken_from_the_crn_or_the_echoed_data() -> None:
     (event("is.network-acl.rule.delete", "not-a-crn"), "target.id"),
     (event("is.network-acl.rule.delete", SUBNET_CRN), "target.id"),
     (event("is.subnet.network-acl.update", ACL_CRN), "target.id"),
+    (event("is.security-group.security-group-rule.create", ACL_CRN), "target.id"),
 ])
 def test_malformed_events_name_the_field(data: Any, field: str) -> None:
     with pytest.raises(EventFormatError) as info:
@@ -160,7 +169,7 @@ def test_every_string_kept_from_a_watched_event_is_checked(change: dict[str, Any
 
 
 def test_an_event_netwarden_does_not_watch_is_acknowledged_whatever_its_crn_looks_like() -> None:
-    e = parse(event("is.security-group.security-group.update", crn(kind="security-group", location="global")))
+    e = parse(event("is.instance.instance.update", crn(kind="instance", location="global")))
     assert (e.check, e.region, e.resource_id) == (None, None, None)
     assert e.ignored == "not a change netwarden watches"
 

@@ -200,6 +200,7 @@ def suppression(expires: str) -> str:
     ("remediation:\n  max_changes: 1.5\n", ":2: remediation.max_changes", "whole number"),
     ("remediation:\n  max_delete_percent: 101\n", ":2: remediation.max_delete_percent", "from 0 to 100"),
     ("remediation:\n  max_delete_percent: -1\n", ":2: remediation.max_delete_percent", "from 0 to 100"),
+    ("remediation:\n  ibm_managed_groups: 'yes'\n", ":2: remediation.ibm_managed_groups", "true or false"),
     ("notify:\n  remind_after: \u0661\u0662h\n", ":2: notify.remind_after", "not a duration"),
     ("notify:\n  remind_after: \u00b2h\n", ":2: notify.remind_after", "not a duration"),
     ("notify:\n  remind_after: 367d\n", ":2: notify.remind_after", "at most 366d"),

@@ -7,9 +7,10 @@ from dataclasses import replace
 import pytest
 
 from netwarden.app.event import Scope, check
+from netwarden.core import sg_rules
 from netwarden.core.activity_tracker import ChangeEvent
 from netwarden.core.errors import ProviderNotFound
-from netwarden.core.model import AclRule, NetworkAcl, Snapshot, Subnet, Vpc
+from netwarden.core.model import AclRule, NetworkAcl, PortRange, SecurityGroup, Snapshot, Subnet, Vpc
 
 DENY_ALL = AclRule("deny-all-in", "deny", "inbound", "any", "0.0.0.0/0", "0.0.0.0/0")
 SSH = AclRule("allow-ssh", "allow", "inbound", "tcp", "10.0.0.0/8", "10.240.0.0/24")
@@ -17,7 +18,11 @@ ALLOW_ALL = AclRule("allow-inbound", "allow", "inbound", "icmp_tcp_udp", "0.0.0.
 ACL_A = NetworkAcl("acl-a", (SSH, DENY_ALL), id="acl-a-id")
 DEFAULT = NetworkAcl("default-acl", (ALLOW_ALL,), id="default-id")
 SUBNET = Subnet("subnet-1", "acl-a", None, cidr="10.240.0.0/24", id="subnet-1-id")
-BASE = Snapshot(vpcs=(Vpc("us-south", "prod-vpc", acls=(ACL_A, DEFAULT), subnets=(SUBNET,)),))
+SG_SSH = sg_rules.sg_rule(direction="inbound", protocol_="tcp", remote="10.0.0.0/8", ports=PortRange(22, 22))
+BASTION = sg_rules.group("bastion-sg", [SG_SSH], id="bastion-id")
+DEFAULT_SG = sg_rules.group("default-sg", [], id="default-sg-id")
+BASE = Snapshot(vpcs=(Vpc("us-south", "prod-vpc", acls=(ACL_A, DEFAULT), subnets=(SUBNET,),
+                          security_groups=(BASTION, DEFAULT_SG)),))
 
 
 class Reader:
@@ -41,6 +46,13 @@ class Reader:
         attached = tuple(a for a in self.vpc.acls if a.name == subnet.network_acl)
         return replace(self.vpc, subnets=(subnet,), acls=attached)
 
+    def read_security_group(self, region: str, sg_id: str) -> Vpc:
+        self.calls += 1
+        group = next((g for g in self.vpc.security_groups if g.id == sg_id), None)
+        if region != self.vpc.region or group is None:
+            raise ProviderNotFound("not found", status=404)
+        return replace(self.vpc, acls=(), subnets=(), security_groups=(group,))
+
 
 def ev(check_kind: str | None, resource: str, *, region: str = "us-south", name: str | None = None,
        action: str = "is.network-acl.rule.delete") -> ChangeEvent:
@@ -48,8 +60,13 @@ def ev(check_kind: str | None, resource: str, *, region: str = "us-south", name:
                        None if check_kind else "not watched")
 
 
-def live(acls: tuple[NetworkAcl, ...] = (ACL_A, DEFAULT), subnets: tuple[Subnet, ...] = (SUBNET,)) -> Vpc:
-    return Vpc("us-south", "prod-vpc", acls=acls, subnets=subnets)
+def live(acls: tuple[NetworkAcl, ...] = (ACL_A, DEFAULT), subnets: tuple[Subnet, ...] = (SUBNET,),
+         groups: tuple[SecurityGroup, ...] = (BASTION, DEFAULT_SG)) -> Vpc:
+    return Vpc("us-south", "prod-vpc", acls=acls, subnets=subnets, security_groups=groups)
+
+
+SG_RULE = "is.security-group.security-group-rule.create"
+OPEN_SSH = sg_rules.sg_rule(direction="inbound", protocol_="tcp", remote="0.0.0.0/0", ports=PortRange(22, 22))
 
 
 @pytest.mark.parametrize(("event", "vpc", "codes", "status"), [
@@ -64,6 +81,16 @@ def live(acls: tuple[NetworkAcl, ...] = (ACL_A, DEFAULT), subnets: tuple[Subnet,
     (ev("acl", "other-id"), live(acls=(ACL_A, DEFAULT, NetworkAcl("other", (), id="other-id"))), [], "ignored"),
     (ev("acl", "acl-a-id", region="eu-de"), live(), [], "ignored"),
     (ev(None, "x"), live(), [], "ignored"),
+    (ev("security-group", "bastion-id", action=SG_RULE), live(), [], "checked"),
+    (ev("security-group", "bastion-id", action=SG_RULE),
+     live(groups=(sg_rules.group("bastion-sg", [SG_SSH, OPEN_SSH], id="bastion-id"), DEFAULT_SG)),
+     ["sg-rule-unexpected"], "checked"),
+    (ev("security-group", "bastion-id", name="bastion-sg", action="is.security-group.security-group.delete"),
+     live(groups=(DEFAULT_SG,)), ["sg-missing"], "checked"),
+    (ev("security-group", "bastion-id", name="rule-name", action="is.security-group.security-group-rule.delete"),
+     live(groups=(DEFAULT_SG,)), [], "ignored"),
+    (ev("security-group", "other-id", action=SG_RULE),
+     live(groups=(BASTION, DEFAULT_SG, sg_rules.group("other", [], id="other-id"))), [], "ignored"),
 ])
 def test_event_checks(event: ChangeEvent, vpc: Vpc, codes: list[str], status: str) -> None:
     reader = Reader(vpc)

@@ -94,6 +94,7 @@ POLICIES = {
     "remediate_acl_editor": (["Editor"], {"networkAclId": "*"}),
     "remediate_subnet_editor": (["Editor"], {"subnetId": "*"}),
     "remediate_gateway_operator": (["Operator"], {"publicGatewayId": "*"}),
+    "remediate_security_group_editor": (["Editor"], {"securityGroupId": "*"}),
 }
 
 
@@ -143,7 +144,7 @@ def test_the_runbook_names_the_role_each_finding_code_needs() -> None:
     text = (INFRA / "README.md").read_text(encoding="utf-8")
     table = text[text.index("| finding code |"):]
     for code in CODES:
-        if CODES[code].kind in ("network-acl", "subnet"):
+        if CODES[code].kind in ("network-acl", "subnet", "security-group"):
             assert re.search(rf"^\| `{re.escape(code)}` \|", table, re.M), code
 
 

@@ -285,3 +285,51 @@ def test_text(made: SgRule, expected: str) -> None:
 ])
 def test_target_text(target: SgTarget, expected: str) -> None:
     assert sg_rules.target_text(target) == expected
+
+
+TCP_22 = rule(direction="inbound", protocol_="tcp", remote="10.0.0.0/24", ports=PortRange(22, 22))
+COVERS: list[tuple[str, SgRule, SgRule, bool]] = [
+    ("itself", TCP_22, TCP_22, True),
+    ("a wider port range", rule(direction="inbound", protocol_="tcp", remote="10.0.0.0/24", ports=PortRange(1, 1024)),
+     TCP_22, True),
+    ("a narrower port range", TCP_22,
+     rule(direction="inbound", protocol_="tcp", remote="10.0.0.0/24", ports=PortRange(1, 1024)), False),
+    ("a wider remote", rule(direction="inbound", protocol_="tcp", remote="10.0.0.0/8", ports=PortRange(22, 22)),
+     TCP_22, True),
+    ("a narrower remote", rule(direction="inbound", protocol_="tcp", remote="10.0.0.0/25", ports=PortRange(22, 22)),
+     TCP_22, False),
+    ("a narrower local", rule(direction="inbound", protocol_="tcp", remote="10.0.0.0/24", local="10.240.0.0/24",
+                              ports=PortRange(22, 22)), TCP_22, False),
+    ("the other direction", rule(direction="outbound", protocol_="tcp", remote="10.0.0.0/24",
+                                 ports=PortRange(22, 22)), TCP_22, False),
+    ("icmp_tcp_udp covers tcp", rule(direction="inbound", protocol_="icmp_tcp_udp", remote="10.0.0.0/24"), TCP_22,
+     True),
+    ("icmp_tcp_udp does not cover any", rule(direction="inbound", protocol_="icmp_tcp_udp", remote="0.0.0.0/0"),
+     rule(direction="inbound", protocol_="any", remote="10.0.0.0/24"), False),
+    ("any covers icmp_tcp_udp", rule(direction="inbound", protocol_="any", remote="0.0.0.0/0"),
+     rule(direction="inbound", protocol_="icmp_tcp_udp", remote="10.0.0.0/24"), True),
+    ("udp does not cover tcp", rule(direction="inbound", protocol_="udp", remote="10.0.0.0/24",
+                                    ports=PortRange(22, 22)), TCP_22, False),
+    ("all icmp covers echo", rule(direction="inbound", protocol_="icmp", remote="0.0.0.0/0"),
+     rule(direction="inbound", protocol_="icmp", remote="0.0.0.0/0", icmp_type=8), True),
+    ("echo does not cover all icmp", rule(direction="inbound", protocol_="icmp", remote="0.0.0.0/0", icmp_type=8),
+     rule(direction="inbound", protocol_="icmp", remote="0.0.0.0/0"), False),
+    ("a type covers its codes", rule(direction="inbound", protocol_="icmp", remote="0.0.0.0/0", icmp_type=3),
+     rule(direction="inbound", protocol_="icmp", remote="0.0.0.0/0", icmp_type=3, icmp_code=1), True),
+    ("a group covers itself", rule(direction="inbound", protocol_="tcp", remote_group="web", ports=ALL_PORTS),
+     rule(direction="inbound", protocol_="tcp", remote_group="web", ports=PortRange(22, 22)), True),
+    ("a group does not cover another", rule(direction="inbound", protocol_="icmp_tcp_udp", remote_group="web"),
+     rule(direction="inbound", protocol_="tcp", remote_group="db", ports=PortRange(22, 22)), False),
+    ("0.0.0.0/0 covers a group", rule(direction="inbound", protocol_="icmp_tcp_udp", remote=ANYWHERE),
+     rule(direction="inbound", protocol_="tcp", remote_group="db", ports=PortRange(22, 22)), True),
+    ("a smaller block does not (the members are not known)",
+     rule(direction="inbound", protocol_="icmp_tcp_udp", remote="10.0.0.0/8"),
+     rule(direction="inbound", protocol_="tcp", remote_group="db", ports=PortRange(22, 22)), False),
+    ("a group does not cover addresses", rule(direction="inbound", protocol_="icmp_tcp_udp", remote_group="db"),
+     TCP_22, False),
+]
+
+
+@pytest.mark.parametrize(("wide", "narrow", "expected"), [c[1:] for c in COVERS], ids=[c[0] for c in COVERS])
+def test_covers(wide: SgRule, narrow: SgRule, expected: bool) -> None:
+    assert sg_rules.covers(wide, narrow) is expected

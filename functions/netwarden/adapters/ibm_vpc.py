@@ -39,7 +39,7 @@ from urllib3.util.retry import Retry
 
 from netwarden import config
 from netwarden.adapters.ibm_vpc_errors import translate_vpc_errors
-from netwarden.adapters.ibm_vpc_sg import RawSecurityGroup, groups_from_api
+from netwarden.adapters.ibm_vpc_sg import RawSecurityGroup, group_from_api, groups_from_api
 from netwarden.config import IbmCloudSettings
 from netwarden.core import normalize
 from netwarden.core.errors import ConfigError, ProviderAuthError, ProviderError, ProviderUnavailable
@@ -349,6 +349,14 @@ class IbmVpcReader:
         default = self._default_acl(region, raw["vpc"]["id"]) if with_default else None
         return Vpc(region=region, name=raw["vpc"]["name"], acls=acl.acls, subnets=(subnet_from_api(raw),),
                    default_acl=default, id=raw["vpc"]["id"])
+
+    def read_security_group(self, region: str, sg_id: str) -> Vpc:
+        """One security group by id, its rules and targets embedded (1 call), as a partial Vpc holding only it."""
+        with translate_vpc_errors(f"GET /security_groups/{sg_id} ({region})"):
+            raw = cast(RawSecurityGroup, self.clients.vpc(region).get_security_group(sg_id).get_result())
+        vpc_id = raw["vpc"]["id"]
+        group = group_from_api(raw, vpc_id, {raw["id"]: raw["name"]})
+        return Vpc(region=region, name=raw["vpc"]["name"], security_groups=(group,), id=vpc_id)
 
     def _default_acl(self, region: str, vpc_id: str) -> str:
         with translate_vpc_errors(f"GET /vpcs/{vpc_id} ({region})"):

@@ -1,8 +1,9 @@
 """The writes remediation makes to IBM Cloud VPC, through the ibm-vpc SDK.
 
-``IbmVpcWriter`` implements ``core.ports.VpcWriter``: ACLs, subnets and gateways come by name and are
-resolved to ids with as few calls as possible (one listing of the region's ACLs, gateways, and each
-VPC's subnets, cached for the writer's lifetime, i.e. one remediation run); rules come by id.
+``IbmVpcWriter`` implements ``core.ports.VpcWriter``: ACLs, subnets, gateways and security groups come
+by name and are resolved to ids with as few calls as possible (one listing of the region's ACLs,
+gateways and VPCs, and of each VPC's subnets and security groups, cached for the writer's lifetime,
+i.e. one remediation run, and told of the groups it creates); rules and targets come by id.
 Writes are not retried by the SDK (a retried POST could create a rule twice); instead every failure
 is raised as ``TemporaryRemediationError(delay)`` (429, 5xx, 409, unreachable), which the job retries
 or re-queues, or ``PermanentRemediationError`` (refused, invalid, not found), which it reports.
@@ -16,14 +17,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
-from ibm_vpc.vpc_v1 import NetworkAclsPager, PublicGatewaysPager, SubnetsPager
+from ibm_vpc.vpc_v1 import NetworkAclsPager, PublicGatewaysPager, SecurityGroupsPager, SubnetsPager, VpcsPager
 
 from netwarden.adapters.ibm_vpc import PAGE_LIMIT, RawNetworkAcl, RawPublicGateway, RawSubnet, RetryPolicy, VpcClients
 from netwarden.adapters.ibm_vpc_errors import remediation_errors, translate_vpc_errors
 from netwarden.config import IbmCloudSettings
-from netwarden.core import normalize
+from netwarden.core import normalize, sg_rules
 from netwarden.core.errors import PermanentRemediationError
-from netwarden.core.model import AclRule, PortRange
+from netwarden.core.model import AclRule, PortRange, SgRule
 
 #: Patch keys in the model's vocabulary -> the API's (``NetworkACLRulePatch``).
 _ICMP_KEYS = {"icmp_type": "type", "icmp_code": "code"}
@@ -56,6 +57,8 @@ class IbmVpcWriter:
         self._acls: dict[str, dict[tuple[str, str], str]] = {}
         self._gateways: dict[str, dict[tuple[str, str], str]] = {}
         self._subnets: dict[tuple[str, str], dict[str, str]] = {}
+        self._groups: dict[tuple[str, str], dict[str, str]] = {}
+        self._vpcs: dict[str, dict[str, str]] = {}
 
     @classmethod
     def from_settings(cls, settings: IbmCloudSettings, policy: RetryPolicy | None = None) -> IbmVpcWriter:
@@ -87,6 +90,23 @@ class IbmVpcWriter:
             raws = cast(list[RawSubnet], self._list(pager, f"GET /subnets?vpc.name={vpc} ({region})"))
             self._subnets[(region, vpc)] = {s["name"]: s["id"] for s in raws}
         return self._found(self._subnets[(region, vpc)].get(subnet), f"subnet {subnet} of {region}/{vpc}")
+
+    def group_ids(self, region: str, vpc: str) -> dict[str, str]:
+        """The VPC's security groups, name -> id."""
+        if (region, vpc) not in self._groups:
+            pager = SecurityGroupsPager(client=self.clients.vpc(region), limit=PAGE_LIMIT, vpc_name=vpc)
+            raws = self._list(pager, f"GET /security_groups?vpc.name={vpc} ({region})")
+            self._groups[(region, vpc)] = {g["name"]: g["id"] for g in raws}
+        return self._groups[(region, vpc)]
+
+    def group_id(self, region: str, vpc: str, group: str) -> str:
+        return self._found(self.group_ids(region, vpc).get(group), f"security group {group} of {region}/{vpc}")
+
+    def vpc_id(self, region: str, vpc: str) -> str:
+        if region not in self._vpcs:
+            pager = VpcsPager(client=self.clients.vpc(region), limit=PAGE_LIMIT)
+            self._vpcs[region] = {v["name"]: v["id"] for v in self._list(pager, f"GET /vpcs ({region})")}
+        return self._found(self._vpcs[region].get(vpc), f"VPC {vpc} of {region}")
 
     @staticmethod
     def _found(ident: str | None, what: str) -> str:
@@ -141,3 +161,47 @@ class IbmVpcWriter:
         client = self.clients.vpc(region, retries=False)
         with remediation_errors(), translate_vpc_errors(f"DELETE /subnets/{subnet_id}/public_gateway ({region})"):
             client.unset_subnet_public_gateway(subnet_id)
+
+    # --- security groups ---------------------------------------------------------------------------------------
+
+    def create_security_group(self, region: str, vpc: str, group: str) -> str:
+        vpc_id, ids = self.vpc_id(region, vpc), self.group_ids(region, vpc)
+        client = self.clients.vpc(region, retries=False)
+        with remediation_errors(), translate_vpc_errors(f"POST /security_groups ({region})"):
+            created = client.create_security_group({"id": vpc_id}, name=group).get_result()
+        ids[group] = str(created["id"])
+        return ids[group]
+
+    def create_sg_rule(self, region: str, vpc: str, group: str, rule: SgRule) -> str:
+        sg_id, ids = self.group_id(region, vpc, group), self.group_ids(region, vpc)
+        if rule.remote_group is not None:
+            self.group_id(region, vpc, rule.remote_group)
+        client = self.clients.vpc(region, retries=False)
+        with remediation_errors(), translate_vpc_errors(f"POST /security_groups/{sg_id}/rules ({region})"):
+            created = client.create_security_group_rule(sg_id, sg_rules.to_api(rule, ids)).get_result()
+        return str(created["id"])
+
+    def update_sg_rule(self, region: str, vpc: str, group: str, rule_id: str, patch: dict[str, Any]) -> None:
+        sg_id = self.group_id(region, vpc, group)
+        client = self.clients.vpc(region, retries=False)
+        with remediation_errors(), translate_vpc_errors(f"PATCH /security_groups/{sg_id}/rules/{rule_id} ({region})"):
+            client.update_security_group_rule(sg_id, rule_id, patch)
+
+    def delete_sg_rule(self, region: str, vpc: str, group: str, rule_id: str) -> None:
+        sg_id = self.group_id(region, vpc, group)
+        client = self.clients.vpc(region, retries=False)
+        with remediation_errors(), translate_vpc_errors(f"DELETE /security_groups/{sg_id}/rules/{rule_id} ({region})"):
+            client.delete_security_group_rule(sg_id, rule_id)
+
+    def bind_sg_target(self, region: str, vpc: str, group: str, target_id: str) -> None:
+        sg_id = self.group_id(region, vpc, group)
+        client = self.clients.vpc(region, retries=False)
+        with remediation_errors(), translate_vpc_errors(f"PUT /security_groups/{sg_id}/targets/{target_id} ({region})"):
+            client.create_security_group_target_binding(sg_id, target_id)
+
+    def unbind_sg_target(self, region: str, vpc: str, group: str, target_id: str) -> None:
+        sg_id = self.group_id(region, vpc, group)
+        client = self.clients.vpc(region, retries=False)
+        with remediation_errors(), translate_vpc_errors(
+                f"DELETE /security_groups/{sg_id}/targets/{target_id} ({region})"):
+            client.delete_security_group_target_binding(sg_id, target_id)

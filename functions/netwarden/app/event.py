@@ -1,8 +1,9 @@
 """Use-case: one Activity Tracker event -> a targeted check of the one resource it names.
 
 A full scan reads everything; an event says what changed, so this re-reads only that: the network ACL
-a rule or ACL event names (one ACL read, its rules included), or the subnet a subnet event names and
-the ACL now attached to it (two reads). Never more than three VPC API calls per event. The resource is
+a rule or ACL event names (one ACL read, its rules included), the subnet a subnet event names and
+the ACL now attached to it (two reads), or the security group a group, rule or target event names
+(one read, its rules and targets included). Never more than three VPC API calls per event. The resource is
 compared with its part of the baseline by the same diff a scan uses (``core.drift.diff``), so an event and
 the next scan report the same finding with the same fingerprint.
 
@@ -12,7 +13,7 @@ that resource. In ``auto`` mode the remediation of the codes ``remediation.auto`
 event's whole VPC, and only it: planning needs the live ids of what the baseline names.
 
 An event about something outside the configured scope (another region, a VPC not in
-``ibmcloud.vpcs``, an ACL or subnet the baseline does not name), an event netwarden does not watch,
+``ibmcloud.vpcs``, an ACL, subnet or security group the baseline does not name), an event netwarden does not watch,
 and a change that failed are acknowledged and logged, never errors. An event only opens or updates
 findings: resolving is left to the next full scan, which sees everything.
 """
@@ -56,6 +57,10 @@ class TargetedVpcReader(Protocol):
 
     def read_subnet(self, region: str, subnet_id: str) -> Vpc:
         """The VPC of subnet ``subnet_id`` with just that subnet and the ACL attached to it (two calls)."""
+        ...
+
+    def read_security_group(self, region: str, sg_id: str) -> Vpc:
+        """The VPC of security group ``sg_id`` with just that group, rules and targets included (one call)."""
         ...
 
 
@@ -173,8 +178,10 @@ def check(event: ChangeEvent, baseline: Snapshot, reader: TargetedVpcReader, sco
     assert event.region is not None and event.resource_id is not None  # parse() guarantees both with a check
     if event.region not in scope.regions:
         return _ignored(event, f"region {event.region} is not in scope ({', '.join(scope.regions)})")
+    read = (reader.read_acl if event.check == "acl" else reader.read_subnet if event.check == "subnet"
+            else reader.read_security_group)
     try:
-        live_vpc = (reader.read_acl if event.check == "acl" else reader.read_subnet)(event.region, event.resource_id)
+        live_vpc = read(event.region, event.resource_id)
     except ProviderNotFound:
         return _gone(event, baseline, scope)
     if not _selected(live_vpc, scope):
@@ -184,6 +191,8 @@ def check(event: ChangeEvent, baseline: Snapshot, reader: TargetedVpcReader, sco
         return _ignored(event, f"the baseline has no VPC {live_vpc.scope}")
     if event.check == "acl":
         return _check_acl(event, base_vpc, live_vpc)
+    if event.check == "security-group":
+        return _check_group(event, base_vpc, live_vpc)
     return _check_subnet(event, base_vpc, live_vpc)
 
 
@@ -215,26 +224,45 @@ def _check_subnet(event: ChangeEvent, base_vpc: Vpc, live_vpc: Vpc) -> EventOutc
     return _checked(event, f"{live_vpc.scope}/{live_subnet.name}", live_vpc.name, findings)
 
 
+def _check_group(event: ChangeEvent, base_vpc: Vpc, live_vpc: Vpc) -> EventOutcome:
+    live_group = live_vpc.security_groups[0]
+    base_group = base_vpc.security_group(live_group.name)
+    if base_group is None:
+        return _ignored(event, f"the baseline has no security group {live_group.name} in {live_vpc.scope}")
+    # The baseline's subnets come along on both sides: IBM's worker-pool churn is told by them.
+    base_part = Vpc(base_vpc.region, base_vpc.name, subnets=base_vpc.subnets, security_groups=(base_group,))
+    live_part = replace(live_vpc, subnets=base_vpc.subnets)
+    findings = [f for f in _diff_part(base_part, live_part) if f.resource.kind == "security-group"]
+    return _checked(event, f"{live_vpc.scope}/{live_group.name}", live_vpc.name, findings)
+
+
 def _gone(event: ChangeEvent, baseline: Snapshot, scope: Scope) -> EventOutcome:
     """The resource no longer exists: if the event's name matches one baseline resource of its
-    region, that is ``acl-missing`` / ``subnet-missing``; otherwise there is nothing to compare."""
-    name = event.target_name
+    region, that is ``acl-missing`` / ``subnet-missing`` / ``sg-missing``; otherwise there is nothing to
+    compare. A rule event names the rule, not its ACL or group: it matches nothing."""
+    name = None if event.action in activity_tracker.RULE_ACTIONS else event.target_name
     matches: list[Vpc] = []
     for vpc in baseline.vpcs:
-        if vpc.region != event.region or not _selected(vpc, scope):
+        if vpc.region != event.region or not _selected(vpc, scope) or name is None:
             continue
-        found = vpc.acl(name) if event.check == "acl" and name else vpc.subnet(name) if name else None
-        if found is not None:
+        find = {"acl": vpc.acl, "subnet": vpc.subnet, "security-group": vpc.security_group}[event.check or ""]
+        if find(name) is not None:
             matches.append(vpc)
     if len(matches) != 1 or name is None:
         return _ignored(event, f"{event.check} {event.resource_id} no longer exists and the baseline names "
                                f"{'no' if not matches else 'more than one'} resource {name!r} in {event.region}")
     vpc = matches[0]
+    live = Vpc(vpc.region, vpc.name)
     if event.check == "acl":
         base_part = Vpc(vpc.region, vpc.name, acls=tuple(a for a in vpc.acls if a.name == name))
+    elif event.check == "security-group":
+        base_part = Vpc(vpc.region, vpc.name, security_groups=tuple(g for g in vpc.security_groups if g.name == name))
+        # the groups this event says nothing of, as the baseline has them: a VPC read without groups is
+        # never compared, so they tell the diff that the groups were read and this one is not there
+        live = replace(live, security_groups=tuple(g for g in vpc.security_groups if g.name != name))
     else:
         base_part = Vpc(vpc.region, vpc.name, subnets=tuple(s for s in vpc.subnets if s.name == name))
-    findings = _diff_part(base_part, Vpc(vpc.region, vpc.name))
+    findings = _diff_part(base_part, live)
     return _checked(event, f"{vpc.scope}/{name}", vpc.name, findings)
 
 

@@ -23,6 +23,14 @@ from netwarden.core.errors import (
     ProviderUnavailable,
     TemporaryRemediationError,
 )
+from netwarden.core.plan.sg_ops import (
+    BindSgTarget,
+    CreateSecurityGroup,
+    CreateSgRule,
+    DeleteSgRule,
+    UnbindSgTarget,
+    UpdateSgRule,
+)
 from netwarden.core.plan.steps import (
     ApplyPolicy,
     CreateRule,
@@ -148,6 +156,18 @@ def apply_step(op: Operation, writers: Writers, created: dict[tuple[str, str, st
             vpc.set_subnet_gateway(r, v, s, gw)
         case UnsetGateway(region=r, vpc=v, subnet=s):
             vpc.unset_subnet_gateway(r, v, s)
+        case CreateSecurityGroup(ref=g):
+            vpc.create_security_group(g.region, g.vpc, g.group)
+        case CreateSgRule(ref=g, rule=rule):
+            vpc.create_sg_rule(g.region, g.vpc, g.group, rule)
+        case UpdateSgRule(ref=g, rule_id=rid, patch=patch):
+            vpc.update_sg_rule(g.region, g.vpc, g.group, rid, dict(patch))
+        case DeleteSgRule(ref=g, rule_id=rid):
+            vpc.delete_sg_rule(g.region, g.vpc, g.group, rid)
+        case BindSgTarget(ref=g, target_id=tid):
+            vpc.bind_sg_target(g.region, g.vpc, g.group, tid)
+        case UnbindSgTarget(ref=g, target_id=tid):
+            vpc.unbind_sg_target(g.region, g.vpc, g.group, tid)
 
 
 def _apply_kube(op: KubeOperation, kube: KubeWriter | None) -> None:

@@ -1,7 +1,8 @@
 """Activity Tracker events: what changed, where, and which single resource to re-check.
 
 IBM Cloud VPC sends an Activity Tracker event for every change to a network ACL, its rules, a
-subnet's ACL or a subnet's public gateway (ibm-cloud-docs/vpc at-events.md). Routed to Event Streams
+subnet's ACL or a subnet's public gateway, and to a security group, its rules or its targets
+(ibm-cloud-docs/vpc at-events.md). Routed to Event Streams
 and from there to a Code Engine Kafka subscription, one event arrives in ``CE_DATA``. This module
 reads one: the ``action`` says what happened, ``target.id`` (a CRN) says to what, and ``outcome``
 whether it happened at all. ``parse`` turns it into a ``ChangeEvent`` that names the one resource to
@@ -35,10 +36,21 @@ CHECKS: dict[str, str] = {
     "is.subnet.public-gateway.detach": "subnet",
     "is.subnet.subnet.update": "subnet",
     "is.subnet.subnet.delete": "subnet",
+    # security groups (vpc at-events "Security group events"): the group, a rule of it, a target bound
+    "is.security-group.security-group.create": "security-group",
+    "is.security-group.security-group.update": "security-group",
+    "is.security-group.security-group.delete": "security-group",
+    "is.security-group.security-group-rule.create": "security-group",
+    "is.security-group.security-group-rule.update": "security-group",
+    "is.security-group.security-group-rule.delete": "security-group",
+    "is.security-group.security-group-interface.attach": "security-group",
+    "is.security-group.security-group-interface.detach": "security-group",
 }
 
 #: What kind of resource each check expects in the target CRN.
-TARGET_KIND = {"acl": "network-acl", "subnet": "subnet"}
+TARGET_KIND = {"acl": "network-acl", "subnet": "subnet", "security-group": "security-group"}
+#: Actions whose target names a rule, not the group or ACL it belongs to.
+RULE_ACTIONS = frozenset(a for a in CHECKS if "rule." in a)
 
 #: Outcomes that mean the change did not (or not yet) take effect.
 NO_CHANGE_OUTCOMES = frozenset({"failure", "pending"})
@@ -116,8 +128,8 @@ def parse_crn(text: str) -> Crn | None:
 
 @dataclass(frozen=True, slots=True)
 class ChangeEvent:
-    """One Activity Tracker event, read. ``check`` is ``acl`` or ``subnet`` when a resource must be
-    re-read (then ``region`` and ``resource_id`` are set), None when the event is only acknowledged,
+    """One Activity Tracker event, read. ``check`` is ``acl``, ``subnet`` or ``security-group`` when a
+    resource must be re-read (then ``region`` and ``resource_id`` are set), None when the event is only acknowledged,
     and ``ignored`` then says why."""
 
     action: str

@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from netwarden.core.model import AclRule, Cluster, Namespace, NetworkPolicy, Unreadable, Vpc
+from netwarden.core.model import AclRule, Cluster, Namespace, NetworkPolicy, SgRule, Unreadable, Vpc
 from netwarden.core.scope import ReadScope
 
 
@@ -57,6 +57,19 @@ class VpcWriter(Protocol):
     def set_subnet_gateway(self, region: str, vpc: str, subnet: str, gateway: str) -> None: ...
 
     def unset_subnet_gateway(self, region: str, vpc: str, subnet: str) -> None: ...
+
+    # Security groups by name; a rule's remote group too. Rules and targets by id.
+    def create_security_group(self, region: str, vpc: str, group: str) -> str: ...
+
+    def create_sg_rule(self, region: str, vpc: str, group: str, rule: SgRule) -> str: ...
+
+    def update_sg_rule(self, region: str, vpc: str, group: str, rule_id: str, patch: dict[str, Any]) -> None: ...
+
+    def delete_sg_rule(self, region: str, vpc: str, group: str, rule_id: str) -> None: ...
+
+    def bind_sg_target(self, region: str, vpc: str, group: str, target_id: str) -> None: ...
+
+    def unbind_sg_target(self, region: str, vpc: str, group: str, target_id: str) -> None: ...
 
 
 class KubeReader(Protocol):

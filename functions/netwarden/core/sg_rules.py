@@ -164,3 +164,38 @@ def text(rule: SgRule) -> str:
 
 def target_text(target: SgTarget) -> str:
     return f"{target.type.replace('_', ' ')} {target.name}"
+
+
+# --- what a rule allows ---------------------------------------------------------------------------------
+
+#: Protocols that allow every protocol they name, on every port and ICMP type.
+_ANY_OF = {"any": None, "icmp_tcp_udp": frozenset({"icmp", "tcp", "udp", "icmp_tcp_udp"})}
+
+
+def covers(wide: SgRule, narrow: SgRule) -> bool:
+    """Whether ``wide`` allows everything ``narrow`` allows. A remote group's members are not known
+    here: a group covers only itself, and is covered only by itself and by 0.0.0.0/0."""
+    if wide.direction != narrow.direction or not _within(narrow.local, wide.local):
+        return False
+    if narrow.remote_group is not None:
+        if wide.remote_group != narrow.remote_group and wide.remote != ANYWHERE:
+            return False
+    elif (wide.remote_group is not None or narrow.remote is None or wide.remote is None
+          or not _within(narrow.remote, wide.remote)):
+        return False
+    if wide.protocol in _ANY_OF:
+        protocols = _ANY_OF[wide.protocol]
+        return protocols is None or narrow.protocol in protocols
+    if wide.protocol != narrow.protocol:
+        return False
+    if wide.ports is not None and narrow.ports is not None:
+        return wide.ports.min <= narrow.ports.min and narrow.ports.max <= wide.ports.max
+    if wide.icmp_type is None:
+        return True
+    return wide.icmp_type == narrow.icmp_type and wide.icmp_code in (None, narrow.icmp_code)
+
+
+@functools.lru_cache(maxsize=4096)
+def _within(inner: str, outer: str) -> bool:
+    a, b = ipaddress.ip_network(inner), ipaddress.ip_network(outer)
+    return a.version == b.version and a.subnet_of(b)  # type: ignore[arg-type]

@@ -307,7 +307,8 @@ def remediation(settings: Settings, *, codes: Iterable[str] | None, dry_run: boo
     from netwarden.core.plan.guards import GuardOptions
 
     options = PlanOptions(codes=frozenset(codes) if codes else None,
-                          restore_namespace_labels=settings.remediation.restore_namespace_labels)
+                          restore_namespace_labels=settings.remediation.restore_namespace_labels,
+                          ibm_managed_groups=settings.remediation.ibm_managed_groups)
     request = Request(options=options, dry_run=dry_run, suppressions=settings.suppressions, initiator=initiator,
                       max_changes=settings.remediation.max_changes if max_changes is None else max_changes,
                       guard=GuardOptions(allow_destructive=settings.remediation.allow_destructive or allow_destructive,

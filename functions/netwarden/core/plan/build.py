@@ -11,6 +11,8 @@ back to an allow-all ACL gets its baseline ACL back before anything else; then d
 allows removed and rules patched narrower; then other subnets get their ACLs back; then moves, the
 patches that widen a rule, missing allows and the removal of denies; then gateways and namespace
 labels the baseline has. NetworkPolicies are created or replaced before unexpected ones are deleted.
+Security groups (``sg_plan``) lose rules and bindings with the narrowing and gain them last, and an
+IBM-managed group's own rules are left to IBM unless ``ibm_managed_groups``.
 
 Refused (``PlanRefused``): a rule whose protocol can break IKS clusters (``any``, ``number_N``, the
 individual protocols; ibm-cloud-apis.md §1.6) unless the baseline itself holds that very rule, and a
@@ -26,6 +28,7 @@ from dataclasses import dataclass, replace
 from netwarden.core.errors import PlanRefused
 from netwarden.core.findings import Finding
 from netwarden.core.model import Namespace, Snapshot, Subnet, Vpc
+from netwarden.core.plan import sg_plan
 from netwarden.core.plan.acl_order import RULE_CODES, plan_acl
 from netwarden.core.plan.steps import (
     ADJUST,
@@ -49,6 +52,7 @@ from netwarden.core.plan.steps import (
     UnsetGateway,
     UpdateRule,
     api_call,
+    need_id,
 )
 
 __all__ = ["UNSAFE_PROTOCOLS", "ApiCall", "PlanOptions", "RemediationPlan", "Skipped", "Step", "api_call", "build",
@@ -62,10 +66,6 @@ _NUMBER = re.compile(r"^number_\d+$")
 MANUAL = {
     "acl-missing": "netwarden does not create network ACLs: create it from its baseline file, then re-run",
     "subnet-missing": "netwarden does not create subnets: a worker subnet is created with its cluster",
-    **{code: "netwarden does not put security groups back yet: restore it from its baseline file (or, for a "
-             "group IBM manages, with `ibmcloud ks security-group sync`)"
-       for code in ("sg-missing", "sg-rule-missing", "sg-rule-unexpected", "sg-rule-changed", "sg-target-added",
-                    "sg-target-removed", "sg-allow-all")},
 }
 
 
@@ -76,11 +76,13 @@ def is_unsafe_protocol(protocol: str) -> bool:
 @dataclass(frozen=True, slots=True)
 class PlanOptions:
     """``codes``: the finding codes to remediate (None: all); ``restore_namespace_labels`` from config;
-    ``suppressed``: fingerprints of findings an active suppression covers (never remediated)."""
+    ``suppressed``: fingerprints of findings an active suppression covers (never remediated);
+    ``ibm_managed_groups`` from config: restore IBM's own rules and bindings too (``sg_plan``)."""
 
     codes: frozenset[str] | None = None
     restore_namespace_labels: bool = False
     suppressed: frozenset[str] = frozenset()
+    ibm_managed_groups: bool = False
 
     def wanted(self, code: str) -> bool:
         return self.codes is None or code in self.codes
@@ -128,12 +130,6 @@ def _on_acl(step: Step, region: str, vpc: str, acl: str | None) -> bool:
     return isinstance(t, AclTarget) and (t.region, t.vpc, t.acl) == (region, vpc, acl)
 
 
-def _need_id(value: str | None, what: str) -> str:
-    if value is None:
-        raise PlanRefused(f"the live snapshot has no id for {what}: remediation needs a live read")
-    return value
-
-
 def _step(op: Operation, description: str, fixes: Sequence[Finding], phase: int) -> Step:
     return Step(op, description, tuple(f.fingerprint for f in fixes), tuple(sorted({f.code for f in fixes})), phase)
 
@@ -168,8 +164,12 @@ class _Builder:
                 self.skip(opened, "no rule of its ACL differs from the baseline")
         for key, items in rule_groups.items():
             self.acl(key, items)
+        steps, skipped = sg_plan.plan_groups((f for f in findings if wanted(f.code)), self.baseline, self.live,
+                                             ibm_managed=self.options.ibm_managed_groups)
+        self.steps += steps
+        self.skipped += skipped
         for f in findings:
-            if not wanted(f.code) or f.code in RULE_CODES or f.resource.kind == "subnet":
+            if not wanted(f.code) or f.code in RULE_CODES or f.code in sg_plan.CODES or f.resource.kind == "subnet":
                 continue
             if f.code in MANUAL:
                 self.skip([f], MANUAL[f.code])
@@ -250,7 +250,7 @@ class _Builder:
                               "attach one by hand or update the baseline")
             fixes = [f for f in fixes if f not in attach]
             attach = []
-        sid = _need_id(sub.id, f"subnet {sub.name}")
+        sid = need_id(sub.id, f"subnet {sub.name}")
         detach = [f for f in fixes if f.code in ("gateway-attached", "gateway-changed")]
         if detach and sub.public_gateway is not None:
             self.steps.append(_step(UnsetGateway(region, vpc_name, sub.name, sid),
@@ -270,8 +270,8 @@ class _Builder:
                              "create it first")
             return
         self.steps.append(_step(
-            ReplaceSubnetAcl(live_vpc.region, live_vpc.name, sub.name, _need_id(sub.id, f"subnet {sub.name}"),
-                             acl.name, _need_id(acl.id, f"network ACL {acl.name}")),
+            ReplaceSubnetAcl(live_vpc.region, live_vpc.name, sub.name, need_id(sub.id, f"subnet {sub.name}"),
+                             acl.name, need_id(acl.id, f"network ACL {acl.name}")),
             f"Attach network ACL {acl.name} to subnet {sub.name} again (it uses {sub.network_acl or 'none'}"
             f"{', which allows all traffic' if phase == CLOSE else ''})", fixes, phase))
 
@@ -290,7 +290,7 @@ class _Builder:
             self.skip(wanted, "the ACL is not in the baseline" if base is None
                       else "the ACL does not exist live (acl-missing)")
             return
-        target = AclTarget(region, vpc_name, name, _need_id(acl.id, f"network ACL {name}"))
+        target = AclTarget(region, vpc_name, name, need_id(acl.id, f"network ACL {name}"))
         held = [f for f in self.suppressed if f.code in RULE_CODES and (f.resource.region, f.resource.vpc,
                                                                           f.resource.acl) == key]
         steps = plan_acl(target, base, acl, items, select, suppressed=held)[0]

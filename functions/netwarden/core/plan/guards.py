@@ -15,8 +15,10 @@ plan breaches a guard when it would:
   to instead) that no longer does, cutting its workers off from the cluster master. Worker subnets are
   the ones the live clusters' nodes name; when no cluster names any, every subnet counts;
 * ``delete-share``: delete more than ``max_delete_percent`` percent of the live resources of one kind:
-  the NetworkPolicies of a cluster, the rules of an ACL. A rule deleted because the plan re-creates it
-  under its name (a protocol cannot be patched) is replaced, not deleted.
+  the NetworkPolicies of a cluster, the rules of an ACL, the rules of a security group. A rule deleted
+  because the plan re-creates it under its name (a protocol cannot be patched) is replaced, not
+  deleted; in a security group, whose rules have no names, every rule the plan creates there offsets
+  one it deletes.
 
 ``allow_destructive`` (config ``remediation.allow_destructive``, or ``remediate --allow-destructive``)
 lets such a plan run. Pure: ``app.remediate`` calls ``refusal`` where the other safeguards are.
@@ -30,6 +32,7 @@ from typing import Any
 
 from netwarden.core.acl import private_ranges
 from netwarden.core.model import AclRule, NetworkAcl, PortRange, Snapshot, Vpc
+from netwarden.core.plan.sg_ops import CreateSgRule, DeleteSgRule
 from netwarden.core.plan.steps import (
     AclTarget,
     ApplyPolicy,
@@ -73,6 +76,7 @@ def breaches(steps: Sequence[Step], live: Snapshot, options: GuardOptions = Guar
     workers = frozenset(w for c in live.clusters for w in c.worker_subnets)
     for vpc in live.vpcs:
         out += _vpc(steps, vpc, options.max_delete_percent, workers)
+        out += _groups(steps, vpc, options.max_delete_percent)
     return out
 
 
@@ -152,6 +156,19 @@ def _vpc(steps: Sequence[Step], vpc: Vpc, limit: int, workers: frozenset[str]) -
                               f"rules of network ACL {acl.name} in {vpc.scope}, more than max_delete_percent "
                               f"({limit}%)"))
     out += _private_ranges(steps, vpc, after, workers)
+    return out
+
+
+def _groups(steps: Sequence[Step], vpc: Vpc, limit: int) -> list[Breach]:
+    out: list[Breach] = []
+    for group in vpc.security_groups:
+        ops = [s.op for s in steps if isinstance(s.op, CreateSgRule | DeleteSgRule)
+               and (s.op.ref.region, s.op.ref.vpc, s.op.ref.group) == (vpc.region, vpc.name, group.name)]
+        deleted = sum(isinstance(op, DeleteSgRule) for op in ops) - sum(isinstance(op, CreateSgRule) for op in ops)
+        if _share(deleted, len(group.rules), limit):
+            out.append(Breach("delete-share", f"{vpc.scope}/{group.name}", f"it would delete "
+                              f"{_percent(deleted, len(group.rules))} of the rules of security group {group.name} in "
+                              f"{vpc.scope}, more than max_delete_percent ({limit}%)"))
     return out
 
 

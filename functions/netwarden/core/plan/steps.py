@@ -13,9 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from netwarden.core.errors import PlanRefused
 from netwarden.core.findings import Finding
 from netwarden.core.model import AclRule, Namespace, NetworkPolicy, Unreadable
 from netwarden.core.normalize import acl_rule_to_api, netpol_manifest
+from netwarden.core.plan import sg_ops
+from netwarden.core.plan.sg_ops import SgOperation
 
 NETPOL_API = "/apis/networking.k8s.io/v1"
 
@@ -133,7 +136,8 @@ class SetNamespaceLabels:
     remove: tuple[str, ...] = ()
 
 
-VpcOperation = CreateRule | UpdateRule | MoveRule | DeleteRule | ReplaceSubnetAcl | SetGateway | UnsetGateway
+VpcOperation = (CreateRule | UpdateRule | MoveRule | DeleteRule | ReplaceSubnetAcl | SetGateway | UnsetGateway
+                | SgOperation)
 KubeOperation = ApplyPolicy | DeletePolicy | SetNamespaceLabels
 Operation = VpcOperation | KubeOperation
 
@@ -153,8 +157,17 @@ class ApiCall:
                 "body": dict(self.body) if self.body is not None else None}
 
 
+def need_id(value: str | None, what: str) -> str:
+    """``value``, the id of ``what`` from the live snapshot; PlanRefused when the snapshot carries none."""
+    if value is None:
+        raise PlanRefused(f"the live snapshot has no id for {what}: remediation needs a live read")
+    return value
+
+
 def api_call(op: Operation) -> ApiCall:
     """The exact request ``op`` makes (ibm-cloud-apis.md §1.2 and §1.5; the Kubernetes API)."""
+    if isinstance(op, SgOperation):
+        return ApiCall(f"vpc {op.ref.region}", *sg_ops.request(op))
     match op:
         case CreateRule(target=t, rule=rule, before=before):
             body: dict[str, Any] = acl_rule_to_api(rule)
@@ -191,6 +204,8 @@ def api_call(op: Operation) -> ApiCall:
 
 def scope_of(op: Operation) -> str:
     """The scope a step writes to: ``us-south/prod-vpc`` or ``k8s/prod-cluster`` (as ``Snapshot`` names them)."""
+    if isinstance(op, SgOperation):
+        return op.ref.scope
     match op:
         case CreateRule(target=t) | UpdateRule(target=t) | MoveRule(target=t) | DeleteRule(target=t):
             return f"{t.region}/{t.vpc}"
