@@ -36,7 +36,8 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, dict[str
 def test_each_step_ends_with_its_exit_code(story: tuple[str, Path, dict[str, int]]) -> None:
     text, _, _ = story
     exits = [line.strip() for line in text.splitlines() if line.strip().startswith("-> exit")]
-    assert [e.split()[2] for e in exits] == ["0", "0", "0", "0", "2", "2", "2", "2", "2", "2", "0", "0", "0"]
+    assert [e.split()[2] for e in exits] == ["0", "0", "0", "0", "0", "2", "2", "2", "2", "2", "2", "0", "0",
+                                                 "0"]
 
 
 def test_drift_is_found_with_impact(story: tuple[str, Path, dict[str, int]]) -> None:
@@ -44,7 +45,7 @@ def test_drift_is_found_with_impact(story: tuple[str, Path, dict[str, int]]) -> 
     report = json.loads((workdir / "reports" / "check.json").read_text())
     assert report["status"] == "drift"
     codes = sorted(f["code"] for f in report["findings"])
-    assert codes == ["acl-rule-missing", "gateway-attached", "netpol-changed", "subnet-allow-all"]
+    assert codes == ["acl-rule-missing", "gateway-attached", "netpol-changed", "sg-rule-unexpected", "subnet-allow-all"]
     allow_all = next(f for f in report["findings"] if f["code"] == "subnet-allow-all")
     assert allow_all["severity"] == "critical" and allow_all["impact"]["exposure"] == "widened"
     assert any("from 0.0.0.0/0" in e for e in allow_all["impact"]["examples"])
@@ -56,9 +57,14 @@ def test_event_alerts_and_scans_alert_once(story: tuple[str, Path, dict[str, int
     text, _, _ = story
     event_part = text.split("== 4.")[1].split("== 5.")[0]
     assert "is.subnet.network-acl.update" in event_part and "SUBNET-ALLOW-ALL" in event_part.upper()
+    # the security group rule, by its own event: ssh from anywhere on the workers' group
+    assert "is.security-group.security-group-rule.create" in event_part
+    assert ("`sg-rule-unexpected`\n    | *us-south/iks-vpc/kube-cq2f9ha20m7cn4qhs0vg/inbound tcp 22 from 0.0.0.0/0*"
+            in event_part)
     scan_part = text.split("== 5.")[1].split("== 6.")[0]
     assert "Slack received 1 message(s)" in scan_part
-    # the event already alerted subnet-allow-all, with the same content: the scan alerts only the other three
+    # the events already alerted subnet-allow-all and the ssh rule, with the same content: the scan alerts
+    # only the other three
     assert "NETWARDEN: 3 NEW (1 CRITICAL, 1 HIGH, 1 LOW)" in scan_part
     assert "CHANGED" not in scan_part
 
@@ -68,13 +74,15 @@ def test_remediation_applies_verifies_and_resolves(story: tuple[str, Path, dict[
     part = text.split("== 6.")[1]
     assert "dry run: nothing was changed" in part
     assert "Verification (fresh snapshot): in sync" in part
-    assert "4 RESOLVED" in part
+    assert "Delete rule inbound tcp 22 from 0.0.0.0/0 from security group kube-cq2f9ha20m7cn4qhs0vg" in part
+    assert "5 RESOLVED" in part
     assert list((workdir / "state").rglob("audit/*.json"))
 
 
 def test_writes_only_inside_the_workdir(story: tuple[str, Path, dict[str, int]]) -> None:
     _, workdir, created_in_repo = story
-    assert {p.name for p in workdir.iterdir()} >= {"netwarden.yaml", "reports", "state", "netwarden.log", "event.json"}
+    assert {p.name for p in workdir.iterdir()} >= {"netwarden.yaml", "reports", "state", "netwarden.log", "event.json",
+                                                 "event-security-group.json"}
     assert created_in_repo == {}
 
 

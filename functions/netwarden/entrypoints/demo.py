@@ -96,9 +96,10 @@ class Demo:
             self.run(Step("in sync: nothing to say", ("scan",), 0))
             self.run(Step("in sync", ("check",), 0))
             self.chapter(3, "A careless afternoon")
-            first_event = self.drift()
-            self.chapter(4, "Activity Tracker reports the first change: a targeted check")
-            self.event(first_event)
+            events = self.drift()
+            self.chapter(4, "Activity Tracker reports the changes: targeted checks")
+            self.event(events[0], "event.json")
+            self.event(events[1], "event-security-group.json")
             self.chapter(5, "The next scheduled scan")
             self.scan_with_drift()
             self.chapter(6, "Remediation: plan, apply, verify")
@@ -133,10 +134,14 @@ class Demo:
                  f"({sum(len(a.rules) for a in vpc.acls)} rules), gateway on {_gated(vpc.subnets)}")
         self.say(f"    cluster {cluster.name}: namespaces {', '.join(n.name for n in cluster.namespaces)}; "
                  f"{len(cluster.policies)} NetworkPolicies; {len(cluster.pods)} pods")
+        workers = _workers_group(vpc)
+        self.say(f"    {len(vpc.security_groups)} security groups, IBM's secure-by-default ones among them "
+                 f"({workers.name} on the workers: {len(workers.rules)} rules)")
         self.say(f"  baseline: {self.baseline_dir}/ (reviewed in git); config: {self.config}")
-        self.vpc, self.cluster = vpc, cluster
+        self.vpc, self.cluster, self.workers_group = vpc, cluster, workers.name
 
-    def drift(self) -> dict[str, Any]:
+    def drift(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Make the changes; return the events of the first and of the security group rule."""
         from netwarden.fakes.drift import CarelessOperator
 
         op = CarelessOperator(self.url, self.vpc.region, self.vpc.name, self.cluster.name)
@@ -147,6 +152,7 @@ class Demo:
             op.delete_rule(ZONE1_ACL, DENY_ALL_INBOUND),
             op.attach_new_gateway(subnets[2], "temporary-gateway"),
             op.widen_policy("accounts", "accounts-allow"),
+            op.open_ssh(self.workers_group),
         ]
         for change in changes:
             self.say(f"  - {change.said}")
@@ -154,10 +160,11 @@ class Demo:
         events = self._fake("events", f"since={since}")["events"]
         self.say(f"  the VPC API emitted {len([e for e in events if e.get('action', '').startswith('is.')])}"
                  " Activity Tracker events")
-        return dict(events[0])
+        opened = next(e for e in events if e.get("action") == "is.security-group.security-group-rule.create")
+        return dict(events[0]), dict(opened)
 
-    def event(self, event: dict[str, Any]) -> None:
-        payload = self.workdir / "event.json"
+    def event(self, event: dict[str, Any], name: str) -> None:
+        payload = self.workdir / name
         payload.write_text(json.dumps(event, indent=2))
         target = event.get("target", {})
         self.say(f"  event: {event.get('action')} on {target.get('name') or target.get('id')}")
@@ -225,6 +232,17 @@ def render_blocks(body: dict[str, Any]) -> list[str]:
         elif kind == "divider":
             lines.append("-" * 40)
     return lines or [str(body.get("text", ""))]
+
+
+def _workers_group(vpc: Any) -> Any:
+    """The group IBM puts on a cluster's workers (``kube-<clusterID>``) among the VPC's."""
+    from netwarden.core import sbd
+
+    for group in vpc.security_groups:
+        owner = sbd.parse_group_name(group.name)
+        if owner is not None and owner.kind is sbd.GroupKind.WORKERS:
+            return group
+    raise DemoFailed(f"the baseline of {vpc.scope} has no workers' security group (kube-<clusterID>)")
 
 
 def _gated(subnets: Sequence[Any]) -> str:

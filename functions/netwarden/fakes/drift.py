@@ -8,6 +8,7 @@ the changed resources, and the Activity Tracker event each change emitted.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +73,16 @@ class CarelessOperator:
         self.sdk.set_subnet_public_gateway(target["id"], {"id": created["id"]})
         return Change(f"attached a new public gateway {gateway} to subnet {subnet}",
                       f"PUT /v1/subnets/{target['id']}/public_gateway {{\"id\": \"{created['id']}\"}}")
+
+    def open_ssh(self, group: str) -> Change:
+        """Let ssh in from anywhere on security group ``group`` ("to debug a worker")."""
+        groups = self.sdk.list_security_groups(vpc_name=self.vpc_name, limit=100).get_result()["security_groups"]
+        found = next(g for g in groups if g["name"] == group)
+        body = {"direction": "inbound", "protocol": "tcp", "port_min": 22, "port_max": 22,
+                "remote": {"cidr_block": "0.0.0.0/0"}}
+        self.sdk.create_security_group_rule(found["id"], body)
+        return Change(f"opened tcp 22 from 0.0.0.0/0 on security group {group}",
+                      f"POST /v1/security_groups/{found['id']}/rules {json.dumps(body)}")
 
     def widen_policy(self, namespace: str, name: str) -> Change:
         """Let every namespace in where one was allowed: ``namespaceSelector: {}`` in each ingress peer."""
