@@ -17,6 +17,8 @@ nothing. ``baseline lint`` runs these checks, each a rule name and a reason:
   namespaces carry (the recipe writes ``Tier`` for ``tier``, which selects nothing);
 * ``selector-matches-nothing``: a non-empty selector that matches no namespace, or no pod, the
   baseline knows.
+* ``sg-workers-egress``, ``sg-inbound-anywhere``, ``sg-ibm-group-custom-rule``: IBM's documented
+  secure-by-default rules for the security groups it manages (``core.lint_sg``).
 
 What the baseline knows: namespaces and their labels (``namespaces.yaml``, plus the
 ``kubernetes.io/metadata.name`` label the API server puts on every namespace), and the pods of a
@@ -26,121 +28,46 @@ its labels: a selector is taken to match it unless they disagree on a key both n
 keys that differ only in case, the all-lowercase spelling is taken as the one pods carry.
 
 The checks are pure: a ``LintFinding`` names its ``subject`` (a tuple such as
-``("acl", region, vpc, acl, "rule", 3)``); the baseline reader maps subjects to file and line.
+``("acl", region, vpc, acl, "rule", 3)``); the baseline reader maps subjects to file and line
+(``core.lint_findings``, re-exported here).
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from netwarden.core import normalize
 from netwarden.core.acl import evaluate as acl_eval
 from netwarden.core.acl.private_ranges import IBM_PRIVATE_RANGES
-from netwarden.core.model import AclRule, Cluster, NetworkAcl, NetworkPolicy, Pod, SgRule, Snapshot, Vpc
-from netwarden.core.sg_rules import text as sg_text
+from netwarden.core.lint_findings import (
+    ERROR_RULES,
+    RULES,
+    LintFinding,
+    Subject,
+    acl_subject,
+    key_subject,
+    namespace_subject,
+    place,
+    policy_subject,
+    rule_subject,
+    selector_subject,
+    sg_rule_subject,
+    sg_subject,
+    subnet_subject,
+    vpc_subject,
+    workload_subject,
+)
+from netwarden.core.lint_sg import lint_groups
+from netwarden.core.model import AclRule, Cluster, NetworkAcl, NetworkPolicy, Pod, Snapshot, Vpc
 
-Subject = tuple[str | int, ...]
+__all__ = ["ERROR_RULES", "METADATA_NAME_LABEL", "RULES", "LintFinding", "Subject", "acl_subject", "key_subject",
+           "lint", "matches", "namespace_subject", "place", "policy_subject", "rule_subject", "selector_subject",
+           "sg_rule_subject", "sg_subject", "subnet_subject", "vpc_subject", "workload_subject"]
+
 METADATA_NAME_LABEL = "kubernetes.io/metadata.name"
 ANYWHERE = "0.0.0.0/0"
-RULES = ("acl-deny-all-last", "ibm-private-ranges", "acl-rule-shadowed", "subnet-default-acl",
-         "public-gateway-count", "selector-key-case", "selector-matches-nothing")
-#: The rules whose findings are errors: the baseline itself would leave a subnet open or cut its workers
-#: off, so remediation refuses to put it back. The others are warnings.
-ERROR_RULES = frozenset({"acl-deny-all-last", "ibm-private-ranges", "subnet-default-acl"})
-
-
-@dataclass(frozen=True, slots=True)
-class LintFinding:
-    """One recipe problem: ``rule``, why (``message``), what it is about (``subject``), and where in the
-    baseline files, once the reader has placed it (``file``, ``line``)."""
-
-    rule: str
-    message: str
-    subject: Subject = ()
-    file: str | None = None
-    line: int | None = None
-
-    @property
-    def severity(self) -> str:
-        """``error`` for the rules in ``ERROR_RULES``, else ``warning``."""
-        return "error" if self.rule in ERROR_RULES else "warning"
-
-    @property
-    def resource(self) -> str:
-        return "/".join(str(part) for part in self.subject[1:])
-
-    def __str__(self) -> str:
-        where = self.file if self.line is None else f"{self.file}:{self.line}"
-        return f"{where or self.resource}: {self.rule}: {self.message}"
-
-
-# --- subjects: what a finding is about, and what the reader maps to a file and line ----------------
-
-
-def vpc_subject(region: str, vpc: str) -> Subject:
-    return ("vpc", region, vpc)
-
-
-def acl_subject(region: str, vpc: str, acl: str) -> Subject:
-    return ("acl", region, vpc, acl)
-
-
-def rule_subject(region: str, vpc: str, acl: str, index: int) -> Subject:
-    return ("acl", region, vpc, acl, "rules", index)
-
-
-def sg_subject(region: str, vpc: str, group: str) -> Subject:
-    return ("sg", region, vpc, group)
-
-
-def sg_rule_subject(region: str, vpc: str, group: str, rule: SgRule) -> Subject:
-    """A rule of a group, by what it allows (a group's rules have no order and no name IBM keeps)."""
-    return ("sg", region, vpc, group, "rule", sg_text(rule))
-
-
-def subnet_subject(region: str, vpc: str, subnet: str, field: str | None = None) -> Subject:
-    return ("subnet", region, vpc, subnet) if field is None else ("subnet", region, vpc, subnet, field)
-
-
-def namespace_subject(cluster: str, namespace: str) -> Subject:
-    return ("namespace", cluster, namespace)
-
-
-def workload_subject(cluster: str, namespace: str, name: str) -> Subject:
-    return ("workload", cluster, namespace, name)
-
-
-def policy_subject(cluster: str, namespace: str, name: str) -> Subject:
-    return ("netpol", cluster, namespace, name)
-
-
-def selector_subject(policy: Subject, kind: str, selector: Mapping[str, Any] | None) -> Subject:
-    """A selector of a policy by kind (``podSelector``/``namespaceSelector``) and canonical content."""
-    canonical = normalize.label_selector(selector) or {}
-    return (*policy, kind, json.dumps(canonical, sort_keys=True, separators=(",", ":")))
-
-
-def key_subject(policy: Subject, key: str) -> Subject:
-    return (*policy, "key", key)
-
-
-def place(findings: Sequence[LintFinding], sources: Mapping[Subject, Any]) -> list[LintFinding]:
-    """Give each finding the file and line of its subject (or of its nearest enclosing subject).
-    ``sources`` maps subjects to anything with ``file`` and ``line`` (an ``errors.Location``)."""
-    out = []
-    for finding in findings:
-        placed = finding
-        for cut in range(len(finding.subject), 0, -1):
-            where = sources.get(finding.subject[:cut])
-            if where is not None:
-                placed = replace(finding, file=where.file, line=where.line)
-                break
-        out.append(placed)
-    return out
 
 
 # --- the checks ------------------------------------------------------------------------------------
@@ -171,6 +98,7 @@ def _vpc(vpc: Vpc) -> Iterator[LintFinding]:
         yield LintFinding("public-gateway-count", f"{len(with_gateway)} subnets have a public gateway: {names}; the "
                           "recipe attaches one to a single subnet, so only the pods placed there reach the internet",
                           subnet_subject(vpc.region, vpc.name, with_gateway[1].name, "public_gateway"))
+    yield from lint_groups(vpc)
 
 
 def _is_deny_all(rule: AclRule) -> bool:
