@@ -96,6 +96,9 @@ class Settings:
     notify: NotifySettings = field(default_factory=NotifySettings)
     remediation: RemediationSettings = field(default_factory=RemediationSettings)
     suppressions: tuple[Suppression, ...] = ()
+    #: ``security_groups.ibm_churn``: ``expected`` (IBM's documented changes to its groups are no finding,
+    #: counted in a note) or ``drift`` (reported like any change).
+    ibm_churn: str = "expected"
     #: Where the compiled baseline is kept (``adapters.baseline_cache``): True the default place, False none.
     baseline_cache: Path | bool = True
     source: str = "<defaults>"
@@ -153,7 +156,8 @@ def secret(env_name: str | None, environ: Mapping[str, str] | None = None) -> st
 
 # --- parsing -------------------------------------------------------------------------------------
 
-_TOP = {"baseline", "baseline_cache", "ibmcloud", "kubernetes", "state", "notify", "remediation", "suppressions"}
+_TOP = {"baseline", "baseline_cache", "ibmcloud", "kubernetes", "state", "notify", "remediation", "suppressions",
+        "security_groups"}
 _IBM = {"regions", "vpcs", "resource_group", "api_key_env", "vpc_url", "iam_url", "resource_manager_url"}
 _CLUSTER = {"name", "server", "kubeconfig", "context", "token_env", "in_cluster", "namespaces"}
 _NOTIFY_CHANNELS = {"slack", "email", "event_notifications", "webhook"}
@@ -195,6 +199,13 @@ def parse(doc: yaml_io.YamlDoc, *, base: Path = Path(".")) -> Settings:
         settings = replace(settings, remediation=_remediation(doc, data["remediation"]))
     if data.get("suppressions") is not None:
         settings = replace(settings, suppressions=_suppressions(doc, data["suppressions"]))
+    if data.get("security_groups") is not None:
+        _mapping(doc, ("security_groups",), data["security_groups"], {"ibm_churn"})
+        churn = data["security_groups"].get("ibm_churn", "expected")
+        if churn not in ("expected", "drift"):
+            raise ConfigError(f"{churn!r} is not 'expected' or 'drift'", location=doc.where(("security_groups",
+                                                                                                "ibm_churn")))
+        settings = replace(settings, ibm_churn=churn)
     return settings
 
 

@@ -78,6 +78,23 @@ def test_kafka_run_checks_the_one_resource_and_alerts_with_at_most_3_vpc_calls(
     assert "allow-workers-us-south-2-inbound" in slack_codes(recipe)
 
 
+def test_kafka_run_alerts_a_security_group_rule_added_by_the_sdk_with_at_most_3_vpc_calls(
+        recipe: Deployment, monkeypatch: pytest.MonkeyPatch) -> None:
+    sdk = recipe.sdk()
+    workers = by_name(sdk.list_security_groups().get_result()["security_groups"], "kube-cq2f9ha20m7cn4qhs0vg")
+    seen = len(recipe.events())
+    sdk.create_security_group_rule(workers["id"], {"direction": "inbound", "protocol": "tcp", "port_min": 22,
+                                                   "port_max": 22, "remote": {"cidr_block": "0.0.0.0/0"}})
+    [event] = recipe.events(seen)
+    assert event["action"] == "is.security-group.security-group-rule.create"
+    since = len(recipe.requests())
+    assert run_job(recipe, monkeypatch, kafka_env(event)) == 0
+    vpc_calls = [r for r in recipe.requests(since) if r["path"].startswith("/vpc/")]
+    assert 1 <= len(vpc_calls) <= 3, vpc_calls
+    assert list(open_findings(recipe.root / "state").values()) == ["sg-rule-unexpected"]
+    assert "inbound tcp 22 from 0.0.0.0/0" in slack_codes(recipe)
+
+
 @pytest.mark.parametrize(("event", "why"), [
     ({"action": "is.instance.instance.update", "outcome": "success",
       "target": {"id": "crn:v1:bluemix:public:is:us-south:a/x::instance:0717-1"}}, "not watched"),

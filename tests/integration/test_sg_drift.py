@@ -119,6 +119,17 @@ def test_node_port_rules_ibm_adds_and_removes_give_no_finding(estate: Estate,  #
     estate.sdk.delete_security_group_rule(workers["id"], old)
     exit_code, report = estate.check(capsys)
     assert (exit_code, report["findings"]) == (0, [])
+    # ... set aside, and said so: one note per group and reason, with the count
+    churn = sorted((n["scope"], n["message"].split(": ", 1)[1].split(" rule change")[0])
+                   for n in report["notes"] if n["kind"] == "ibm-churn")
+    assert churn == [(f"us-south/iks-vpc/{WORKERS}", "2"), (f"us-south/iks-vpc/{LBAAS}", "1")], report["notes"]
+    # security_groups.ibm_churn: drift reports the same changes as drift
+    config = yaml.safe_load(estate.config.read_text())
+    estate.config.write_text(yaml.safe_dump({**config, "security_groups": {"ibm_churn": "drift"}}))
+    exit_code, report = estate.check(capsys)
+    assert exit_code == 2 and sorted((f["code"], f["resource"]["security_group"]) for f in report["findings"]) == [
+        ("sg-rule-changed", WORKERS), ("sg-rule-unexpected", LBAAS)]  # the node port moved, on both sides
+    estate.config.write_text(yaml.safe_dump(config))
     # the same node port opened to the world is not IBM's churn
     estate.sdk.create_security_group_rule(workers["id"], {
         "direction": "inbound", "protocol": "tcp", "port_min": 31500, "port_max": 31500,

@@ -201,6 +201,8 @@ def suppression(expires: str) -> str:
     ("remediation:\n  max_delete_percent: 101\n", ":2: remediation.max_delete_percent", "from 0 to 100"),
     ("remediation:\n  max_delete_percent: -1\n", ":2: remediation.max_delete_percent", "from 0 to 100"),
     ("remediation:\n  ibm_managed_groups: 'yes'\n", ":2: remediation.ibm_managed_groups", "true or false"),
+    ("security_groups:\n  ibm_churn: ignore\n", ":2: security_groups.ibm_churn", "is not 'expected' or 'drift'"),
+    ("security_groups:\n  churn: drift\n", ":2: security_groups.churn", ""),
     ("notify:\n  remind_after: \u0661\u0662h\n", ":2: notify.remind_after", "not a duration"),
     ("notify:\n  remind_after: \u00b2h\n", ":2: notify.remind_after", "not a duration"),
     ("notify:\n  remind_after: 367d\n", ":2: notify.remind_after", "at most 366d"),

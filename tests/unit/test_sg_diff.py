@@ -109,9 +109,10 @@ OLD_NODE_PORT = rule("inbound", "tcp", group=LBAAS, ports=(31380, 31380))
     (edit(WORKERS, rules(("+", NODE_PORT_IN), ("-", OLD_NODE_PORT))), 2),
 ], ids=["node port added", "node port removed", "load balancer side", "one replaced by another"])
 def test_ibm_node_port_churn_is_no_finding_and_is_counted(live: Snapshot, churned: int) -> None:
-    churn: Counter[str] = Counter()
+    churn: Counter[tuple[str, str]] = Counter()
     assert list(diff_groups(BASE_VPC, live.vpcs[0], churn=churn)) == []
-    assert sum(churn.values()) == churned and all("node port" in reason for reason in churn)
+    assert sum(churn.values()) == churned and all("node port" in reason for _, reason in churn)
+    assert {path for path, _ in churn} <= {f"us-south/vpc/{WORKERS}", f"us-south/vpc/{LBAAS}"}
     reported = list(diff_groups(BASE_VPC, live.vpcs[0], expected_churn=False))
     assert len(reported) >= 1  # as drift, when the config says to report it
 

@@ -194,3 +194,23 @@ def test_rules_created_in_a_group_offset_the_ones_deleted() -> None:
     plan = build(diff(BASELINE, live), BASELINE, live)
     assert [s.to_dict()["kind"] for s in plan.steps].count("delete-sg-rule") == 2
     assert guards.breaches(plan.steps, live) == []
+
+
+def test_a_recreated_group_whose_rules_name_a_gone_group_is_not_created() -> None:
+    base = estate([SSH, rule("outbound", "tcp", group="gone", ports=(443, 443))], [SELF, IAM])
+    base = replace(base, vpcs=(replace(base.vpcs[0], security_groups=(*base.vpcs[0].security_groups,
+                                                                       sg_rules.group("gone", [], managed_by="ibm"))),))
+    live = live_of([], [SELF, IAM], with_bastion=False)
+    plan = build([f for f in diff(base, live) if f.resource.security_group == "bastion"], base, live)
+    assert plan.steps == ()
+    assert [s.reason for s in plan.skipped] == [
+        "its rules name security group gone, which does not exist in us-south/vpc: create that one first"]
+
+
+def test_a_recreated_group_names_the_targets_it_cannot_bind() -> None:
+    live = live_of([], [SELF, IAM], with_bastion=False, default_targets=())
+    plan = build(diff(BASELINE, live), BASELINE, live)
+    bastion = [s for s in plan.steps if s.scope == "us-south/vpc" and "bastion" in s.description]
+    assert [s.to_dict()["kind"] for s in bastion] == ["create-security-group", "create-sg-rule", "create-sg-rule"]
+    assert bastion[0].description.endswith("; bind it by hand to network interface bastion-eth0: no live group is "
+                                           "bound there, so the id is not known")

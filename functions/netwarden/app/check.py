@@ -12,6 +12,8 @@ a trailing ``*`` matches a prefix, active through its ``expires`` day), and the 
 What the live read was not configured to cover (``Snapshot.scope``) is left out of the comparison and
 reported once per region, VPC, cluster or namespace as an ``out-of-scope`` note (``core.drift.scope``),
 never as missing findings; a configured cluster the baseline has no folder for is an unreadable scope.
+The rule changes IBM documents making to its own security groups are set aside and counted, one
+``ibm-churn`` note per group and reason, unless ``ibm_churn`` is off.
 
 A suppressed finding stays in the report, marked, and does not fail the check; an expired
 suppression is reported as expired and suppresses nothing. Decisions are logged here, nowhere else.
@@ -20,6 +22,7 @@ suppression is reported as expired and suppresses nothing. Decisions are logged 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
@@ -41,9 +44,12 @@ def run(
     suppressions: Sequence[SuppressionRule] = (),
     today: date | None = None,
     generated_at: str | None = None,
+    ibm_churn: bool = True,
 ) -> CheckReport:
     """Diff ``live`` against ``baseline`` and return the report. ``today`` decides which suppressions
-    have expired, ``generated_at`` stamps the report (both default to now, in UTC)."""
+    have expired, ``generated_at`` stamps the report (both default to now, in UTC); ``ibm_churn``
+    (config ``security_groups.ibm_churn: expected``) sets IBM's own changes to its groups aside, each
+    group's count in an ``ibm-churn`` note."""
     now = datetime.now(UTC)
     today = today or now.date()
     generated_at = generated_at or now.replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -55,8 +61,11 @@ def run(
     for note in notes:
         log.info("%s", note.message)
     unreadable = tuple(sorted(live.unreadable + unbaselined(baseline, live), key=lambda u: u.scope))
+    churn: Counter[tuple[str, str]] = Counter()
     with gc_pause.paused():  # the diff and the analysis make no cycles: see core.gc_pause
-        findings = annotate(diff(baseline, live), baseline, live)
+        findings = annotate(diff(baseline, live, ibm_churn=ibm_churn, churn=churn), baseline, live)
+    notes += tuple(Note("ibm-churn", path, f"security group {path}: {n} rule change(s) IBM makes itself set aside "
+                        f"({reason})") for (path, reason), n in sorted(churn.items()))
     marks: dict[str, SuppressionMark] = {}
     for finding in findings:
         rule, expired = match_suppression(finding, suppressions, today)

@@ -140,7 +140,7 @@ def handle(data: Any, services: EventServices, *, source: str = "event") -> scan
         return None
     reader = services.reader()
     baseline = services.baseline()
-    outcome = check(parsed, baseline, reader, scope)
+    outcome = check(parsed, baseline, reader, scope, ibm_churn=services.options.ibm_churn)
     if not outcome.acted:
         return None
     now = scan.utc_now()
@@ -171,8 +171,10 @@ def _remediate_vpc(outcome: EventOutcome, baseline: Snapshot, services: EventSer
     return scan.outcome_of(result)
 
 
-def check(event: ChangeEvent, baseline: Snapshot, reader: TargetedVpcReader, scope: Scope) -> EventOutcome:
-    """Re-read the resource ``event`` names and diff it against its part of ``baseline``."""
+def check(event: ChangeEvent, baseline: Snapshot, reader: TargetedVpcReader, scope: Scope, *,
+          ibm_churn: bool = True) -> EventOutcome:
+    """Re-read the resource ``event`` names and diff it against its part of ``baseline`` (``ibm_churn``:
+    IBM's own changes to its security groups are no finding, as in a scan)."""
     if event.check is None:
         return _ignored(event, event.ignored or "not a change netwarden watches")
     assert event.region is not None and event.resource_id is not None  # parse() guarantees both with a check
@@ -192,7 +194,7 @@ def check(event: ChangeEvent, baseline: Snapshot, reader: TargetedVpcReader, sco
     if event.check == "acl":
         return _check_acl(event, base_vpc, live_vpc)
     if event.check == "security-group":
-        return _check_group(event, base_vpc, live_vpc)
+        return _check_group(event, base_vpc, live_vpc, ibm_churn)
     return _check_subnet(event, base_vpc, live_vpc)
 
 
@@ -224,7 +226,7 @@ def _check_subnet(event: ChangeEvent, base_vpc: Vpc, live_vpc: Vpc) -> EventOutc
     return _checked(event, f"{live_vpc.scope}/{live_subnet.name}", live_vpc.name, findings)
 
 
-def _check_group(event: ChangeEvent, base_vpc: Vpc, live_vpc: Vpc) -> EventOutcome:
+def _check_group(event: ChangeEvent, base_vpc: Vpc, live_vpc: Vpc, ibm_churn: bool) -> EventOutcome:
     live_group = live_vpc.security_groups[0]
     base_group = base_vpc.security_group(live_group.name)
     if base_group is None:
@@ -232,7 +234,8 @@ def _check_group(event: ChangeEvent, base_vpc: Vpc, live_vpc: Vpc) -> EventOutco
     # The baseline's subnets come along on both sides: IBM's worker-pool churn is told by them.
     base_part = Vpc(base_vpc.region, base_vpc.name, subnets=base_vpc.subnets, security_groups=(base_group,))
     live_part = replace(live_vpc, subnets=base_vpc.subnets)
-    findings = [f for f in _diff_part(base_part, live_part) if f.resource.kind == "security-group"]
+    findings = [f for f in _diff_part(base_part, live_part, ibm_churn=ibm_churn)
+                if f.resource.kind == "security-group"]
     return _checked(event, f"{live_vpc.scope}/{live_group.name}", live_vpc.name, findings)
 
 
@@ -266,7 +269,7 @@ def _gone(event: ChangeEvent, baseline: Snapshot, scope: Scope) -> EventOutcome:
     return _checked(event, f"{vpc.scope}/{name}", vpc.name, findings)
 
 
-def _diff_part(base: Vpc, live: Vpc, context: Vpc | None = None) -> list[Finding]:
+def _diff_part(base: Vpc, live: Vpc, context: Vpc | None = None, *, ibm_churn: bool = True) -> list[Finding]:
     """The part's findings with their impact, as a full check would judge them, so that the next scan
     sees the same finding (same content) and does not alert it again as changed.
 
@@ -275,7 +278,7 @@ def _diff_part(base: Vpc, live: Vpc, context: Vpc | None = None) -> list[Finding
     ones read for this event, and for those not read, the baseline's (the event does not say they
     changed; if they did, their own events and the next scan report it)."""
     baseline, current = Snapshot(vpcs=(base,)), Snapshot(vpcs=(live,))
-    findings = diff(baseline, current)
+    findings = diff(baseline, current, ibm_churn=ibm_churn)
     if context is not None:
         read = {s.name for s in live.subnets}
         baseline = Snapshot(vpcs=(replace(base, subnets=context.subnets),))

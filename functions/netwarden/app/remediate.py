@@ -287,6 +287,8 @@ class Request:
     guard: GuardOptions = field(default_factory=GuardOptions)
     #: The baseline's recipe findings (``core.lint``, placed at file:line when known): errors refuse the plan.
     baseline_lint: tuple[LintFinding, ...] = ()
+    #: ``security_groups.ibm_churn: expected``: IBM's own changes to its groups are no finding to undo.
+    ibm_churn: bool = True
 
 
 def plan_from(report: CheckReport, baseline: Snapshot, live: Snapshot, options: planner.PlanOptions) -> RemediationPlan:
@@ -328,7 +330,8 @@ def run(baseline: Snapshot, read_live: Callable[[], Snapshot], writers: Writers,
 
 
 def _check(baseline: Snapshot, live: Snapshot, request: Request, clock: Callable[[], str]) -> CheckReport:
-    return check.run(baseline, live, suppressions=request.suppressions, generated_at=clock())
+    return check.run(baseline, live, suppressions=request.suppressions, generated_at=clock(),
+                     ibm_churn=request.ibm_churn)
 
 
 def auto_remediator(baseline: Snapshot, read_live: Callable[[], Snapshot],

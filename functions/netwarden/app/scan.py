@@ -51,6 +51,7 @@ class ScanOptions:
     remind_after: int = 24 * 3600
     suppressions: Sequence[SuppressionRule] = ()
     remediation_mode: str = "alert"
+    ibm_churn: bool = True
     lock_attempts: int = 6
     lock_delay: float = 5.0
 
@@ -159,7 +160,7 @@ def run(
     log.info("snapshot: %d VPC(s), %d cluster(s), %d scope(s) unreadable", len(live.vpcs), len(live.clusters),
              len(live.unreadable), extra={"run_id": run_id})
     report = check.run(baseline, live, suppressions=options.suppressions, today=started.date(),
-                       generated_at=lifecycle.rfc3339(started))
+                       generated_at=lifecycle.rfc3339(started), ibm_churn=options.ibm_churn)
 
     def remediate() -> RemediationOutcome | None:
         if options.remediation_mode != "auto":

@@ -47,7 +47,8 @@ def check(settings: Settings, snapshot_file: Path | None = None) -> CheckReport:
 
     baseline = load_baseline(settings.baseline, settings)
     live = read_snapshot(snapshot_file) if snapshot_file is not None else live_snapshot(settings)
-    return check_app.run(baseline, live, suppressions=settings.suppressions, generated_at=now_rfc3339())
+    return check_app.run(baseline, live, suppressions=settings.suppressions, generated_at=now_rfc3339(),
+                         ibm_churn=settings.ibm_churn == "expected")
 
 
 def remediate(settings: Settings, *, codes: Iterable[str] | None, apply: bool, initiator: str,
@@ -111,7 +112,7 @@ def scan_options(settings: Settings) -> ScanOptions:
     from netwarden.app.scan import ScanOptions
 
     return ScanOptions(remind_after=settings.notify.remind_after_seconds, suppressions=settings.suppressions,
-                       remediation_mode=settings.remediation.mode)
+                       remediation_mode=settings.remediation.mode, ibm_churn=settings.ibm_churn == "expected")
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,7 +314,7 @@ def remediation(settings: Settings, *, codes: Iterable[str] | None, dry_run: boo
                       max_changes=settings.remediation.max_changes if max_changes is None else max_changes,
                       guard=GuardOptions(allow_destructive=settings.remediation.allow_destructive or allow_destructive,
                                          max_delete_percent=settings.remediation.max_delete_percent),
-                      baseline_lint=tuple(baseline_lint(settings.baseline)))
+                      baseline_lint=tuple(baseline_lint(settings.baseline)), ibm_churn=settings.ibm_churn == "expected")
     return request, Writers(vpc=vpc_writer(settings), kube=kube_writer(settings))
 
 

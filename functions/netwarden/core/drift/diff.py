@@ -34,17 +34,21 @@ from netwarden.core.flows.algebra import FlowSet
 from netwarden.core.model import AclRule, Cluster, NetworkAcl, NetworkPolicy, Snapshot, Subnet, Vpc
 
 
-def diff(baseline: Snapshot, live: Snapshot) -> list[Finding]:
-    """Every finding of ``live`` against ``baseline``, in baseline order."""
-    return list(diff_iter(baseline, live))
+def diff(baseline: Snapshot, live: Snapshot, *, ibm_churn: bool = True,
+         churn: Counter[tuple[str, str]] | None = None) -> list[Finding]:
+    """Every finding of ``live`` against ``baseline``, in baseline order. With ``ibm_churn`` (the
+    default), the changes IBM documents making to its own security groups are no finding; ``churn``
+    counts them by (group path, reason)."""
+    return list(diff_iter(baseline, live, ibm_churn=ibm_churn, churn=churn))
 
 
-def diff_iter(baseline: Snapshot, live: Snapshot) -> Iterator[Finding]:
+def diff_iter(baseline: Snapshot, live: Snapshot, *, ibm_churn: bool = True,
+              churn: Counter[tuple[str, str]] | None = None) -> Iterator[Finding]:
     baseline = split(baseline, live.scope)[0]
     live_vpcs = {(v.region, v.name): v for v in live.vpcs}
     for vpc in baseline.vpcs:
         if not live.is_unreadable(vpc.scope):
-            yield from _diff_vpc(vpc, live_vpcs.get((vpc.region, vpc.name)), live)
+            yield from _diff_vpc(vpc, live_vpcs.get((vpc.region, vpc.name)), live, ibm_churn=ibm_churn, churn=churn)
     live_clusters = {c.name: c for c in live.clusters}
     for cluster in baseline.clusters:
         if not live.is_unreadable(cluster.scope):
@@ -54,7 +58,8 @@ def diff_iter(baseline: Snapshot, live: Snapshot) -> Iterator[Finding]:
 # --- VPCs ----------------------------------------------------------------------------------------
 
 
-def _diff_vpc(base: Vpc, live_vpc: Vpc | None, live: Snapshot) -> Iterator[Finding]:
+def _diff_vpc(base: Vpc, live_vpc: Vpc | None, live: Snapshot, *, ibm_churn: bool,
+              churn: Counter[tuple[str, str]] | None) -> Iterator[Finding]:
     absent = "" if live_vpc is not None else f" (VPC {base.name} does not exist in {base.region})"
     live_acls = {a.name: a for a in live_vpc.acls} if live_vpc is not None else {}
     for acl in base.acls:
@@ -79,7 +84,8 @@ def _diff_vpc(base: Vpc, live_vpc: Vpc | None, live: Snapshot) -> Iterator[Findi
                        baseline=_subnet_data(subnet))
         else:
             yield from subnets.diff(ref, subnet, live_subnet)
-    yield from (f for f in diff_groups(base, live_vpc) if not live.is_unreadable(f.resource.path))
+    groups = diff_groups(base, live_vpc, churn=churn, expected_churn=ibm_churn)
+    yield from (f for f in groups if not live.is_unreadable(f.resource.path))
 
 
 class _SubnetDiff:

@@ -31,11 +31,11 @@ from netwarden.core.model import ANYWHERE, SecurityGroup, SgRule, Vpc
 ALL_TRAFFIC = frozenset({"icmp_tcp_udp", "any"})
 
 
-def diff_groups(base: Vpc, live: Vpc | None, *, churn: Counter[str] | None = None,
+def diff_groups(base: Vpc, live: Vpc | None, *, churn: Counter[tuple[str, str]] | None = None,
                 expected_churn: bool = True) -> Iterator[Finding]:
     """The findings of the baseline's groups of ``base`` against ``live`` (None: the VPC is gone). With
     ``expected_churn``, IBM's own documented changes to IBM-managed groups are left out and counted in
-    ``churn`` by reason."""
+    ``churn`` by (group path, reason)."""
     if live is not None and not live.security_groups:
         return  # every VPC has its default group: none at all is a snapshot made without groups, not none
     live_groups = {g.name: g for g in live.security_groups} if live is not None else {}
@@ -55,13 +55,13 @@ def diff_groups(base: Vpc, live: Vpc | None, *, churn: Counter[str] | None = Non
 
 
 def _rules(ref: ResourceRef, base: SecurityGroup, live: SecurityGroup, subnets: frozenset[str],
-           churn: Counter[str], *, expected_churn: bool) -> Iterator[Finding]:
+           churn: Counter[tuple[str, str]], *, expected_churn: bool) -> Iterator[Finding]:
     live_set, base_set = set(live.rules), set(base.rules)
     missing = [r for r in base.rules if r not in live_set]
     unexpected = [r for r in live.rules if r not in base_set]
     if expected_churn and base.ibm_managed:
-        missing = _drop_churn(base.name, missing, sbd.Change.REMOVED, subnets, churn)
-        unexpected = _drop_churn(base.name, unexpected, sbd.Change.ADDED, subnets, churn)
+        missing = _drop_churn(ref, missing, sbd.Change.REMOVED, subnets, churn)
+        unexpected = _drop_churn(ref, unexpected, sbd.Change.ADDED, subnets, churn)
     pairs, missing, unexpected = _pair(missing, unexpected)
     on_workers = _guards_workers(base.name)
     protected = not any(sbd.opens_public_egress(live_rule(r)) for r in base.rules)
@@ -101,15 +101,15 @@ def _targets(ref: ResourceRef, base: SecurityGroup, live: SecurityGroup) -> Iter
                        live={"target": {"type": t.type, "name": t.name, "id": t.id}})
 
 
-def _drop_churn(group: str, rules: list[SgRule], change: sbd.Change, subnets: frozenset[str],
-                churn: Counter[str]) -> list[SgRule]:
+def _drop_churn(ref: ResourceRef, rules: list[SgRule], change: sbd.Change, subnets: frozenset[str],
+                churn: Counter[tuple[str, str]]) -> list[SgRule]:
     kept = []
     for rule in rules:
-        reason = sbd.churn_reason(group, live_rule(rule), change, subnets)
+        reason = sbd.churn_reason(ref.security_group or "", live_rule(rule), change, subnets)
         if reason is None:
             kept.append(rule)
         else:
-            churn[f"{group}: {reason}"] += 1
+            churn[(ref.path, reason)] += 1
     return kept
 
 

@@ -150,16 +150,30 @@ class _Planner:
 
     # --- groups and targets --------------------------------------------------------------------------
     def recreate(self, f: Finding, base: SecurityGroup, live_vpc: Vpc) -> None:
+        """The group, then its rules, then its bindings; nothing when a rule names a group that does not
+        exist. A target no live group is bound to (its id unknown) is named in the step, for a person."""
+        remotes = {r.remote_group for r in base.rules if r.remote_group is not None} - {base.name}
+        gone = sorted(g for g in remotes if live_vpc.security_group(g) is None
+                      and (live_vpc.region, live_vpc.name, g) not in self.making)
+        if gone:
+            self.skip(f, f"its rules name security group {gone[0]}, which does not exist in {live_vpc.scope}: "
+                         "create that one first")
+            return
         ref = SgRef(live_vpc.region, live_vpc.name, base.name, None)
         self.making.add((ref.region, ref.vpc, base.name))
+        ids = _target_ids(live_vpc)
+        unknown = [sg_rules.target_text(t) for t in base.targets if (t.type, t.name) not in ids]
+        by_hand = (f"; bind it by hand to {', '.join(unknown)}: no live group is bound there, so the id is not "
+                   "known" if unknown else "")
         self.created.append(Step(CreateSecurityGroup(ref, need_id(live_vpc.id, f"VPC {live_vpc.name}")),
                                  f"Create security group {base.name} in {live_vpc.scope} (baseline: "
-                                 f"{len(base.rules)} rule(s), {len(base.targets)} target(s))",
+                                 f"{len(base.rules)} rule(s), {len(base.targets)} target(s)){by_hand}",
                                  (f.fingerprint,), (f.code,), OPEN))
         for rule in base.rules:
             self.create(f, ref, rule, live_vpc, OPEN)
         for target in base.targets:
-            self.bind(f, ref, target, live_vpc)
+            if (target.type, target.name) in ids:
+                self.bind(f, ref, target, live_vpc)
 
     def bind(self, f: Finding, ref: SgRef, target: SgTarget, live_vpc: Vpc) -> None:
         text = sg_rules.target_text(target)

@@ -41,7 +41,8 @@ class SuppressionMark:
 class Note:
     """Something the reader of a report should know that is neither a finding nor an unreadable scope:
     ``kind`` says what (``out-of-scope``: a part of the baseline the config does not select;
-    ``unmanaged``: a live VPC the baseline does not hold), ``scope`` which part it is about."""
+    ``unmanaged``: a live VPC the baseline does not hold; ``ibm-churn``: IBM's own changes to one of
+    its security groups, set aside), ``scope`` which part it is about."""
 
     kind: str
     scope: str
