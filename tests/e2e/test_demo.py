@@ -63,10 +63,12 @@ def test_event_alerts_and_scans_alert_once(story: tuple[str, Path, dict[str, int
             in event_part)
     scan_part = text.split("== 5.")[1].split("== 6.")[0]
     assert "Slack received 1 message(s)" in scan_part
-    # the events already alerted subnet-allow-all and the ssh rule, with the same content: the scan alerts
-    # only the other three
-    assert "NETWARDEN: 3 NEW (1 CRITICAL, 1 HIGH, 1 LOW)" in scan_part
-    assert "CHANGED" not in scan_part
+    # the events alerted subnet-allow-all and the ssh rule each against the baseline's other layer; the scan
+    # sees both drifts: the default ACL on a subnet and ssh from anywhere on the workers' group let tcp 22 in
+    # from 0.0.0.0/0 through every layer, so both come again as changed, the ssh rule now critical
+    assert "NETWARDEN: 3 NEW, 2 CHANGED (3 CRITICAL, 1 HIGH, 1 LOW)" in scan_part
+    assert "_severity high -> critical_" in scan_part
+    assert "tcp 22 from 0.0.0.0/0 to 10.240.64.0/24" in scan_part
 
 
 def test_remediation_applies_verifies_and_resolves(story: tuple[str, Path, dict[str, int]]) -> None:

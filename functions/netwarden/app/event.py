@@ -208,8 +208,9 @@ def _check_acl(event: ChangeEvent, base_vpc: Vpc, live_vpc: Vpc) -> EventOutcome
     base_acl = base_vpc.acl(live_acl.name)
     if base_acl is None:
         return _ignored(event, f"the baseline has no ACL {live_acl.name} in {live_vpc.scope}")
-    base_part = Vpc(base_vpc.region, base_vpc.name, acls=(base_acl,))
-    live_part = replace(live_vpc, subnets=())
+    # the workers' groups the event did not read are taken as the baseline has them (the other layer)
+    base_part = Vpc(base_vpc.region, base_vpc.name, acls=(base_acl,), security_groups=base_vpc.security_groups)
+    live_part = replace(live_vpc, subnets=(), security_groups=base_vpc.security_groups)
     findings = _diff_part(base_part, live_part, context=base_vpc)
     return _checked(event, f"{live_vpc.scope}/{live_acl.name}", live_vpc.name, findings)
 
@@ -221,8 +222,10 @@ def _check_subnet(event: ChangeEvent, base_vpc: Vpc, live_vpc: Vpc) -> EventOutc
         return _ignored(event, f"the baseline has no subnet {live_subnet.name} in {live_vpc.scope}")
     # The baseline's ACLs come along so that "allow-all" is judged against what the subnet should have;
     # only the subnet's own findings are kept (the attached ACL's rules are an ACL event's business).
-    base_part = Vpc(base_vpc.region, base_vpc.name, acls=base_vpc.acls, subnets=(base_subnet,))
-    findings = [f for f in _diff_part(base_part, live_vpc, context=base_vpc) if f.resource.kind == "subnet"]
+    base_part = Vpc(base_vpc.region, base_vpc.name, acls=base_vpc.acls, subnets=(base_subnet,),
+                    security_groups=base_vpc.security_groups)
+    live_part = replace(live_vpc, security_groups=base_vpc.security_groups)
+    findings = [f for f in _diff_part(base_part, live_part, context=base_vpc) if f.resource.kind == "subnet"]
     return _checked(event, f"{live_vpc.scope}/{live_subnet.name}", live_vpc.name, findings)
 
 
@@ -231,9 +234,12 @@ def _check_group(event: ChangeEvent, base_vpc: Vpc, live_vpc: Vpc, ibm_churn: bo
     base_group = base_vpc.security_group(live_group.name)
     if base_group is None:
         return _ignored(event, f"the baseline has no security group {live_group.name} in {live_vpc.scope}")
-    # The baseline's subnets come along on both sides: IBM's worker-pool churn is told by them.
-    base_part = Vpc(base_vpc.region, base_vpc.name, subnets=base_vpc.subnets, security_groups=(base_group,))
-    live_part = replace(live_vpc, subnets=base_vpc.subnets)
+    # The baseline's subnets and ACLs come along on both sides: IBM's worker-pool churn is told by the
+    # subnets, and what the group's change exposes is judged behind the ACLs (the event says nothing of
+    # them; if they drifted too, their own events and the next scan say so).
+    base_part = Vpc(base_vpc.region, base_vpc.name, acls=base_vpc.acls, subnets=base_vpc.subnets,
+                    security_groups=(base_group,))
+    live_part = replace(live_vpc, acls=base_vpc.acls, subnets=base_vpc.subnets)
     findings = [f for f in _diff_part(base_part, live_part, ibm_churn=ibm_churn)
                 if f.resource.kind == "security-group"]
     return _checked(event, f"{live_vpc.scope}/{live_group.name}", live_vpc.name, findings)

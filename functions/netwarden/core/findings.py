@@ -81,7 +81,9 @@ CODES: dict[str, Code] = {
 }
 
 #: Exposure -> severity, for the codes whose severity follows from impact.
-SEVERITY_BY_EXPOSURE = {"widened": "high", "narrowed": "medium", "unchanged": "low", "unknown": None}
+#: ``reduced``: defence in depth reduced (one layer opened what another still blocks, ``core.reach.verdict``).
+SEVERITY_BY_EXPOSURE = {"widened": "high", "reduced": "medium", "narrowed": "medium", "unchanged": "low",
+                        "unknown": None}
 
 
 @dataclass(frozen=True, slots=True)

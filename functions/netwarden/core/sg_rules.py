@@ -162,6 +162,16 @@ def text(rule: SgRule) -> str:
     return f"{rule.direction} {what} {side} {peer}{local}"
 
 
+def named(group: SecurityGroup, side: Mapping[str, Any] | None) -> SgRule | None:
+    """The rule of ``group`` that a finding's ``baseline`` or ``live`` side names (``{"rule": {...}}``, as
+    ``to_data`` writes it), by its id when the side carries one; None when the group has no such rule."""
+    wanted = dict((side or {}).get("rule") or {})
+    if not wanted:
+        return None
+    rule_id = wanted.pop("id", None)
+    return next((r for r in group.rules if (rule_id is not None and r.id == rule_id) or to_data(r) == wanted), None)
+
+
 def target_text(target: SgTarget) -> str:
     return f"{target.type.replace('_', ' ')} {target.name}"
 

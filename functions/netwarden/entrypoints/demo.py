@@ -188,8 +188,9 @@ class Demo:
         text = self.run(Step("drift", ("check",), 2))
         (self.reports / "check.txt").write_text(text + "\n")
         messages = self._fake("slack")["messages"][before:]
-        self.say(f"  Slack received {len(messages)} message(s) from this scan (findings alerted before are not "
-                 "repeated):")
+        self.say(f"  Slack received {len(messages)} message(s) from this scan (a finding alerted before comes again "
+                 "only when what it opens changed: each event judged its own layer against the rest as the baseline "
+                 "has it; the scan sees every drift at once, and two layers that drifted together open more):")
         for message in messages:
             self.slack(message)
 

@@ -27,27 +27,22 @@ change is not evaluated again but derived from its baseline ACL's sets (``core.a
 
 from __future__ import annotations
 
-import functools
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from netwarden.core.acl.derive import derive, one_change
 from netwarden.core.acl.evaluate import AclFlows, Exposure, all_traffic, all_traffic_among, examples
+from netwarden.core.drift.impact_gateway import gateway_impact
+from netwarden.core.drift.impact_sg import sg_impact
 from netwarden.core.findings import Finding, Impact
-from netwarden.core.flows.algebra import ADDRESSES, FlowSet, cidr_interval, union_all
+from netwarden.core.flows.algebra import FlowSet, cidr_interval, union_all
 from netwarden.core.flows.shortcuts import endpoints, overlaps
 from netwarden.core.model import AclRule, NetworkAcl, Snapshot, Subnet, Vpc
 from netwarden.core.netpol.impact import NetpolImpact
+from netwarden.core.reach.sg_flows import GroupFlows, layer
+from netwarden.core.reach.verdict import needs, verdict
 
-#: What a cluster cannot do without, and why (the recipe's IBM private ranges).
-IBM_PRIVATE = (
-    ("161.26.0.0/16", "IBM private network 161.26.0.0/16 (worker provisioning, DNS, NTP)"),
-    ("166.8.0.0/14", "IBM private service endpoints 166.8.0.0/14 (the cluster master, registry)"),
-)
-#: Not the public internet: private, shared, loopback, link-local, multicast, reserved, IBM private.
-NOT_PUBLIC = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
-              "224.0.0.0/4", "240.0.0.0/4", "0.0.0.0/8", "161.26.0.0/16", "166.8.0.0/14")
 ACL_CODES = frozenset({"acl-missing", "acl-rule-missing", "acl-rule-unexpected", "acl-rule-changed",
                        "acl-rules-reordered"})
 SUBNET_ACL_CODES = frozenset({"subnet-allow-all", "subnet-acl-changed"})
@@ -108,6 +103,10 @@ class _Analysis:
             return finding.with_impact(self._netpol.impact(finding))
         if ref.region is None or ref.vpc is None:
             return finding
+        if ref.kind == "security-group":
+            base_vpc, live_vpc = self.baseline.vpc(ref.region, ref.vpc), self.live.vpc(ref.region, ref.vpc)
+            now = live_vpc or base_vpc
+            return finding.with_impact(sg_impact(finding, base_vpc, live_vpc, acl_at=lambda s: self._acl_now(now, s)))
         if code == "acl-rule-changed" and set((finding.baseline or {}).get("changed") or {}) == {"name"}:
             # a rename alone decides the same traffic; the ACL's other drift is its other findings' impact
             return finding.with_impact(Impact("unchanged", summary="only the rule's name differs: it matches and "
@@ -137,7 +136,9 @@ class _Analysis:
             return self._acl_impact(name, base_vpc, live_vpc)
         if code in SUBNET_ACL_CODES:
             return self._subnet_impact(name, base_vpc, live_vpc)
-        return self._gateway_impact(code, name, base_vpc, live_vpc)
+        groups = self.groups(base_vpc, live_vpc, _cidr(base_vpc.subnet(name) if base_vpc else None,
+                                                       live_vpc.subnet(name) if live_vpc else None))
+        return gateway_impact(code, name, base_vpc, live_vpc, flows=self.flows, groups=groups)
 
     # --- ACLs and subnets ---------------------------------------------------------------------------
 
@@ -147,6 +148,11 @@ class _Analysis:
         if key not in self._flows:
             self._flows[key] = AclFlows.of(acl.rules) if acl is not None else AclFlows(FlowSet(), FlowSet())
         return self._flows[key]
+
+    def _acl_now(self, vpc: Vpc | None, subnet: Subnet) -> AclFlows | None:
+        """The flows of the ACL ``subnet`` has in ``vpc`` (None: the snapshot does not know it)."""
+        acl = vpc.acl(subnet.network_acl) if vpc is not None and subnet.network_acl else None
+        return self.flows(acl) if acl is not None else None
 
     def _list(self, rules: tuple[AclRule, ...]) -> int:
         """One number per distinct rule list (equal lists share it), found by the tuple's identity first:
@@ -217,26 +223,50 @@ class _Analysis:
                 self._effective[key] = _Effective(flows, flows.all())
         return self._effective[key]
 
+    def groups(self, base_vpc: Vpc | None, live_vpc: Vpc | None, cidr: str | None) -> GroupFlows | None:
+        """The workers' security groups that stand now at the subnet ``cidr`` (the live ones, or the
+        baseline's when the live side read none); None: no such layer, the ACL alone decides."""
+        vpc = live_vpc if live_vpc is not None and live_vpc.security_groups else base_vpc
+        return layer(vpc, cidr)
+
     def _compare(self, pairs: Sequence[tuple[str | None, _Side, _Side]], base_vpc: Vpc | None,
                  live_vpc: Vpc | None) -> Impact:
         opened: list[FlowSet] = []
         closed: list[FlowSet] = []
+        held: list[FlowSet] = []
+        acl_after: list[FlowSet] = []
         before: list[FlowSet] = []
         after: list[FlowSet] = []
         breakage: list[str] = []
+        acl_closed = False
         for subnet, base, live in pairs:
             b = self.effective(base)
             lv = self.effective(live, like=(base, b))
-            opened += [lv.flows.inbound - b.flows.inbound, lv.flows.outbound - b.flows.outbound]
-            closed += [b.flows.inbound - lv.flows.inbound, b.flows.outbound - lv.flows.outbound]
-            before.append(b.all)
-            after.append(lv.all)
+            groups = self.groups(base_vpc, live_vpc, base.cidr or live.cidr)
+            ins, outs = lv.flows.inbound - b.flows.inbound, lv.flows.outbound - b.flows.outbound
+            shut_in, shut_out = b.flows.inbound - lv.flows.inbound, b.flows.outbound - lv.flows.outbound
+            acl_closed = acl_closed or bool(shut_in) or bool(shut_out)
             # what a need loses is (need & before) - after = need & (before - after): nothing when
             # nothing that passed before is stopped now, so most drifts never build the needs at all
-            lost = b.all - lv.all
+            lost = shut_in | shut_out
+            acl_after.append(lv.all)
+            if groups is not None:
+                # exposed: the connections the ACL and the workers' groups both let be opened; broken: the
+                # packets (replies too: the ACL is stateless) of the connections the groups let through
+                held += [ins - groups.inbound, outs - groups.outbound]
+                ins, outs = ins & groups.inbound, outs & groups.outbound
+                shut_in, shut_out = shut_in & groups.inbound, shut_out & groups.outbound
+                lost = (lost & groups.passes_in) | (lost & groups.passes_out)
+                before.append((b.flows.inbound & groups.inbound) | (b.flows.outbound & groups.outbound))
+                after.append((lv.flows.inbound & groups.inbound) | (lv.flows.outbound & groups.outbound))
+            else:
+                before.append(b.all)
+                after.append(lv.all)
+            opened += [ins, outs]
+            closed += [shut_in, shut_out]
             if not lost:
                 continue
-            for need, why in _needs(base.cidr):
+            for need, why in needs(base.cidr):
                 gone = need & lost
                 if gone:
                     where = f" at subnet {subnet}" if subnet else ""
@@ -245,8 +275,8 @@ class _Analysis:
                 breakage.extend(self._inter_zone(subnet, base.cidr, lost, base_vpc, live_vpc))
         # Sets are canonical, so one balanced union equals the pairwise one it replaces.
         exposure = Exposure(union_all(opened), union_all(closed), union_all(before), union_all(after))
-        shown, summary = exposure.describe()
-        return Impact(exposure.state, shown, tuple(dict.fromkeys(breakage)), summary)
+        return verdict(exposure, union_all(held), tuple(dict.fromkeys(breakage)), changed="ACL",
+                       other="workers' security groups", layer_after=union_all(acl_after), layer_closed=acl_closed)
 
     def _inter_zone(self, subnet: str, cidr: str, lost: FlowSet, base_vpc: Vpc | None,
                     live_vpc: Vpc | None) -> list[str]:
@@ -321,40 +351,9 @@ class _Analysis:
             self._live_subnets[key] = by_name
         return self._live_subnets[key]
 
-    # --- gateways -----------------------------------------------------------------------------------
-
-    def _gateway_impact(self, code: str, subnet: str, base_vpc: Vpc | None, live_vpc: Vpc | None) -> Impact:
-        base_sub = base_vpc.subnet(subnet) if base_vpc else None
-        live_sub = live_vpc.subnet(subnet) if live_vpc else None
-        cidr = _cidr(base_sub, live_sub)
-        sub = live_sub if code != "gateway-detached" else base_sub
-        vpc = live_vpc if code != "gateway-detached" else base_vpc
-        acl = vpc.acl(sub.network_acl) if vpc and sub and sub.network_acl else None
-        egress = self.flows(acl).for_subnet(cidr).outbound & _public()
-        gateway = (live_sub.public_gateway if live_sub else None) or (base_sub.public_gateway if base_sub else None)
-        if code == "gateway-changed":
-            return Impact("unchanged", summary=f"same egress path through another gateway ({gateway}): the "
-                                               "workers' public source address changes")
-        if not egress:
-            return Impact("unchanged", summary="the subnet's ACL lets nothing out to the public internet")
-        shown = examples(egress, within=egress)
-        if code == "gateway-attached":
-            return Impact("widened", shown, summary=f"the workers can now open connections to the internet "
-                                                    f"through public gateway {gateway}")
-        return Impact("narrowed", shown, breakage=(f"egress to the public internet through public gateway {gateway}",),
-                      summary="the workers lost their path to the internet")
-
-
 def _position(data: Mapping[str, object] | None) -> int | None:
     value = data.get("position") if data is not None else None
     return value if isinstance(value, int) else None
-
-
-def _needs(cidr: str | None) -> Iterable[tuple[FlowSet, str]]:
-    """The IBM private ranges a subnet's workers cannot do without, both ways, each with the reason."""
-    for block, why in IBM_PRIVATE:
-        yield all_traffic(source=block, destination=cidr), f"inbound from the {why}"
-        yield all_traffic(source=cidr, destination=block), f"outbound to the {why}"
 
 
 def _using(acl: str, base_vpc: Vpc | None, live_vpc: Vpc | None) -> list[str]:
@@ -364,16 +363,3 @@ def _using(acl: str, base_vpc: Vpc | None, live_vpc: Vpc | None) -> list[str]:
 
 def _cidr(base: Subnet | None, live: Subnet | None) -> str | None:
     return (live.cidr if live else None) or (base.cidr if base else None)
-
-
-@functools.cache
-def _public() -> FlowSet:
-    """Every flow to a public internet address."""
-    everything = FlowSet.everything()
-    private = FlowSet()
-    for block in NOT_PUBLIC:
-        iv = cidr_interval(block)
-        assert iv is not None
-        private = private | FlowSet.box((0, 255), ADDRESSES, iv)
-    return everything - private
-

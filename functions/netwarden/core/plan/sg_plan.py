@@ -187,13 +187,11 @@ class _Planner:
 
 
 def _rule(group: SecurityGroup, data: Mapping[str, Any] | None) -> SgRule:
-    """The rule of ``group`` a finding's ``baseline``/``live`` side names (by id when it carries one)."""
-    wanted = dict((data or {}).get("rule") or {})
-    rule_id = wanted.pop("id", None)
-    for rule in group.rules:
-        if (rule_id is not None and rule.id == rule_id) or sg_rules.to_data(rule) == wanted:
-            return rule
-    raise LookupError(f"security group {group.name} has no rule {wanted}")
+    """The rule of ``group`` a finding's ``baseline``/``live`` side names (LookupError: it has none)."""
+    found = sg_rules.named(group, data)
+    if found is None:
+        raise LookupError(f"security group {group.name} has no rule {(data or {}).get('rule')}")
+    return found
 
 
 def _target(group: SecurityGroup, data: Mapping[str, Any] | None) -> SgTarget:

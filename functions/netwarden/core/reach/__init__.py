@@ -1,0 +1,1 @@
+"""Reachability across the layers of the perimeter: what the ACLs and security groups let through together."""

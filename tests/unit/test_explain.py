@@ -1,0 +1,93 @@
+"""``core.reach.explain`` on the committed recipe: each question answered layer by layer, with the rules that
+decide it (the ACL's first match, its reply the other way for tcp; the workers' group rule that admits it;
+the public gateway on the way out)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from netwarden.adapters.baseline_fs import read_baseline
+from netwarden.core.model import AclRule, PortRange, Vpc
+from netwarden.core.reach.explain import Answer, Question, explain
+
+BASELINE = Path(__file__).resolve().parents[2] / "baseline"
+WORKERS = "kube-cq2f9ha20m7cn4qhs0vg"
+ZONE1, ZONE1_ACL = "iks-vpc-us-south-1", "iks-cluster-us-south-1-acl"
+
+
+@pytest.fixture(scope="module")
+def vpc() -> Vpc:
+    return read_baseline(BASELINE).vpcs[0]
+
+
+def ask(vpc: Vpc, question: Question, direction: str, subnet: str = ZONE1) -> Answer:
+    found = vpc.subnet(subnet)
+    assert found is not None
+    return explain(vpc, found, question, direction)
+
+
+def layers(answer: Answer) -> dict[str, tuple[str, tuple[str, ...]]]:
+    return {layer.name: (layer.verdict, layer.deciding) for layer in answer.layers}
+
+
+def test_ssh_from_anywhere_gets_through_both_layers_only_from_the_other_zones(vpc: Vpc) -> None:
+    answer = ask(vpc, Question("tcp", "0.0.0.0/0", "10.240.0.0/24", 22), "inbound")
+    assert answer.verdict == "partly"
+    assert set(answer.passes) == {f"tcp 22 from {cidr} to 10.240.0.0/24"
+                                  for cidr in ("10.240.0.0/24", "10.240.64.0/24", "10.240.128.0/24")}, answer.passes
+    found = layers(answer)
+    verdict, deciding = found[f"network ACL {ZONE1_ACL}"]
+    assert verdict == "partly"  # the workers of the other zones, the IBM ranges and the corporate network get in
+    assert "inbound: rule deny-all-inbound (deny)" in deciding
+    assert "inbound: rule corporate-network-inbound (allow)" in deciding
+    assert deciding[-1] == "within the subnet: not filtered by its ACL"
+    assert found[f"security groups {WORKERS}"][0] == "partly"  # the pod subnet and the workers themselves
+
+
+def test_ssh_from_the_internet_only_is_blocked_and_each_layer_says_by_what(vpc: Vpc) -> None:
+    answer = ask(vpc, Question("tcp", "8.8.8.0/24", "10.240.0.0/24", 22), "inbound")
+    assert answer.verdict == "blocked"
+    assert layers(answer) == {
+        f"network ACL {ZONE1_ACL}": ("blocked", ("inbound: rule deny-all-inbound (deny)",
+                                                 "reply outbound: rule deny-all-outbound (deny)")),
+        f"security groups {WORKERS}": ("blocked", (f"no inbound rule of {WORKERS} admits it",)),
+    }
+
+
+def test_the_acl_opened_for_ssh_leaves_the_group_as_the_one_layer(vpc: Vpc) -> None:
+    acl = vpc.acl(ZONE1_ACL)
+    assert acl is not None
+    ssh = AclRule("ssh-anywhere", "allow", "inbound", "tcp", "0.0.0.0/0", "0.0.0.0/0", PortRange(22, 22),
+                  PortRange(1, 65535))
+    reply = AclRule("replies", "allow", "outbound", "tcp", "0.0.0.0/0", "0.0.0.0/0", PortRange(1, 65535),
+                    PortRange(22, 22))
+    opened = replace(vpc, acls=tuple(replace(a, rules=(ssh, reply, *a.rules)) if a.name == ZONE1_ACL else a
+                                     for a in vpc.acls))
+    answer = ask(opened, Question("tcp", "8.8.8.0/24", "10.240.0.0/24", 22), "inbound")
+    found = layers(answer)
+    assert found[f"network ACL {ZONE1_ACL}"] == ("allowed", ("inbound: rule ssh-anywhere (allow)",
+                                                             "reply outbound: rule replies (allow)"))
+    assert found[f"security groups {WORKERS}"][0] == "blocked"
+    assert answer.verdict == "blocked"
+
+
+def test_the_workers_reach_the_ibm_service_range_through_every_layer(vpc: Vpc) -> None:
+    answer = ask(vpc, Question("tcp", "10.240.0.0/24", "166.8.0.0/14", 443), "outbound")
+    assert answer.verdict == "allowed"
+    found = layers(answer)
+    assert found[f"network ACL {ZONE1_ACL}"] == ("allowed", (
+        "outbound: rule allow-ibm-private-network-outbound (allow)",
+        "reply inbound: rule allow-ibm-private-network-inbound (allow)"))
+    verdict, deciding = found[f"security groups {WORKERS}"]
+    assert verdict == "allowed" and deciding[0] == f"{WORKERS}: rule outbound icmp_tcp_udp to 166.8.0.0/14"
+    assert f"{WORKERS}: rule outbound icmp_tcp_udp to 166.9.228.45/32" in deciding  # an IAM endpoint, inside it
+
+
+@pytest.mark.parametrize(("subnet", "gateway"), [("iks-vpc-us-south-1", "allowed"), ("iks-vpc-us-south-2", "blocked")])
+def test_the_internet_is_reached_only_through_the_public_gateway(vpc: Vpc, subnet: str, gateway: str) -> None:
+    cidr = vpc.subnet(subnet).cidr  # type: ignore[union-attr]
+    answer = ask(vpc, Question("tcp", str(cidr), "207.42.8.0/24", 443), "outbound", subnet)
+    assert layers(answer)["public gateway"][0] == gateway
