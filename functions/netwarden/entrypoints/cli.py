@@ -82,6 +82,18 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p, baseline=True)
     p.set_defaults(run=c.job)
 
+    p = sub.add_parser("explain", help="does one flow reach a subnet (or leave it), layer by layer, and which rule "
+                       "decides; for the baseline and the live state")
+    _common(p, baseline=True)
+    p.add_argument("--from", dest="source", required=True, metavar="SUBNET|CIDR", help="where the flow comes from")
+    p.add_argument("--to", dest="destination", required=True, metavar="SUBNET|CIDR", help="where it goes")
+    p.add_argument("--protocol", default="tcp", help="tcp, udp, icmp or any (default tcp)")
+    p.add_argument("--port", type=int, help="the destination port (tcp, udp; default every port)")
+    p.add_argument("--snapshot", metavar="FILE", help="answer for this snapshot file instead of the live state")
+    p.add_argument("--baseline-only", action="store_true", help="answer for the baseline only (no live read)")
+    p.add_argument("--format", default="text", choices=["text", "json"])
+    p.set_defaults(run=c.explain)
+
     p = sub.add_parser("baseline", help="capture or lint a baseline")
     bsub = p.add_subparsers(dest="baseline_command", required=True, metavar="SUBCOMMAND")
     q = bsub.add_parser("capture", help="live state -> baseline files")

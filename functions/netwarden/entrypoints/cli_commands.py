@@ -190,6 +190,27 @@ def _every_file_error(directory: Path, first: NetwardenError) -> list[NetwardenE
     return errors if str(first) in {str(e) for e in errors} else [first, *errors]
 
 
+def explain(args: argparse.Namespace) -> int:
+    """One flow, layer by layer, for the baseline and (unless ``--baseline-only``) the live state."""
+    import json
+
+    from netwarden.core.reach import explain as core
+
+    core.check_flow(args.protocol, args.port)
+    settings = settings_from(args)
+    states = [("baseline", wiring.load_baseline(settings.baseline, settings))]
+    if not args.baseline_only:
+        states.append(("live", wiring.read_snapshot(Path(args.snapshot)) if args.snapshot
+                       else wiring.live_snapshot(settings)))
+    question, answers = core.ask(states, args.source, args.destination, args.protocol, args.port)
+    if args.format == "json":
+        write_output(json.dumps({"question": question.text(), "answers": {
+            state: a if isinstance(a, str) else a.to_dict() for state, a in answers}}, indent=2), None)
+    else:
+        write_output(core.text(question, answers), None)
+    return EXIT_OK
+
+
 def write_output(text: str, out: str | None) -> None:
     """Write ``text`` to ``out`` (atomically) or to stdout."""
     import sys

@@ -21,10 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from netwarden.core import sg_rules
+from netwarden.core import normalize, sg_rules
 from netwarden.core.acl import evaluate as acl_eval
+from netwarden.core.errors import ConfigError
 from netwarden.core.flows.algebra import ADDRESSES, FlowSet, Interval, cidr_interval
-from netwarden.core.model import Subnet, Vpc
+from netwarden.core.model import Snapshot, Subnet, Vpc
 from netwarden.core.reach.sg_flows import connections, workers_groups
 from netwarden.core.reach.verdict import public
 
@@ -156,6 +157,45 @@ def _groups(vpc: Vpc, local: Interval, wanted: FlowSet, direction: str) -> Layer
     if not deciding:
         deciding.append(f"no {direction} rule of {names} admits it")
     return Layer(f"security groups {names}", _verdict(admitted, wanted), tuple(deciding), admitted)
+
+
+def check_flow(protocol: str, port: int | None) -> None:
+    """ConfigError, naming the option, for a protocol or port a question cannot have."""
+    if protocol not in PROTOCOLS:
+        raise ConfigError(f"--protocol: {protocol!r} is not one of {', '.join(PROTOCOLS)}")
+    if port is not None and (protocol not in ("tcp", "udp") or not 1 <= port <= 65535):
+        raise ConfigError("--port: a port from 1 to 65535, with --protocol tcp or udp")
+
+
+def ask(states: list[tuple[str, Snapshot]], source: str, destination: str, protocol: str,
+        port: int | None) -> tuple[Question, list[tuple[str, Answer | str]]]:
+    """The question ``--from source --to destination`` (one a subnet of the first state, the baseline; the
+    other a CIDR or address) and its answer in each state (a sentence where that state lacks the subnet)."""
+    ends = {}
+    for flag, value in (("--from", source), ("--to", destination)):
+        try:
+            ends[flag] = normalize.cidr(value, field=flag, strict=False)
+        except normalize.NormalizeError:
+            if find_subnet(states[0][1].vpcs, value) is None:
+                raise ConfigError(f"{flag}: {value!r} is neither a CIDR nor a subnet of the baseline") from None
+            continue
+        if cidr_interval(ends[flag]) is None:
+            raise ConfigError(f"{flag}: {value!r} is IPv6; the VPC's ACL and security group rules are IPv4")
+    if len(ends) != 1:
+        raise ConfigError("--from and --to: exactly one of them names a subnet, the other is a CIDR or address")
+    name, direction = (destination, "inbound") if "--from" in ends else (source, "outbound")
+    question = Question(protocol, source, destination, port)
+    answers: list[tuple[str, Answer | str]] = []
+    for state, snapshot in states:
+        found = find_subnet(snapshot.vpcs, name)
+        if found is None:
+            answers.append((state, f"no subnet {name} (or it has no CIDR) in the {state} state"))
+            continue
+        vpc, subnet = found
+        cidr = str(subnet.cidr)
+        question = Question(protocol, ends.get("--from", cidr), ends.get("--to", cidr), port)
+        answers.append((state, explain(vpc, subnet, question, direction)))
+    return question, answers
 
 
 def find_subnet(vpcs: tuple[Vpc, ...], name: str) -> tuple[Vpc, Subnet] | None:
