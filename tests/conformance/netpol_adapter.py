@@ -5,6 +5,11 @@ template), names peers ``ns/owner[Kind]`` and outside ranges ``a.b.c.d-e.f.g.h[E
 allowed connections per pair. Its aggregation and range cuts are presentation, so both sides are
 expanded before comparing: pod pairs to port sets, and each pod's outside connectivity to one exact
 set over (address, protocol, port), so that ranges cut at other points still compare equal.
+
+netpol-analyzer models TCP, UDP and SCTP only ("All Connections" is all three); netwarden also carries
+the protocols without ports (ICMP and the rest) that an unrestricted rule or pod allows. Both sides are
+compared on the three protocols netpol-analyzer models (``MODELED``); the rest is netwarden's own
+tests' business (tests/unit/test_netpol_reachability.py).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import yaml
 
 from netwarden.core.flows.algebra import Tree, union_trees
 from netwarden.core.model import Cluster, ContainerPort, Namespace, NetworkPolicy, Pod
-from netwarden.core.netpol.reachability import PROTOCOLS, PortSet, Reachability
+from netwarden.core.netpol.reachability import ALL, PROTOCOLS, PortSet, Reachability
 from netwarden.core.netpol.reachability_diff import PairChange
 from netwarden.core.normalize import netpol_spec
 
@@ -102,13 +107,17 @@ def load_cluster(directory: Path) -> Cluster:
     return Cluster("conformance", tuple(namespaces.values()), tuple(policies), tuple(pods.values()))
 
 
+#: The connections netpol-analyzer models: every port of TCP, UDP and SCTP.
+MODELED = PortSet(union_trees([PortSet.of(p).tree for p in PROTOCOLS])) & ALL
+
+
 # --- connection text -> sets --------------------------------------------------------------------
 
 
 def parse_conns(text: str) -> PortSet:
     text = text.strip()
     if text == "All Connections":
-        return PortSet(union_trees([PortSet.of(p).tree for p in PROTOCOLS]))
+        return MODELED
     if text == "No Connections":
         return PortSet()
     out = PortSet()
@@ -144,10 +153,12 @@ Comparable = tuple[dict[tuple[str, str], PortSet], dict[tuple[str, bool], Tree]]
 
 
 def comparable(pairs: Mapping[tuple[Any, Any], PortSet]) -> Comparable:
-    """Pod pairs as they are; outside pairs folded per (pod, outgoing) into one exact set."""
+    """Pod pairs as they are; outside pairs folded per (pod, outgoing) into one exact set; both on the
+    protocols netpol-analyzer models."""
     pods: dict[tuple[str, str], PortSet] = {}
     ext: dict[tuple[str, bool], list[Tree]] = {}
-    for (src, dst), conns in pairs.items():
+    for (src, dst), every in pairs.items():
+        conns = every & MODELED
         if not conns:
             continue
         if isinstance(src, str) and isinstance(dst, str):
@@ -194,8 +205,10 @@ def parse_diff(text: str) -> dict[str, Comparable]:
 
 
 def diff_comparable(changes: list[PairChange]) -> dict[str, Comparable]:
-    before = {(c.source, c.destination): c.before for c in changes}
-    after = {(c.source, c.destination): c.after for c in changes}
+    """The changes netpol-analyzer can see: not those only of the protocols it does not model."""
+    seen = [c for c in changes if c.before & MODELED != c.after & MODELED]
+    before = {(c.source, c.destination): c.before for c in seen}
+    after = {(c.source, c.destination): c.after for c in seen}
     return {"before": comparable(before), "after": comparable(after)}
 
 

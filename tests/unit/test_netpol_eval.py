@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from netwarden.core.flows.algebra import boxes
 from netwarden.core.model import Cluster, ContainerPort, Namespace, NetworkPolicy, Pod
 from netwarden.core.netpol.reachability import (
     ALL,
@@ -174,3 +175,38 @@ def test_port_set_text() -> None:
     assert (tcp(80) | tcp(8080, 8090) | PortSet.of("UDP", 53, 53)).text() == "TCP 80,8080-8090,UDP 53"
     assert ALL.text() == "All Connections"
     assert NONE.text() == "No Connections"
+
+
+# --- every IP protocol, not only the three a policy can name ------------------------------------
+
+ICMP = PortSet(((1, 1, ((0, 0, True),)),))
+
+
+@pytest.mark.parametrize(("policies", "icmp"), [
+    pytest.param([], True, id="no-policy-isolates-the-pod"),
+    pytest.param([pol("x", ingress_to("b", {}))], True, id="a-rule-without-ports"),
+    pytest.param([pol("x", ingress_to("b", {"ports": [{"port": 8080}]}))], False, id="a-rule-with-ports"),
+    pytest.param([pol("x", ingress_to("b"))], False, id="isolated-without-rules"),
+])
+def test_icmp_and_the_other_portless_protocols_follow_the_rules(policies: list[NetworkPolicy], icmp: bool) -> None:
+    assert bool(conns(policies, "x/a", "x/b") & ICMP) is icmp
+
+
+def test_all_traffic_is_every_ip_protocol_and_says_so() -> None:
+    assert ALL.text() == "All Connections"
+    numbers = {n for (lo, hi), _ in boxes(ALL.tree) for n in range(lo, hi + 1)}
+    assert numbers == set(range(256))
+    assert (ALL - tcp(1, 65535)).text() == "SCTP 1-65535,UDP 1-65535,all other IP protocols"
+    assert (ICMP | tcp(22)).text() == "TCP 22,ICMP" and (ICMP | tcp(22)).flows() == ["tcp 22", "icmp"]
+
+
+def test_an_ipv6_block_is_evaluated_not_dropped() -> None:
+    egress = pol("x", egress_from("a", {"to": [{"ipBlock": {"cidr": "2001:db8::/32", "except": ["2001:db8:1::/48"]}}]}))
+    reach = reachability(Cluster("c", NAMESPACES, (egress,), PODS))
+    reached = {endpoint_text(dst) for (src, dst), allowed in reach.conns.items() if src == "x/a" and allowed
+               and not isinstance(dst, str)}
+    assert reached == {"2001:db8::/48", "2001:db8:2::-2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"}
+    ipv4 = [e for e in reach.externals if e[1] < 2**32]
+    assert ipv4 and all(not reach.get("x/a", e) for e in ipv4), "the IPv4 outside is not in the block"
+    assert reach.get(next(e for e in reach.externals if endpoint_text(e) == "2001:db8:1::/48"), "x/a") == ALL, \
+        "ingress to the pod is not isolated, from IPv6 either"

@@ -352,7 +352,7 @@ def parse_policy(doc: YamlDoc, cluster: str, namespace: str, stem: str, sources:
     for key, expected in (("apiVersion", netpol_validate.API_VERSION), ("kind", netpol_validate.KIND)):
         if key not in data:
             raise fail(doc, (), f"missing: a manifest kubectl can apply needs {key}: {expected}", key)
-    violations = netpol_validate.validate(data)
+    violations = netpol_validate.stored(netpol_validate.validate(data))
     if violations:
         first = violations[0]
         raise fail(doc, field_path(first.field), first.message, first.field or None)

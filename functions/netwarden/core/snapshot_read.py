@@ -263,7 +263,8 @@ class _SnapshotReader(Reader):
         canonical = self._specs.get(key)
         if canonical is None:
             # The spec is checked under a name and namespace that are valid (the real ones are, above).
-            self._refuse(netpol_validate.validate({"metadata": {"name": "p", "namespace": "n"}, "spec": spec}), path)
+            self._refuse(netpol_validate.stored(netpol_validate.validate({"metadata": {"name": "p", "namespace": "n"},
+                                                                          "spec": spec})), path)
             try:
                 canonical = self._specs[key] = normalize.netpol_spec(spec)
             except normalize.NormalizeError as e:

@@ -12,7 +12,9 @@ accounts/db on tcp 5432". It evaluates Kubernetes NetworkPolicy v1 as the API do
   ``ipBlock`` with ``except``; a rule without peers matches every peer; selectors use
   ``matchLabels`` and ``matchExpressions`` (In, NotIn, Exists, DoesNotExist); every namespace carries
   the ``kubernetes.io/metadata.name`` label;
-* ports: a rule without ports allows every port of TCP, UDP and SCTP; ``port`` with ``endPort`` is a
+* ports: a rule without ports allows all traffic: every port of TCP, UDP and SCTP, and every other IP
+  protocol (ICMP among them: Calico, the IKS network plugin, enforces policies on them too), as does a
+  pod no policy isolates; ``port`` with ``endPort`` is a
   range; a named port resolves against the container ports of the destination pod (for ingress the
   selected pod, for egress the peer pod), with the protocol of the rule; a name a pod does not
   declare matches nothing on that pod.
@@ -35,12 +37,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from netwarden.core.flows.algebra import ADDRESSES, Interval, Tree, box_tree, boxes, interval_text, merge, union_trees
+from netwarden.core.flows.algebra import ADDRESSES, Interval, Tree, interval_text
 from netwarden.core.model import Cluster, NetworkPolicy, Pod
+from netwarden.core.netpol.portset import ALL, NONE, OTHER_PROTOCOLS, PROTOCOL_NAMES, PROTOCOLS, PortSet
 from netwarden.core.netpol.selectors import selector_matches
 
-PROTOCOLS = {"TCP": 6, "UDP": 17, "SCTP": 132}
-PROTOCOL_NAMES = {n: name for name, n in PROTOCOLS.items()}
+__all__ = ["ALL", "NAME_LABEL", "NONE", "OTHER_PROTOCOLS", "PORTS", "PROTOCOLS", "PROTOCOL_NAMES", "Endpoint",
+           "PortSet", "Reachability", "endpoint_text", "key", "reachability"]
+
 PORTS = (1, 65535)
 NAME_LABEL = "kubernetes.io/metadata.name"
 
@@ -48,60 +52,28 @@ NAME_LABEL = "kubernetes.io/metadata.name"
 Endpoint = str | Interval
 
 
-@dataclass(frozen=True, slots=True)
-class PortSet:
-    """A set of (protocol, port) pairs over TCP, UDP and SCTP, canonical (equal sets are equal)."""
-
-    tree: Tree = ()
-
-    @staticmethod
-    def of(protocol: str, low: int = 1, high: int = 65535) -> PortSet:
-        n = PROTOCOLS[protocol]
-        return PortSet(box_tree([(n, n), (max(low, 1), min(high, 65535))]))
-
-    def __or__(self, other: PortSet) -> PortSet:
-        return PortSet(merge(self.tree, other.tree, "or"))
-
-    def __and__(self, other: PortSet) -> PortSet:
-        return PortSet(merge(self.tree, other.tree, "and"))
-
-    def __sub__(self, other: PortSet) -> PortSet:
-        return PortSet(merge(self.tree, other.tree, "sub"))
-
-    def __bool__(self) -> bool:
-        return bool(self.tree)
-
-    def ranges(self) -> list[tuple[str, int, int]]:
-        """(protocol, first, last) in protocol-name order, as netpol-analyzer prints them."""
-        out = [(PROTOCOL_NAMES[p[0]], port[0], port[1]) for p, port in boxes(self.tree)]
-        return sorted(out)
-
-    def text(self) -> str:
-        """``All Connections``, ``No Connections``, or ``TCP 80,8080-8090,UDP 53`` (netpol-analyzer's spelling)."""
-        if self == ALL:
-            return "All Connections"
-        if not self:
-            return "No Connections"
-        parts: list[str] = []
-        last = None
-        for proto, lo, hi in self.ranges():
-            ports = str(lo) if lo == hi else f"{lo}-{hi}"
-            parts.append(f"{proto} {ports}" if proto != last else ports)
-            last = proto
-        return ",".join(parts)
-
-    def flows(self) -> list[str]:
-        """``tcp 80``, ``udp 1-65535``: one entry per range, for examples."""
-        return [f"{p.lower()} {lo if lo == hi else f'{lo}-{hi}'}" for p, lo, hi in self.ranges()]
-
-
-ALL = PortSet(union_trees([PortSet.of(p).tree for p in PROTOCOLS]))
-NONE = PortSet()
+#: IPv6 addresses are carried after the IPv4 ones: address ``a`` is ``V6 + a``.
+V6 = ADDRESSES[1] + 1
+V6_SPACE = (V6, V6 + 2**128 - 1)
 
 
 def endpoint_text(endpoint: Endpoint) -> str:
-    """A pod as ``ns/name``; an outside range as a CIDR when it is one, else ``a.b.c.d-e.f.g.h``."""
-    return endpoint if isinstance(endpoint, str) else interval_text(*endpoint)
+    """A pod as ``ns/name``; an outside range as a CIDR when it is one, else ``a.b.c.d-e.f.g.h`` (or IPv6)."""
+    if isinstance(endpoint, str):
+        return endpoint
+    lo, hi = endpoint
+    if lo < V6:
+        return interval_text(lo, hi)
+    first, last = ipaddress.IPv6Address(lo - V6), ipaddress.IPv6Address(hi - V6)
+    nets = list(ipaddress.summarize_address_range(first, last))
+    return str(nets[0]) if len(nets) == 1 else f"{first}-{last}"
+
+
+def address_span(cidr: str) -> Interval:
+    """A CIDR of either family as its (first, last) in the one address line (IPv6 after IPv4)."""
+    net = ipaddress.ip_network(cidr, strict=False)
+    base = 0 if net.version == 4 else V6
+    return base + int(net.network_address), base + int(net.broadcast_address)
 
 
 # --- the evaluation -------------------------------------------------------------------------------
@@ -203,14 +175,17 @@ def key(pod: Pod) -> str:
 
 
 def external_ranges(policies: Iterable[NetworkPolicy]) -> tuple[Interval, ...]:
-    """IPv4 cut at every ipBlock cidr/except boundary of ``policies``: the outside endpoints."""
+    """IPv4 cut at every ipBlock cidr/except boundary of ``policies``: the outside endpoints; and IPv6, cut
+    the same way, when a policy names an IPv6 block (a dual-stack cluster's policies are evaluated for
+    both families, never with the IPv6 blocks dropped)."""
     cuts = {ADDRESSES[0], ADDRESSES[1] + 1}
     for policy in policies:
         for block in _ip_blocks(policy.spec):
             for cidr in (block["cidr"], *(block.get("except") or [])):
-                net = ipaddress.ip_network(cidr, strict=False)
-                if net.version == 4:
-                    cuts.update((int(net.network_address), int(net.broadcast_address) + 1))
+                lo, hi = address_span(cidr)
+                cuts.update((lo, hi + 1))
+                if lo >= V6:
+                    cuts.update((V6_SPACE[0], V6_SPACE[1] + 1))
     points = sorted(cuts)
     return tuple((points[i], points[i + 1] - 1) for i in range(len(points) - 1))
 
@@ -331,10 +306,9 @@ def _compile(rule: Mapping[str, Any], peers_key: str, namespace: str, ctx: _Cont
 def _block_ranges(block: Mapping[str, Any], starts: list[int]) -> set[int]:
     """Indices of the outside ranges inside ``cidr`` and outside every ``except``."""
     def span(cidr: str) -> tuple[int, int] | None:
-        net = ipaddress.ip_network(cidr, strict=False)
-        if net.version != 4:
-            return None
-        lo, hi = int(net.network_address), int(net.broadcast_address)
+        lo, hi = address_span(cidr)
+        if lo >= V6 and (not starts or starts[-1] < V6):
+            return None  # outside ranges given without IPv6 (``externals``): nothing of it to match
         return bisect_right(starts, lo) - 1, bisect_right(starts, hi) - 1
 
     whole = span(block["cidr"])

@@ -18,6 +18,8 @@ import functools
 import ipaddress
 import re
 
+#: The message of a CIDR with bits set beyond its prefix length (``10.0.0.1/24``).
+HOST_BITS = "must not have bits set beyond the prefix length"
 _DNS1123_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _DNS1123_LABEL_MSG = (
     "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start "
@@ -184,5 +186,5 @@ def _cidr(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network | N
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         return network, ("must not have an IPv4-mapped IPv6 address",)
     if ip != strict.network_address:
-        return network, ("must not have bits set beyond the prefix length",)
+        return network, (HOST_BITS,)
     return network, ()

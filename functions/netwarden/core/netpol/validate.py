@@ -38,13 +38,25 @@ from typing import Any
 from netwarden.core.netpol import syntax
 from netwarden.core.netpol.decode import DECODE, Violation, decode_errors
 
-__all__ = ["API_VERSION", "DECODE", "KIND", "Violation", "decode_errors", "label_selector", "labels", "validate"]
+__all__ = ["API_VERSION", "DECODE", "HOST_BITS", "KIND", "Violation", "decode_errors", "label_selector", "labels",
+           "stored", "validate"]
 
 API_VERSION = "networking.k8s.io/v1"
 KIND = "NetworkPolicy"
 INVALID, REQUIRED, NOT_SUPPORTED = "FieldValueInvalid", "FieldValueRequired", "FieldValueNotSupported"
 FORBIDDEN, TOO_LONG = "FieldValueForbidden", "FieldValueTooLong"
 _ANNOTATIONS_LIMIT = 256 * 1024
+
+
+HOST_BITS = syntax.HOST_BITS
+
+
+def stored(violations: list[Violation]) -> list[Violation]:
+    """The violations that would keep a policy out of *any* supported cluster. An ipBlock CIDR with host
+    bits set is refused from Kubernetes 1.36 (StrictIPCIDRValidation) but accepted and kept by the
+    releases before it, which IKS and ROKS still run: a cluster may hold one, so a baseline or snapshot
+    that holds one is read (the comparison masks it, ``core.normalize``), not refused."""
+    return [v for v in violations if not (v.message.endswith(HOST_BITS) and ".ipBlock." in f".{v.field}")]
 
 
 def validate(manifest: Mapping[str, Any]) -> list[Violation]:
