@@ -124,3 +124,12 @@ def test_a_stateless_acl_needs_the_replies_the_group_lets_back_in() -> None:
     [finding] = check_app.run(baseline, live).findings
     assert finding.severity == "critical"
     assert "inbound from the IBM private service endpoints 166.8.0.0/14" in finding.impact.breakage[0]
+
+
+def test_a_finding_names_the_deciding_rule_of_each_layer() -> None:
+    _, baseline, live, *_ = CASES[0]
+    [finding] = check_app.run(baseline, live).findings  # type: ignore[arg-type]
+    assert finding.impact.summary is not None
+    assert finding.impact.summary.endswith(
+        "; decided for tcp 22 from 0.0.0.0/0 to 10.240.0.0/24: network ACL acl: inbound: rule ssh-in (allow), reply "
+        f"outbound: rule replies-out (allow); security groups {WORKERS}: no inbound rule of {WORKERS} admits it")

@@ -311,9 +311,18 @@ def _first(texts: tuple[str, ...], limit: int) -> tuple[str, ...]:
 
 def _ranked_texts(flows: FlowSet, within: FlowSet | None) -> tuple[str, ...]:
     """The distinct texts of the ``WIDENED`` worst boxes, worst first: every ``limit`` takes a prefix."""
+    return tuple(dict.fromkeys(flow_text(box) for box in _worst(flows, within)))
+
+
+def _worst(flows: FlowSet, within: FlowSet | None) -> list[Box]:
     ranked = sorted(islice(flows.boxes(), RANKED), key=_badness)[:WIDENED]
-    widened = sorted((_widen(b, within) for b in ranked), key=_badness)
-    return tuple(dict.fromkeys(flow_text(box) for box in widened))
+    return sorted((_widen(b, within) for b in ranked), key=_badness)
+
+
+def worst(flows: FlowSet, within: FlowSet | None = None) -> Box | None:
+    """The box ``examples(flows, within=within)`` names first (None: ``flows`` is empty)."""
+    boxes = _worst(flows, within)
+    return boxes[0] if boxes else None
 
 
 def _widen(box: Box, within: FlowSet | None) -> Box:

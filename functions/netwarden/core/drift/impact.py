@@ -40,6 +40,7 @@ from netwarden.core.flows.algebra import FlowSet, cidr_interval, union_all
 from netwarden.core.flows.shortcuts import endpoints, overlaps
 from netwarden.core.model import AclRule, NetworkAcl, Snapshot, Subnet, Vpc
 from netwarden.core.netpol.impact import NetpolImpact
+from netwarden.core.reach.explain import deciding
 from netwarden.core.reach.sg_flows import GroupFlows, layer
 from netwarden.core.reach.verdict import needs, verdict
 
@@ -238,7 +239,7 @@ class _Analysis:
         before: list[FlowSet] = []
         after: list[FlowSet] = []
         breakage: list[str] = []
-        acl_closed = False
+        acl_closed = layered = False
         for subnet, base, live in pairs:
             b = self.effective(base)
             lv = self.effective(live, like=(base, b))
@@ -251,6 +252,7 @@ class _Analysis:
             lost = shut_in | shut_out
             acl_after.append(lv.all)
             if groups is not None:
+                layered = True
                 # exposed: the connections the ACL and the workers' groups both let be opened; broken: the
                 # packets (replies too: the ACL is stateless) of the connections the groups let through
                 held += [ins - groups.inbound, outs - groups.outbound]
@@ -275,8 +277,17 @@ class _Analysis:
                 breakage.extend(self._inter_zone(subnet, base.cidr, lost, base_vpc, live_vpc))
         # Sets are canonical, so one balanced union equals the pairwise one it replaces.
         exposure = Exposure(union_all(opened), union_all(closed), union_all(before), union_all(after))
+        decided = None
+        if layered and live_vpc is not None:  # name the deciding rule of each layer for the first example
+            now = pairs[0][2].acl
+            vpc = replace(live_vpc, acls=tuple(now if now is not None and a.name == now.name else a
+                                               for a in live_vpc.acls))
+            decided = (deciding(vpc, exposure.opened, exposure.after) if exposure.opened
+                       else deciding(vpc, union_all(held), union_all(acl_after)) if any(held)
+                       else deciding(vpc, exposure.closed, exposure.before))
         return verdict(exposure, union_all(held), tuple(dict.fromkeys(breakage)), changed="ACL",
-                       other="workers' security groups", layer_after=union_all(acl_after), layer_closed=acl_closed)
+                       other="workers' security groups", layer_after=union_all(acl_after), layer_closed=acl_closed,
+                       decided=decided)
 
     def _inter_zone(self, subnet: str, cidr: str, lost: FlowSet, base_vpc: Vpc | None,
                     live_vpc: Vpc | None) -> list[str]:

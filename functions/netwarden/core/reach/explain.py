@@ -24,7 +24,7 @@ from typing import Any
 from netwarden.core import normalize, sg_rules
 from netwarden.core.acl import evaluate as acl_eval
 from netwarden.core.errors import ConfigError
-from netwarden.core.flows.algebra import ADDRESSES, FlowSet, Interval, cidr_interval
+from netwarden.core.flows.algebra import ADDRESSES, FlowSet, Interval, box_tree, cidr_interval, interval_cidrs
 from netwarden.core.model import Snapshot, Subnet, Vpc
 from netwarden.core.reach.sg_flows import connections, workers_groups
 from netwarden.core.reach.verdict import public
@@ -71,9 +71,10 @@ class Answer:
                 "passes": list(self.passes), "layers": [layer.to_dict() for layer in self.layers]}
 
 
-def explain(vpc: Vpc, subnet: Subnet, question: Question, direction: str) -> Answer:
-    """The answer at ``subnet`` of ``vpc`` for traffic into it (``inbound``) or out of it (``outbound``)."""
-    flows = _flows(question)
+def explain(vpc: Vpc, subnet: Subnet, question: Question, direction: str, flows: FlowSet | None = None) -> Answer:
+    """The answer at ``subnet`` of ``vpc`` for traffic into it (``inbound``) or out of it (``outbound``);
+    ``flows``: the exact flows to answer for, when the question only names them."""
+    flows = flows if flows is not None else _flows(question)
     assert subnet.cidr is not None
     local = cidr_interval(subnet.cidr)
     assert local is not None
@@ -222,3 +223,32 @@ def text(question: Question, answers: list[tuple[str, Answer | str]]) -> str:
             lines.append(f"  {layer.name}: {layer.verdict}")
             lines.extend(f"    {why}" for why in layer.deciding)
     return "\n".join(lines) + "\n"
+
+
+def deciding(vpc: Vpc, flows: FlowSet, within: FlowSet | None = None) -> str | None:
+    """Which rule decides, in each layer, the flow of ``flows`` a finding shows first (``examples`` with
+    ``within``), into or out of a subnet of ``vpc``: one line (``for tcp 22 from 0.0.0.0/0 to ...: ...``)."""
+    exact, box = acl_eval.worst(flows), acl_eval.worst(flows, within)
+    if exact is None or box is None:
+        return None
+    (plo, _), source, destination, _, ports = box
+    for subnet in vpc.subnets:
+        local = cidr_interval(subnet.cidr) if subnet.cidr else None
+        if local is None:
+            continue
+        direction = ("inbound" if _within(destination, local) else "outbound" if _within(source, local)
+                     else None)
+        if direction is None:
+            continue
+        name = {6: "tcp", 17: "udp", 1: "icmp"}.get(plo, "any")
+        port = ports[0] if name in ("tcp", "udp") and ports != (1, 65535) else None
+        question = Question(name, interval_cidrs(*source)[0], interval_cidrs(*destination)[0], port)
+        # the rules are those that decide the worst of ``flows`` itself; the question names it widened
+        answer = explain(vpc, subnet, question, direction, FlowSet(box_tree(exact)))
+        layers = "; ".join(f"{layer.name}: {', '.join(layer.deciding[:2])}" for layer in answer.layers)
+        return f"for {question.text()}: {layers}"
+    return None
+
+
+def _within(span: Interval, outer: Interval) -> bool:
+    return outer[0] <= span[0] and span[1] <= outer[1]

@@ -37,11 +37,22 @@ def needs(cidr: str | None) -> Iterator[tuple[FlowSet, str]]:
 
 
 def verdict(exposure: Exposure, held: FlowSet, breakage: tuple[str, ...], *, changed: str, other: str,
-            layer_after: FlowSet | None = None, layer_closed: bool = False) -> Impact:
+            layer_after: FlowSet | None = None, layer_closed: bool = False, decided: str | None = None) -> Impact:
     """The impact of a change of the layer ``changed`` (``ACL``, ``security group``) judged with the layer
     ``other`` applied: ``exposure`` over the combined sets, ``held`` what ``other`` alone still blocks of
     what ``changed`` opened (``layer_after``: all that layer lets through now, to name the held flows by
-    their widest range), ``layer_closed`` whether ``changed`` closed anything on its own."""
+    their widest range), ``layer_closed`` whether ``changed`` closed anything on its own; ``decided``: which
+    rule of each layer decides the first example flow (``core.reach.explain.deciding``), added to the
+    summary."""
+    impact = _verdict(exposure, held, breakage, changed=changed, other=other, layer_after=layer_after,
+                      layer_closed=layer_closed)
+    if decided is None:
+        return impact
+    return Impact(impact.exposure, impact.examples, impact.breakage, f"{impact.summary}; decided {decided}")
+
+
+def _verdict(exposure: Exposure, held: FlowSet, breakage: tuple[str, ...], *, changed: str, other: str,
+             layer_after: FlowSet | None, layer_closed: bool) -> Impact:
     shown, summary = exposure.describe()
     if exposure.state == "widened" and held:
         held_example = examples(held, 1, within=layer_after if layer_after is not None else held)[0]
