@@ -9,7 +9,10 @@ one does, while many ACLs with one change each, or many re-attached subnets, gro
 * every ACL of 4 VPCs (100 ACLs, 400 subnets) with one change: an added, deleted or swapped rule;
 * 100 subnets of those VPCs re-attached to the VPC's default allow-all ACL;
 * the 10% account of ``scale.py`` as generated, baseline and live (its 20 findings: rules added, deleted
-  or moved, subnets re-attached, gateways, NetworkPolicies), as ``check`` of ``/var/tmp/scale-10`` sees it.
+  or moved, subnets re-attached, gateways, NetworkPolicies), as ``check`` of ``/var/tmp/scale-10`` sees it;
+* the one-change-per-ACL and re-attached-subnet cases again with a secure-by-default workers' group
+  (``kube-<clusterID>``) in every VPC: each finding judged behind the groups (``core.reach``), with the
+  deciding rule of each layer named, and 100 rules added to that group.
 """
 
 from __future__ import annotations
@@ -22,11 +25,11 @@ from typing import Any
 import pytest
 import scale
 
-from netwarden.core import normalize
+from netwarden.core import normalize, sg_rules
 from netwarden.core.drift.diff import diff
 from netwarden.core.drift.impact import annotate
 from netwarden.core.findings import Finding
-from netwarden.core.model import AclRule, Snapshot
+from netwarden.core.model import AclRule, PortRange, SgRule, Snapshot
 
 VPCS = 0.04  # of the account: 4 VPCs, 100 ACLs, 400 subnets
 
@@ -93,6 +96,36 @@ def subnets_reattached(n: int) -> tuple[Snapshot, Snapshot]:
     return base, replace(live, vpcs=vpcs)
 
 
+WORKERS = "kube-coekl4a107ovqfndhh60"
+
+
+def _sg(direction: str, protocol: str, remote: str | None = None, group: str | None = None,
+        ports: tuple[int, int] | None = None) -> SgRule:
+    return sg_rules.sg_rule(direction=direction, protocol_=protocol, remote=remote, remote_group=group,
+                            ports=PortRange(*ports) if ports else None)
+
+
+SBD_RULES = (_sg("inbound", "icmp_tcp_udp", group=WORKERS), _sg("inbound", "icmp_tcp_udp", "172.17.0.0/18"),
+             _sg("outbound", "icmp_tcp_udp", "161.26.0.0/16"), _sg("outbound", "icmp_tcp_udp", "166.8.0.0/14"),
+             _sg("outbound", "icmp_tcp_udp", group=WORKERS),
+             _sg("outbound", "tcp", "150.240.66.17/32", ports=(443, 443)),
+             _sg("inbound", "tcp", group=WORKERS, ports=(30000, 32767)))
+
+
+def behind_groups(make: Callable[[], tuple[Snapshot, Snapshot]], added: int = 0) -> tuple[Snapshot, Snapshot]:
+    """``make``'s estate with the workers' group in every VPC (and ``added`` rules added to it live)."""
+    base, live = make()
+
+    def put(snapshot: Snapshot, extra: int) -> Snapshot:
+        rng = random.Random(11)
+        rules = [*SBD_RULES, *(_sg("inbound", "tcp", f"{rng.randrange(1, 223)}.{rng.randrange(256)}.0.0/16",
+                                   ports=(p, p)) for p in range(1000, 1000 + extra))]
+        group = sg_rules.group(WORKERS, rules, managed_by="ibm")
+        return replace(snapshot, vpcs=tuple(replace(v, security_groups=(group,)) for v in snapshot.vpcs))
+
+    return put(base, 0), put(live, added)
+
+
 def account(scale_: float) -> tuple[Snapshot, Snapshot]:
     base = scale.baseline(scale_)
     return base, scale.live(base)
@@ -104,6 +137,9 @@ CASES: dict[str, Callable[[], tuple[Snapshot, Snapshot]]] = {
     "one-change-in-each-of-100-acls": one_change_per_acl,
     "100-subnets-reattached": lambda: subnets_reattached(100),
     "scale-10-account": lambda: account(0.1),
+    "one-change-in-each-of-100-acls-behind-groups": lambda: behind_groups(one_change_per_acl),
+    "100-subnets-reattached-behind-groups": lambda: behind_groups(lambda: subnets_reattached(100)),
+    "100-rules-added-to-the-workers-group": lambda: behind_groups(lambda: rules_added(0), added=100),
 }
 
 

@@ -133,3 +133,16 @@ def test_a_finding_names_the_deciding_rule_of_each_layer() -> None:
     assert finding.impact.summary.endswith(
         "; decided for tcp 22 from 0.0.0.0/0 to 10.240.0.0/24: network ACL acl: inbound: rule ssh-in (allow), reply "
         f"outbound: rule replies-out (allow); security groups {WORKERS}: no inbound rule of {WORKERS} admits it")
+
+
+def test_past_the_limit_the_findings_of_one_group_share_its_whole_drift() -> None:
+    from netwarden.core.drift.impact import PER_FINDING_LIMIT
+
+    added = tuple(sg_rule("inbound", "tcp", f"203.0.113.{n}/32", (22, 22)) for n in range(PER_FINDING_LIMIT + 1))
+    baseline = estate(before_deny(BASE_RULES, SSH_IN, REPLIES_OUT), (IBM_OUT,))
+    live = estate(before_deny(BASE_RULES, SSH_IN, REPLIES_OUT), (IBM_OUT, *added))
+    findings = check_app.run(baseline, live).findings
+    assert len(findings) == PER_FINDING_LIMIT + 1 and {f.code for f in findings} == {"sg-rule-unexpected"}
+    assert len({f.impact for f in findings}) == 1, "one impact, the group's whole drift"
+    assert findings[0].impact.exposure == "widened"
+    assert findings[0].impact.examples[0] == "tcp 22 from 203.0.113.0-203.0.113.25 to 10.240.0.0/24"

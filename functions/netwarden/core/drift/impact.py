@@ -34,6 +34,7 @@ from dataclasses import dataclass, replace
 from netwarden.core.acl.derive import derive, one_change
 from netwarden.core.acl.evaluate import AclFlows, Exposure, all_traffic, all_traffic_among, examples
 from netwarden.core.drift.impact_gateway import gateway_impact
+from netwarden.core.drift.impact_sg import RULE_CODES as SG_RULE_CODES
 from netwarden.core.drift.impact_sg import sg_impact
 from netwarden.core.findings import Finding, Impact
 from netwarden.core.flows.algebra import FlowSet, cidr_interval, union_all
@@ -56,14 +57,15 @@ PER_FINDING_LIMIT = 25
 
 def annotate(findings: list[Finding], baseline: Snapshot, live: Snapshot) -> list[Finding]:
     """Every finding with its impact filled in (and its severity, for impact-driven codes)."""
-    per_acl = Counter(_acl_key(f) for f in findings if f.code in RULE_CODES)
+    per_acl = Counter(_acl_key(f) for f in findings if f.code in RULE_CODES | SG_RULE_CODES)
     alone = {key for key, n in per_acl.items() if n <= PER_FINDING_LIMIT}
     analysis = _Analysis(baseline, live)
     return [analysis.annotate(f, alone=_acl_key(f) in alone) for f in findings]
 
 
-def _acl_key(f: Finding) -> tuple[str | None, str | None, str | None]:
-    return (f.resource.region, f.resource.vpc, f.resource.acl)
+def _acl_key(f: Finding) -> tuple[str | None, ...]:
+    """The ACL or security group whose rules a rule finding is about."""
+    return (f.resource.kind, f.resource.region, f.resource.vpc, f.resource.acl, f.resource.security_group)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +107,16 @@ class _Analysis:
         if ref.region is None or ref.vpc is None:
             return finding
         if ref.kind == "security-group":
+            # past PER_FINDING_LIMIT rule findings on one group they share the group's whole drift, once
+            group_key = ("security-group", ref.region, ref.vpc, ref.security_group)
+            if not alone and group_key in self._impacts:
+                return finding.with_impact(self._impacts[group_key])
             base_vpc, live_vpc = self.baseline.vpc(ref.region, ref.vpc), self.live.vpc(ref.region, ref.vpc)
             now = live_vpc or base_vpc
-            return finding.with_impact(sg_impact(finding, base_vpc, live_vpc, acl_at=lambda s: self._acl_now(now, s)))
+            impact = sg_impact(finding, base_vpc, live_vpc, acl_at=lambda s: self._acl_now(now, s), whole=not alone)
+            if not alone:
+                self._impacts[group_key] = impact
+            return finding.with_impact(impact)
         if code == "acl-rule-changed" and set((finding.baseline or {}).get("changed") or {}) == {"name"}:
             # a rename alone decides the same traffic; the ACL's other drift is its other findings' impact
             return finding.with_impact(Impact("unchanged", summary="only the rule's name differs: it matches and "
@@ -151,9 +160,10 @@ class _Analysis:
         return self._flows[key]
 
     def _acl_now(self, vpc: Vpc | None, subnet: Subnet) -> AclFlows | None:
-        """The flows of the ACL ``subnet`` has in ``vpc`` (None: the snapshot does not know it)."""
+        """What the ACL ``subnet`` has in ``vpc`` lets through there (None: the snapshot does not know it),
+        once per rule list and CIDR."""
         acl = vpc.acl(subnet.network_acl) if vpc is not None and subnet.network_acl else None
-        return self.flows(acl) if acl is not None else None
+        return self.effective(_Side(acl, subnet.cidr)).flows if acl is not None else None
 
     def _list(self, rules: tuple[AclRule, ...]) -> int:
         """One number per distinct rule list (equal lists share it), found by the tuple's identity first:

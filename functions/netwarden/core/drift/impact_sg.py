@@ -2,7 +2,8 @@
 
 A rule finding of a workers' group (``kube-<clusterID>``) is judged on its own, as an ACL rule finding
 is: the baseline's groups with only that one change, against the baseline's groups, at every subnet
-of the VPC, each behind the ACL it has now. What the change opens that the subnet's ACL lets through
+of the VPC, each behind the ACL it has now; past ``impact.PER_FINDING_LIMIT`` findings on one group they
+share the group's whole drift, computed once. What the change opens that the subnet's ACL lets through
 is exposure; what it opens that the ACL still blocks is defence in depth reduced; what it takes away
 of the IBM private ranges is breakage (``core.reach.verdict``). Groups that are not on the workers,
 a group gone and its targets are not evaluated here: their impact stays unknown and their severity the
@@ -24,18 +25,21 @@ from netwarden.core.reach.sg_flows import layer, workers_groups
 from netwarden.core.reach.verdict import needs, verdict
 
 RULE_CODES = frozenset({"sg-rule-missing", "sg-rule-unexpected", "sg-rule-changed", "sg-allow-all"})
-#: The ACL flows that stand now at a subnet of the live VPC (None: it has no ACL the snapshot knows).
+#: What the ACL that stands now lets through at a subnet of the live VPC (``AclFlows.effective``; None:
+#: the snapshot knows no ACL for it).
 AclAt = Callable[[Subnet], AclFlows | None]
 
 
-def sg_impact(finding: Finding, base_vpc: Vpc | None, live_vpc: Vpc | None, acl_at: AclAt) -> Impact:
+def sg_impact(finding: Finding, base_vpc: Vpc | None, live_vpc: Vpc | None, acl_at: AclAt, *,
+              whole: bool = False) -> Impact:
+    """The finding's impact: its one change (``whole``: the group's whole drift, shared by its findings)."""
     name = finding.resource.security_group
     base = base_vpc.security_group(name) if base_vpc is not None and name else None
     if base is None or base_vpc is None or base not in workers_groups(base_vpc) or finding.code not in RULE_CODES:
         return Impact("unknown", summary="not a rule of a group on the cluster's workers: what it reaches is not "
                                          "evaluated")
     live = live_vpc.security_group(base.name) if live_vpc is not None else None
-    changed = _one_change(finding, base, live)
+    changed = live if whole and live is not None else _one_change(finding, base, live)
     if changed is None:
         return Impact("unknown", summary="the rule is no longer there to evaluate")
     as_if = replace(base_vpc, security_groups=tuple(changed if g.name == base.name else g
@@ -51,7 +55,6 @@ def sg_impact(finding: Finding, base_vpc: Vpc | None, live_vpc: Vpc | None, acl_
         acl, was, now = acl_at(subnet), layer(base_vpc, subnet.cidr), layer(as_if, subnet.cidr)
         if acl is None or was is None or now is None:
             continue
-        acl = acl.effective(subnet.cidr)
         ins, outs = now.inbound - was.inbound, now.outbound - was.outbound
         held += [ins - acl.inbound, outs - acl.outbound]
         group_after.append(now.inbound | now.outbound)

@@ -70,15 +70,23 @@ def layer(vpc: Vpc | None, cidr: str | None) -> GroupFlows | None:
     if not members:
         members = tuple(iv for block in PRIVATE_SPACE if (iv := cidr_interval(block)) is not None)
     rules = tuple(rule for group in groups for rule in group.rules)
-    return _layer(rules, local, members)
+    return _at(rules, local, members)
 
 
-@functools.lru_cache(maxsize=1024)
-def _layer(rules: tuple[SgRule, ...], local: Interval, members: tuple[Interval, ...]) -> GroupFlows:
-    """Once per rule list, subnet and member space: a VPC's subnets share one list."""
+@functools.lru_cache(maxsize=4096)
+def _at(rules: tuple[SgRule, ...], local: Interval, members: tuple[Interval, ...]) -> GroupFlows:
+    """The layer of the whole address line, cut to one subnet: the line once per rule list, each cut once."""
+    whole = _layer(rules, members)
+    return GroupFlows(whole.inbound.restrict(destination=local), whole.outbound.restrict(source=local),
+                      whole.passes_in.restrict(destination=local), whole.passes_out.restrict(source=local))
+
+
+@functools.lru_cache(maxsize=256)
+def _layer(rules: tuple[SgRule, ...], members: tuple[Interval, ...]) -> GroupFlows:
+    """Once per rule list and member space: a VPC's subnets share it (each is a cut of it, ``_at``)."""
     admitted = {"inbound": [], "outbound": []}  # type: dict[str, list[FlowSet]]
     for rule in rules:
-        admitted[rule.direction].append(connections(rule, local, members))
+        admitted[rule.direction].append(connections(rule, ADDRESSES, members))
     inbound, outbound = union_all(admitted["inbound"]), union_all(admitted["outbound"])
     return GroupFlows(inbound, outbound, inbound | outbound.swap_endpoints(), outbound | inbound.swap_endpoints())
 
