@@ -34,7 +34,7 @@ from netwarden.core.drift.sg_diff import live_rule
 from netwarden.core.lint_findings import LintFinding, sg_rule_subject, sg_subject
 from netwarden.core.model import ANYWHERE, PortRange, SecurityGroup, SgRule, Vpc
 
-_PRIVATE = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+_PRIVATE = tuple(ipaddress.IPv4Network(n) for n in sbd.PRIVATE_RANGES)
 _IBM = tuple(ipaddress.IPv4Network(n) for n in sbd.IBM_SERVICE_RANGES)
 _PRIVATE_VALUES = (sbd.ClusterValue.POD_SUBNET, sbd.ClusterValue.WORKER_POOL_SUBNETS, sbd.ClusterValue.DNS_RESOLVERS)
 _PUBLIC_VALUES = (sbd.ClusterValue.INGRESS_ALB_PUBLIC_IPS, sbd.ClusterValue.OAUTH_PUBLIC_ENDPOINTS)

@@ -196,6 +196,8 @@ class DocumentedRule:
 ICMP_TCP_UDP = "icmp_tcp_udp"
 ANYWHERE = "0.0.0.0/0"
 IBM_SERVICE_RANGES = ("161.26.0.0/16", "166.8.0.0/14")
+#: RFC 1918: where a VPC's subnets, and so a cluster's pod and worker-pool subnets, live.
+PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 METADATA_ADDRESS = "169.254.169.254"
 NODE_PORT_RANGE = (30000, 32767)
 IN, OUT = "inbound", "outbound"
@@ -383,8 +385,7 @@ PUBLIC_REMOTES_UNDER_PROTECTION = (ClusterValue.INGRESS_ALB_PUBLIC_IPS, ClusterV
 #: What an outbound rule may reach without reaching the public internet: private-use, shared, loopback and
 #: link-local space (the metadata service), and the IBM service ranges the workers need.
 NOT_PUBLIC = tuple(ipaddress.IPv4Network(n) for n in (
-    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
-    *IBM_SERVICE_RANGES))
+    *PRIVATE_RANGES, "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", *IBM_SERVICE_RANGES))
 
 
 def opens_public_egress(rule: LiveRule) -> bool:

@@ -41,7 +41,7 @@ from netwarden.core.flows.algebra import FlowSet, cidr_interval, union_all
 from netwarden.core.flows.shortcuts import endpoints, overlaps
 from netwarden.core.model import AclRule, NetworkAcl, Snapshot, Subnet, Vpc
 from netwarden.core.netpol.impact import NetpolImpact
-from netwarden.core.reach.explain import deciding
+from netwarden.core.reach.explain import deciding_of
 from netwarden.core.reach.sg_flows import GroupFlows, layer
 from netwarden.core.reach.verdict import needs, verdict
 
@@ -287,16 +287,15 @@ class _Analysis:
                 breakage.extend(self._inter_zone(subnet, base.cidr, lost, base_vpc, live_vpc))
         # Sets are canonical, so one balanced union equals the pairwise one it replaces.
         exposure = Exposure(union_all(opened), union_all(closed), union_all(before), union_all(after))
+        held_back, acl_now = union_all(held), union_all(acl_after)
         decided = None
         if layered and live_vpc is not None:  # name the deciding rule of each layer for the first example
             now = pairs[0][2].acl
             vpc = replace(live_vpc, acls=tuple(now if now is not None and a.name == now.name else a
                                                for a in live_vpc.acls))
-            decided = (deciding(vpc, exposure.opened, exposure.after) if exposure.opened
-                       else deciding(vpc, union_all(held), union_all(acl_after)) if any(held)
-                       else deciding(vpc, exposure.closed, exposure.before))
-        return verdict(exposure, union_all(held), tuple(dict.fromkeys(breakage)), changed="ACL",
-                       other="workers' security groups", layer_after=union_all(acl_after), layer_closed=acl_closed,
+            decided = deciding_of(vpc, exposure, held_back, acl_now)
+        return verdict(exposure, held_back, tuple(dict.fromkeys(breakage)), changed="ACL",
+                       other="workers' security groups", layer_after=acl_now, layer_closed=acl_closed,
                        decided=decided)
 
     def _inter_zone(self, subnet: str, cidr: str, lost: FlowSet, base_vpc: Vpc | None,

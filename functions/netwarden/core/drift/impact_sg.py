@@ -20,7 +20,7 @@ from netwarden.core.acl.evaluate import AclFlows, Exposure, examples
 from netwarden.core.findings import Finding, Impact
 from netwarden.core.flows.algebra import FlowSet, union_all
 from netwarden.core.model import SecurityGroup, Subnet, Vpc
-from netwarden.core.reach.explain import deciding
+from netwarden.core.reach.explain import deciding_of
 from netwarden.core.reach.sg_flows import layer, workers_groups
 from netwarden.core.reach.verdict import needs, verdict
 
@@ -67,12 +67,11 @@ def sg_impact(finding: Finding, base_vpc: Vpc | None, live_vpc: Vpc | None, acl_
             if gone := need & lost:
                 breakage.append(f"{why} at subnet {subnet.name} is no longer allowed: {examples(gone, 1)[0]}")
     exposure = Exposure(union_all(opened), union_all(closed), union_all(before), union_all(after))
+    held_back, group_now = union_all(held), union_all(group_after)
     standing = replace(live_vpc or base_vpc, security_groups=as_if.security_groups)
-    decided = (deciding(standing, exposure.opened, exposure.after) if exposure.opened
-               else deciding(standing, union_all(held), union_all(group_after)) if any(held)
-               else deciding(standing, exposure.closed, exposure.before))
-    return verdict(exposure, union_all(held), tuple(dict.fromkeys(breakage)), changed="security group",
-                   other="subnets' ACLs", layer_after=union_all(group_after), decided=decided)
+    return verdict(exposure, held_back, tuple(dict.fromkeys(breakage)), changed="security group",
+                   other="subnets' ACLs", layer_after=group_now,
+                   decided=deciding_of(standing, exposure, held_back, group_now))
 
 
 def _one_change(finding: Finding, base: SecurityGroup, live: SecurityGroup | None) -> SecurityGroup | None:

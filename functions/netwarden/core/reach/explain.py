@@ -24,9 +24,9 @@ from typing import Any
 from netwarden.core import normalize, sg_rules
 from netwarden.core.acl import evaluate as acl_eval
 from netwarden.core.errors import ConfigError
-from netwarden.core.flows.algebra import ADDRESSES, FlowSet, Interval, box_tree, cidr_interval, interval_cidrs
+from netwarden.core.flows.algebra import FlowSet, Interval, box_tree, cidr_interval, interval_cidrs
 from netwarden.core.model import Snapshot, Subnet, Vpc
-from netwarden.core.reach.sg_flows import connections, workers_groups
+from netwarden.core.reach.sg_flows import connections, members, workers_groups
 from netwarden.core.reach.verdict import public
 
 PROTOCOLS = ("tcp", "udp", "icmp", "any")
@@ -144,13 +144,13 @@ def _groups(vpc: Vpc, local: Interval, wanted: FlowSet, direction: str) -> Layer
     groups = workers_groups(vpc)
     if not groups:
         return None
-    members = tuple(iv for s in vpc.subnets if s.cidr and (iv := cidr_interval(s.cidr)) is not None) or (ADDRESSES,)
+    remotes = members(vpc)
     admitted, deciding = FlowSet(), []
     for group in groups:
         for rule in group.rules:
             if rule.direction != direction:
                 continue
-            allows = connections(rule, local, members) & wanted
+            allows = connections(rule, local, remotes) & wanted
             if allows:
                 admitted = admitted | allows
                 deciding.append(f"{group.name}: rule {sg_rules.text(rule)}")
@@ -223,6 +223,16 @@ def text(question: Question, answers: list[tuple[str, Answer | str]]) -> str:
             lines.append(f"  {layer.name}: {layer.verdict}")
             lines.extend(f"    {why}" for why in layer.deciding)
     return "\n".join(lines) + "\n"
+
+
+def deciding_of(vpc: Vpc, exposure: acl_eval.Exposure, held: FlowSet, layer_after: FlowSet) -> str | None:
+    """``deciding`` for the flow a finding's impact shows first: what it opens, else what the other layer
+    still holds back of it, else what it closes (``core.reach.verdict`` picks its examples so)."""
+    if exposure.opened:
+        return deciding(vpc, exposure.opened, exposure.after)
+    if held:
+        return deciding(vpc, held, layer_after)
+    return deciding(vpc, exposure.closed, exposure.before)
 
 
 def deciding(vpc: Vpc, flows: FlowSet, within: FlowSet | None = None) -> str | None:

@@ -32,9 +32,6 @@ from netwarden.core.acl.evaluate import protocol_numbers
 from netwarden.core.flows.algebra import ADDRESSES, FlowSet, Interval, cidr_interval, union_all
 from netwarden.core.model import SecurityGroup, SgRule, Vpc
 
-#: Where a remote group's members are when no subnet of the VPC has a CIDR.
-PRIVATE_SPACE = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
-
 
 @dataclass(frozen=True, slots=True)
 class GroupFlows:
@@ -66,11 +63,14 @@ def layer(vpc: Vpc | None, cidr: str | None) -> GroupFlows | None:
     local = cidr_interval(cidr)
     if not groups or local is None:
         return None
-    members = tuple(sorted({iv for s in vpc.subnets if s.cidr and (iv := cidr_interval(s.cidr)) is not None}))
-    if not members:
-        members = tuple(iv for block in PRIVATE_SPACE if (iv := cidr_interval(block)) is not None)
     rules = tuple(rule for group in groups for rule in group.rules)
-    return _at(rules, local, members)
+    return _at(rules, local, members(vpc))
+
+
+def members(vpc: Vpc) -> tuple[Interval, ...]:
+    """Where a remote group's members may be: the VPC's subnets (private space when none has a CIDR)."""
+    found = tuple(sorted({iv for s in vpc.subnets if s.cidr and (iv := cidr_interval(s.cidr)) is not None}))
+    return found or tuple(iv for block in sbd.PRIVATE_RANGES if (iv := cidr_interval(block)) is not None)
 
 
 @functools.lru_cache(maxsize=4096)
