@@ -15,9 +15,8 @@ Excluded, with the reason (these outputs are not copied and not run):
 * the sections "Connectivity between VPCs connected by TGW" of the ``tgw_*`` and ``tg-prefix-filters``
   reports: cross-VPC reachability through a transit gateway depends on its routes and prefix filters,
   which netwarden does not model; the per-VPC sections of those reports are compared;
-* the 8 endpoint-level diffs (``*_endpointsDiff``) and the endpoint-level reports: they combine
-  security groups (stateful), instances, load balancers and routing with the ACLs; netwarden
-  evaluates ACLs;
+* the endpoint-level reports and diffs (security groups and ACLs together): they are in
+  ``test_vpc_analyzer_endpoints.py``;
 * the explain outputs: rule-level explanations of endpoint connections, not connectivity; and the
   lints other than "Network ACL rules shadowed by higher priority rules" (security groups, split
   subnets, CIDRs outside the VPC, unattached ACLs).

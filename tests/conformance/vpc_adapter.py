@@ -112,12 +112,12 @@ class Connectivity:
     destinations map to a (protocol, a, b) tree; "Public Internet"/"Service Network" to an
     (address, protocol, a, b) tree."""
 
-    conns: dict[tuple[str, str], Tree]
-    unanswered: dict[tuple[str, str], Tree]
+    conns: dict[tuple[str, ...], Tree]
+    unanswered: dict[tuple[str, ...], Tree]
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, Connectivity) and _clean(self.conns) == _clean(other.conns)
-                and _clean(self.unanswered) == _clean(other.unanswered))
+        return (isinstance(other, Connectivity) and nonempty(self.conns) == nonempty(other.conns)
+                and nonempty(self.unanswered) == nonempty(other.unanswered))
 
     __hash__ = None  # type: ignore[assignment]  # mutable, compared by content
 
@@ -125,30 +125,30 @@ class Connectivity:
         out = []
         for name, mine, theirs in (("conns", self.conns, other.conns),
                                    ("unanswered", self.unanswered, other.unanswered)):
-            a, b = _clean(mine), _clean(theirs)
+            a, b = nonempty(mine), nonempty(theirs)
             for key in sorted(set(a) | set(b)):
                 if a.get(key) != b.get(key):
-                    out.append(f"{name} {key}: got {_show(a.get(key))} want {_show(b.get(key))}")
+                    out.append(f"{name} {key}: got {show(a.get(key))} want {show(b.get(key))}")
         return "; ".join(out[:limit]) + (f" (+{len(out) - limit} more)" if len(out) > limit else "")
 
 
-def _clean(d: Mapping[tuple[str, str], Tree]) -> dict[tuple[str, str], Tree]:
+def nonempty(d: Mapping[tuple[str, ...], Tree]) -> dict[tuple[str, ...], Tree]:
     return {k: v for k, v in d.items() if v}
 
 
-def _show(tree: Tree | None) -> str:
+def show(tree: Tree | None) -> str:
     if not tree:
         return "nothing"
     first = next(iter(boxes(tree)))
     return f"{len(list(boxes(tree)))} boxes, first {first}"
 
 
-def _swap_tcp(tree: Tree) -> Tree:
+def swap_tcp(tree: Tree) -> Tree:
     """(protocol, a, b) with a and b swapped for tcp: the replies' ports."""
     return union_trees([box_tree([p, b, a] if p == (TCP, TCP) else [p, a, b]) for p, a, b in boxes(tree)])
 
 
-def _three(tree: Tree) -> Tree:
+def three(tree: Tree) -> Tree:
     return merge(tree, ALL3, "and")
 
 
@@ -176,10 +176,10 @@ def subnet_connectivity(config: Config) -> Connectivity:
                 there = pair_flows(flows[s.network_acl], s.cidr, flows[d.network_acl], d.cidr)
                 back = pair_flows(flows[d.network_acl], d.cidr, flows[s.network_acl], s.cidr)
                 src, dst = cidr_interval(s.cidr), cidr_interval(d.cidr)
-                c = _three(conns_between(there, src, dst).tree)
-                r = _three(conns_between(back, dst, src).tree)
+                c = three(conns_between(there, src, dst).tree)
+                r = three(conns_between(back, dst, src).tree)
                 conns[(s.name, d.name)] = c
-                unanswered[(s.name, d.name)] = merge(merge(c, TCP_ONLY, "and"), _swap_tcp(r), "sub")
+                unanswered[(s.name, d.name)] = merge(merge(c, TCP_ONLY, "and"), swap_tcp(r), "sub")
             local = cidr_interval(s.cidr or "")
             assert local is not None and s.network_acl
             acl = flows[s.network_acl].for_subnet(s.cidr)
@@ -189,15 +189,15 @@ def subnet_connectivity(config: Config) -> Connectivity:
             if s.id in config.gateways:  # the outside is reached through a gateway
                 targets = [("Public Internet", PUBLIC), ("Service Network", SERVICE)]
             for label, space in targets:
-                c = _per_address_three(merge(out, _widen(space), "and"))
-                back = _per_address_three(merge(into, _widen(space), "and"))
+                c = per_address_three(merge(out, widen(space), "and"))
+                back = per_address_three(merge(into, widen(space), "and"))
                 conns[(s.name, label)] = c
-                unanswered[(s.name, label)] = merge(merge(c, _per_address(TCP_ONLY, space), "and"),
-                                                    _swap_tcp_4(back), "sub")
+                unanswered[(s.name, label)] = merge(merge(c, per_address(TCP_ONLY, space), "and"),
+                                                    swap_tcp_4(back), "sub")
     return Connectivity(conns, unanswered)
 
 
-def _widen(space: Tree) -> Tree:
+def widen(space: Tree) -> Tree:
     """Addresses of ``space`` x every (protocol, a, b)."""
     return tuple((lo, hi, _ALL_PAB) for lo, hi, _ in space)
 
@@ -205,21 +205,21 @@ def _widen(space: Tree) -> Tree:
 _ALL_PAB: Tree = drop_last(drop_last(permuted(FlowSet.everything().tree, (0, 3, 4, 1, 2)), 5), 4)
 
 
-def _per_address(pab: Tree, space: Tree) -> Tree:
+def per_address(pab: Tree, space: Tree) -> Tree:
     return tuple((lo, hi, pab) for lo, hi, _ in space)
 
 
-def _per_address_three(tree: Tree) -> Tree:
+def per_address_three(tree: Tree) -> Tree:
     out = []
     for lo, hi, pab in tree:
-        t = _three(pab)
+        t = three(pab)
         if t:
             out.append((lo, hi, t))
     return union_trees([(x,) for x in out])
 
 
-def _swap_tcp_4(tree: Tree) -> Tree:
-    return union_trees([((lo, hi, _swap_tcp(pab)),) for lo, hi, pab in tree])
+def swap_tcp_4(tree: Tree) -> Tree:
+    return union_trees([((lo, hi, swap_tcp(pab)),) for lo, hi, pab in tree])
 
 
 # --- the analyzer's text -> the same shape ------------------------------------------------------
@@ -281,14 +281,14 @@ def parse_subnets_report(text: str) -> Connectivity:
             label, where = ext.groups()
             space = (PUBLIC if label == "Public Internet" else SERVICE) if where == "(all ranges)" \
                 else address_tree(where.split(","))
-            tree = _per_address(conn, space)
+            tree = per_address(conn, space)
             key = (src, label)
         else:
             tree, key = conn, (src, dst)
         conns.setdefault(key, []).append(tree)
         if m.group("star"):
             stars = merge(conn, TCP_ONLY, "and")
-            unanswered.setdefault(key, []).append(_per_address(stars, space) if ext else stars)
+            unanswered.setdefault(key, []).append(per_address(stars, space) if ext else stars)
     return Connectivity({k: union_trees(v) for k, v in conns.items()},
                         {k: union_trees(v) for k, v in unanswered.items()})
 
@@ -312,9 +312,9 @@ def per_subnet_view(config: Config) -> dict[str, dict[str, Tree]]:
 def _view_tree(reaches: Any) -> Tree:
     parts = []
     for r in reaches:
-        three = _three(r.conns.tree)
-        if three:
-            parts.append(((r.local[0], r.local[1], ((r.remote[0], r.remote[1], three),)),))
+        conns = three(r.conns.tree)
+        if conns:
+            parts.append(((r.local[0], r.local[1], ((r.remote[0], r.remote[1], conns),)),))
     return union_trees(parts)
 
 
@@ -346,10 +346,11 @@ def parse_per_subnet(text: str) -> dict[str, dict[str, Tree]]:
 
 # --- the subnets diff ----------------------------------------------------------------------------
 
-_DIFF = re.compile(r"^diff-type: (\w+), source: (.+?), destination: (.+?), config1: (.+?), config2: (.+?)\s*$")
+_DIFF = re.compile(r"^diff-type: (\w+), source: (.+?), destination: (.+?), config1: (.+?), config2: (.+?)"
+                   r"(?:, vsis-diff-info: .*)?\s*$")
 
 
-def _differing(before: Tree, after: Tree) -> tuple[Tree, Tree]:
+def differing(before: Tree, after: Tree) -> tuple[Tree, Tree]:
     """For (address, ...) trees: both restricted to the addresses where they differ."""
     cuts = sorted({p for lo, hi, _ in (*before, *after) for p in (lo, hi + 1)})
     b_out: list[Tree] = []
@@ -374,7 +375,7 @@ def connectivity_diff(first: Connectivity, second: Connectivity) -> dict[str, Co
         for key in set(mine) | set(theirs):
             b, a = mine.get(key, ()), theirs.get(key, ())
             if key[1] in ("Public Internet", "Service Network"):
-                b, a = _differing(b, a)
+                b, a = differing(b, a)
             elif a == b:
                 continue
             getattr(out["before"], table)[key] = b
@@ -387,17 +388,19 @@ def connectivity_diff(first: Connectivity, second: Connectivity) -> dict[str, Co
     return out
 
 
-def parse_subnets_diff(text: str) -> dict[str, Connectivity]:
+def diff_lines(text: str) -> dict[str, list[str]]:
+    """A diff report's lines as report lines ``src => dst : conn`` of each side ("before", "after")."""
     lines: dict[str, list[str]] = {"before": [], "after": []}
     for raw in text.splitlines():
         m = _DIFF.match(raw.strip())
         if not m:
             continue
         _, src, dst, one, two = m.groups()
-        for side, text in (("before", one), ("after", two)):
-            star = text.endswith("*")
-            conn = text.rstrip(" *")
-            if conn != "No Connections":
-                lines[side].append(f"{src} => {dst} : {conn}{' *' if star else ''}")
-    return {side: parse_subnets_report("\n".join(v)) for side, v in lines.items()}
+        for side, conn in (("before", one), ("after", two)):
+            if conn.rstrip(" *") != "No Connections":
+                lines[side].append(f"{src} => {dst} : {conn.strip()}")
+    return lines
 
+
+def parse_subnets_diff(text: str) -> dict[str, Connectivity]:
+    return {side: parse_subnets_report("\n".join(v)) for side, v in diff_lines(text).items()}

@@ -24,7 +24,7 @@ are taken to be anywhere in the VPC's subnets (private space when no subnet has 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from netwarden.core import sbd
@@ -84,9 +84,16 @@ def _at(rules: tuple[SgRule, ...], local: Interval, members: tuple[Interval, ...
 @functools.lru_cache(maxsize=256)
 def _layer(rules: tuple[SgRule, ...], members: tuple[Interval, ...]) -> GroupFlows:
     """Once per rule list and member space: a VPC's subnets share it (each is a cut of it, ``_at``)."""
-    admitted = {"inbound": [], "outbound": []}  # type: dict[str, list[FlowSet]]
+    return group_flows(rules, ADDRESSES, lambda _rule: members)
+
+
+def group_flows(rules: Iterable[SgRule], local: Interval,
+                members_of: Callable[[SgRule], Sequence[Interval]]) -> GroupFlows:
+    """What the groups holding ``rules`` (all on one target: their union) let through at the addresses
+    ``local``; ``members_of`` says where the members of a rule's remote group are."""
+    admitted: dict[str, list[FlowSet]] = {"inbound": [], "outbound": []}
     for rule in rules:
-        admitted[rule.direction].append(connections(rule, ADDRESSES, members))
+        admitted[rule.direction].append(connections(rule, local, members_of(rule)))
     inbound, outbound = union_all(admitted["inbound"]), union_all(admitted["outbound"])
     return GroupFlows(inbound, outbound, inbound | outbound.swap_endpoints(), outbound | inbound.swap_endpoints())
 
