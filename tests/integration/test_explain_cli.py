@@ -45,7 +45,8 @@ def test_ssh_from_the_internet_layer_by_layer_in_the_baseline_and_live(estate: E
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (("--from", "nowhere", "--to", "10.0.0.0/8"), "--from: 'nowhere' is neither a CIDR nor a subnet of the baseline"),
+    (("--from", "nowhere", "--to", "10.0.0.0/8"),
+     "--from: 'nowhere' is neither a CIDR, a subnet of the baseline, nor a pod or workload"),
     (("--from", "10.0.0.0/8", "--to", "1.2.3.4"), "--from and --to: exactly one of them names a subnet"),
     (("--from", "2001:db8::/32", "--to", ZONE2), "--from: '2001:db8::/32' is IPv6"),
     (("--from", "0.0.0.0/0", "--to", ZONE2, "--protocol", "gre"),

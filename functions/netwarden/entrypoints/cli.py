@@ -82,11 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p, baseline=True)
     p.set_defaults(run=c.job)
 
-    p = sub.add_parser("explain", help="does one flow reach a subnet (or leave it), layer by layer, and which rule "
-                       "decides; for the baseline and the live state")
+    p = sub.add_parser("explain", help="does one flow reach a subnet or pod (or leave it), layer by layer, and which "
+                       "rule decides; for the baseline and the live state")
     _common(p, baseline=True)
-    p.add_argument("--from", dest="source", required=True, metavar="SUBNET|CIDR", help="where the flow comes from")
-    p.add_argument("--to", dest="destination", required=True, metavar="SUBNET|CIDR", help="where it goes")
+    p.add_argument("--from", dest="source", required=True, metavar="SUBNET|POD|CIDR",
+                   help="where the flow comes from: a subnet, a pod or workload ([CLUSTER/]NAMESPACE/NAME), a CIDR")
+    p.add_argument("--to", dest="destination", required=True, metavar="SUBNET|POD|CIDR", help="where it goes")
     p.add_argument("--protocol", default="tcp", help="tcp, udp, icmp or any (default tcp)")
     p.add_argument("--port", type=int, help="the destination port (tcp, udp; default every port)")
     p.add_argument("--snapshot", metavar="FILE", help="answer for this snapshot file instead of the live state")

@@ -194,6 +194,7 @@ def explain(args: argparse.Namespace) -> int:
     """One flow, layer by layer, for the baseline and (unless ``--baseline-only``) the live state."""
     import json
 
+    from netwarden.core.reach import ask
     from netwarden.core.reach import explain as core
 
     core.check_flow(args.protocol, args.port)
@@ -202,7 +203,7 @@ def explain(args: argparse.Namespace) -> int:
     if not args.baseline_only:
         states.append(("live", wiring.read_snapshot(Path(args.snapshot)) if args.snapshot
                        else wiring.live_snapshot(settings)))
-    question, answers = core.ask(states, args.source, args.destination, args.protocol, args.port)
+    question, answers = ask.ask(states, args.source, args.destination, args.protocol, args.port)
     if args.format == "json":
         write_output(json.dumps({"question": question.text(), "answers": {
             state: a if isinstance(a, str) else a.to_dict() for state, a in answers}}, indent=2), None)

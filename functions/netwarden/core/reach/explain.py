@@ -21,11 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from netwarden.core import normalize, sg_rules
+from netwarden.core import sg_rules
 from netwarden.core.acl import evaluate as acl_eval
 from netwarden.core.errors import ConfigError
 from netwarden.core.flows.algebra import FlowSet, Interval, box_tree, cidr_interval, interval_cidrs
-from netwarden.core.model import Snapshot, Subnet, Vpc
+from netwarden.core.model import Subnet, Vpc
 from netwarden.core.reach.sg_flows import connections, members, workers_groups
 from netwarden.core.reach.verdict import public
 
@@ -65,9 +65,11 @@ class Answer:
     verdict: str
     layers: tuple[Layer, ...]
     passes: tuple[str, ...] = ()  # example flows that get through every layer
+    allowed: FlowSet = field(default_factory=FlowSet, compare=False, repr=False)  # all of those flows
+    at: str = "subnet"  # what ``subnet`` names: a subnet, a pod (or workload), or the pods between two
 
     def to_dict(self) -> dict[str, Any]:
-        return {"scope": self.scope, "subnet": self.subnet, "direction": self.direction, "verdict": self.verdict,
+        return {"scope": self.scope, self.at: self.subnet, "direction": self.direction, "verdict": self.verdict,
                 "passes": list(self.passes), "layers": [layer.to_dict() for layer in self.layers]}
 
 
@@ -88,12 +90,12 @@ def explain(vpc: Vpc, subnet: Subnet, question: Question, direction: str, flows:
         gateway = subnet.public_gateway
         why = f"public gateway {gateway}" if gateway else "the subnet has no public gateway: no route to the internet"
         through = (wanted - public()) | (wanted & public() if gateway else FlowSet())
-        layers.append(Layer("public gateway", _verdict(through, wanted), (why,), through))
+        layers.append(Layer("public gateway", verdict_of(through, wanted), (why,), through))
     passes = wanted
     for found in layers:
         passes &= found.allowed
-    return Answer(vpc.scope, subnet.name, direction, _verdict(passes, wanted), tuple(layers),
-                  acl_eval.examples(passes, within=passes) if passes else ())
+    return Answer(vpc.scope, subnet.name, direction, verdict_of(passes, wanted), tuple(layers),
+                  acl_eval.examples(passes, within=passes) if passes else (), passes)
 
 
 def _flows(question: Question) -> FlowSet:
@@ -105,7 +107,7 @@ def _flows(question: Question) -> FlowSet:
     return FlowSet.box(numbers[0], source, destination, None, port if question.protocol in ("tcp", "udp") else None)
 
 
-def _verdict(allowed: FlowSet, wanted: FlowSet) -> str:
+def verdict_of(allowed: FlowSet, wanted: FlowSet) -> str:
     if not wanted & allowed:
         return "blocked"
     return "allowed" if wanted.issubset(allowed) else "partly"
@@ -133,7 +135,7 @@ def _acl(vpc: Vpc, subnet: Subnet, wanted: FlowSet, direction: str) -> Layer:
     if inside:  # between two addresses of the subnet: never crosses its ACL
         allowed |= inside
         deciding.append("within the subnet: not filtered by its ACL")
-    return Layer(f"network ACL {acl.name}", _verdict(allowed, wanted), tuple(deciding), allowed & wanted)
+    return Layer(f"network ACL {acl.name}", verdict_of(allowed, wanted), tuple(deciding), allowed & wanted)
 
 
 def _acl_rule(rule: Any) -> str:
@@ -157,7 +159,7 @@ def _groups(vpc: Vpc, local: Interval, wanted: FlowSet, direction: str) -> Layer
     names = ", ".join(g.name for g in groups)
     if not deciding:
         deciding.append(f"no {direction} rule of {names} admits it")
-    return Layer(f"security groups {names}", _verdict(admitted, wanted), tuple(deciding), admitted)
+    return Layer(f"security groups {names}", verdict_of(admitted, wanted), tuple(deciding), admitted)
 
 
 def check_flow(protocol: str, port: int | None) -> None:
@@ -166,46 +168,6 @@ def check_flow(protocol: str, port: int | None) -> None:
         raise ConfigError(f"--protocol: {protocol!r} is not one of {', '.join(PROTOCOLS)}")
     if port is not None and (protocol not in ("tcp", "udp") or not 1 <= port <= 65535):
         raise ConfigError("--port: a port from 1 to 65535, with --protocol tcp or udp")
-
-
-def ask(states: list[tuple[str, Snapshot]], source: str, destination: str, protocol: str,
-        port: int | None) -> tuple[Question, list[tuple[str, Answer | str]]]:
-    """The question ``--from source --to destination`` (one a subnet of the first state, the baseline; the
-    other a CIDR or address) and its answer in each state (a sentence where that state lacks the subnet)."""
-    ends = {}
-    for flag, value in (("--from", source), ("--to", destination)):
-        try:
-            ends[flag] = normalize.cidr(value, field=flag, strict=False)
-        except normalize.NormalizeError:
-            if find_subnet(states[0][1].vpcs, value) is None:
-                raise ConfigError(f"{flag}: {value!r} is neither a CIDR nor a subnet of the baseline") from None
-            continue
-        if cidr_interval(ends[flag]) is None:
-            raise ConfigError(f"{flag}: {value!r} is IPv6; the VPC's ACL and security group rules are IPv4")
-    if len(ends) != 1:
-        raise ConfigError("--from and --to: exactly one of them names a subnet, the other is a CIDR or address")
-    name, direction = (destination, "inbound") if "--from" in ends else (source, "outbound")
-    question = Question(protocol, source, destination, port)
-    answers: list[tuple[str, Answer | str]] = []
-    for state, snapshot in states:
-        found = find_subnet(snapshot.vpcs, name)
-        if found is None:
-            answers.append((state, f"no subnet {name} (or it has no CIDR) in the {state} state"))
-            continue
-        vpc, subnet = found
-        cidr = str(subnet.cidr)
-        question = Question(protocol, ends.get("--from", cidr), ends.get("--to", cidr), port)
-        answers.append((state, explain(vpc, subnet, question, direction)))
-    return question, answers
-
-
-def find_subnet(vpcs: tuple[Vpc, ...], name: str) -> tuple[Vpc, Subnet] | None:
-    """The subnet named ``name`` (with a CIDR), and its VPC; None when no VPC has it."""
-    for vpc in vpcs:
-        found = vpc.subnet(name)
-        if found is not None and found.cidr:
-            return vpc, found
-    return None
 
 
 def text(question: Question, answers: list[tuple[str, Answer | str]]) -> str:
@@ -217,7 +179,7 @@ def text(question: Question, answers: list[tuple[str, Answer | str]]) -> str:
             lines.append(f"{state}: {answer}")
             continue
         through = f" (gets through: {'; '.join(answer.passes)})" if answer.passes and answer.verdict == "partly" else ""
-        lines.append(f"{state}: {answer.verdict.upper()} at subnet {answer.subnet} of {answer.scope}, "
+        lines.append(f"{state}: {answer.verdict.upper()} at {answer.at} {answer.subnet} of {answer.scope}, "
                      f"{answer.direction}{through}")
         for layer in answer.layers:
             lines.append(f"  {layer.name}: {layer.verdict}")
