@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from netwarden.adapters.baseline_fs import read_baseline
-from netwarden.core.model import AclRule, PortRange, Vpc
+from netwarden.core import sg_rules
+from netwarden.core.model import AclRule, PortRange, SgRule, Vpc
 from netwarden.core.reach.explain import Answer, Question, explain
 
 BASELINE = Path(__file__).resolve().parents[2] / "baseline"
@@ -91,3 +93,54 @@ def test_the_internet_is_reached_only_through_the_public_gateway(vpc: Vpc, subne
     cidr = vpc.subnet(subnet).cidr  # type: ignore[union-attr]
     answer = ask(vpc, Question("tcp", str(cidr), "207.42.8.0/24", 443), "outbound", subnet)
     assert layers(answer)["public gateway"][0] == gateway
+
+
+SSH_IN = AclRule("ssh-anywhere", "allow", "inbound", "tcp", "0.0.0.0/0", "0.0.0.0/0", PortRange(22, 22),
+                 PortRange(1, 65535))
+SSH_REPLY = AclRule("ssh-replies", "allow", "outbound", "tcp", "0.0.0.0/0", "0.0.0.0/0", PortRange(1, 65535),
+                    PortRange(22, 22))
+GROUP_SSH = sg_rules.sg_rule(direction="inbound", protocol_="tcp", remote="0.0.0.0/0", ports=PortRange(22, 22))
+
+
+def changed(vpc: Vpc, *, acl_first: tuple[AclRule, ...] = (), acl_without: str | None = None,
+            group_rule: SgRule | None = None) -> Vpc:
+    """The recipe with zone 1's ACL given rules first (or one taken out), or the workers' group a rule more."""
+    acls = tuple(replace(a, rules=(*acl_first, *(r for r in a.rules if r.name != acl_without)))
+                 if a.name == ZONE1_ACL else a for a in vpc.acls)
+    groups = tuple(replace(g, rules=(*g.rules, group_rule)) if g.name == WORKERS and group_rule else g
+                   for g in vpc.security_groups)
+    return replace(vpc, acls=acls, security_groups=groups)
+
+
+@pytest.mark.parametrize(("change", "question", "direction", "verdict", "acl", "group"), [
+    # an ACL rule opens tcp 22 from anywhere while the workers' group blocks it: defence in depth reduced
+    ({"acl_first": (SSH_IN, SSH_REPLY)}, ("8.8.8.0/24", "10.240.0.0/24", 22), "inbound", "blocked",
+     ("allowed", ("inbound: rule ssh-anywhere (allow)", "reply outbound: rule ssh-replies (allow)")),
+     ("blocked", (f"no inbound rule of {WORKERS} admits it",))),
+    # the same with the group allowing it: open through every layer, critical
+    ({"acl_first": (SSH_IN, SSH_REPLY), "group_rule": GROUP_SSH}, ("8.8.8.0/24", "10.240.0.0/24", 22), "inbound",
+     "allowed", ("allowed", ("inbound: rule ssh-anywhere (allow)", "reply outbound: rule ssh-replies (allow)")),
+     ("allowed", (f"{WORKERS}: rule inbound tcp 22 from 0.0.0.0/0",))),
+    # a group rule opens 22 while the ACL denies it: defence in depth reduced
+    ({"group_rule": GROUP_SSH}, ("8.8.8.0/24", "10.240.0.0/24", 22), "inbound", "blocked",
+     ("blocked", ("inbound: rule deny-all-inbound (deny)", "reply outbound: rule deny-all-outbound (deny)")),
+     ("allowed", (f"{WORKERS}: rule inbound tcp 22 from 0.0.0.0/0",))),
+    # the ACL rule for 166.8.0.0/14 deleted while the group still allows it: the cluster loses its master
+    ({"acl_without": "allow-ibm-private-network-outbound"}, ("10.240.0.0/24", "166.8.0.0/14", 443), "outbound",
+     "blocked", ("blocked", ("outbound: rule deny-all-outbound (deny)",
+                             "reply inbound: rule allow-ibm-private-network-inbound (allow)")),
+     ("allowed", None)),
+])
+def test_the_flows_of_the_cross_layer_cases_each_with_the_deciding_rule_of_each_layer(
+        vpc: Vpc, change: dict[str, Any], question: tuple[str, str, int], direction: str, verdict: str,
+        acl: tuple[str, tuple[str, ...]], group: tuple[str, tuple[str, ...] | None]) -> None:
+    answer = ask(changed(vpc, **change), Question("tcp", *question), direction)
+    found = layers(answer)
+    assert answer.verdict == verdict
+    assert found[f"network ACL {ZONE1_ACL}"] == acl
+    group_verdict, group_deciding = found[f"security groups {WORKERS}"]
+    assert group_verdict == group[0]
+    if group[1] is not None:
+        assert group_deciding == group[1]
+    else:
+        assert group_deciding[0] == f"{WORKERS}: rule outbound icmp_tcp_udp to 166.8.0.0/14"
