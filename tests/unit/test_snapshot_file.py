@@ -18,7 +18,7 @@ import snapshot_factory as f
 from netwarden.adapters import snapshot_file
 from netwarden.core import snapshot_format
 from netwarden.core.errors import SnapshotFormatError
-from netwarden.core.model import ContainerPort, Pod, Unreadable
+from netwarden.core.model import ContainerPort, EgressPin, Pod, Unreadable, Workload
 from netwarden.entrypoints.wiring import read_snapshot
 
 _LIVE = f.live_of(f.recipe())
@@ -27,11 +27,14 @@ _VPC = _LIVE.vpcs[0]
 _KINDS = (0, 8, 9, 10, 12)
 #: The recipe's live state with a pod and an unreadable scope, so that every kind of record is in it, and
 #: one rule of each kind in each ACL (all protocols, ports, an icmp type, a deny).
+_WORKLOAD = Workload("accounts", "egress-proxy", "Deployment", {"app": "proxy"}, subnets=("subnet-1",),
+                     pods=("egress-proxy-5d8f-x2k9q",), running=("subnet-1",))
+_PIN = EgressPin("accounts", "egress-proxy", "iks-vpc-us-south-1", exclusive=True)
 SEED = snapshot_format.dumps(replace(
     _LIVE,
     vpcs=(replace(_VPC, acls=tuple(replace(a, rules=tuple(r for i, r in enumerate(a.rules) if i in _KINDS))
                                    for a in _VPC.acls)),),
-    clusters=(replace(_LIVE.clusters[0], pods=(_POD,)),),
+    clusters=(replace(_LIVE.clusters[0], pods=(_POD,), workloads=(_WORKLOAD,), egress=(_PIN,)),),
     unreadable=(Unreadable("eu-de", "HTTP 503: unavailable"),)))
 
 

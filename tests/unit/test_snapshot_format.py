@@ -16,7 +16,7 @@ from netwarden.adapters import snapshot_file
 from netwarden.core import snapshot_checks, snapshot_format
 from netwarden.core.drift.diff import diff
 from netwarden.core.errors import SnapshotFormatError
-from netwarden.core.model import ContainerPort, Pod, Snapshot, Unreadable
+from netwarden.core.model import ContainerPort, EgressPin, Pod, Snapshot, Unreadable, Workload
 
 BASE = f.recipe()
 LIVE = f.live_of(BASE)
@@ -26,7 +26,11 @@ SCALE = Path(__file__).resolve().parents[2] / "benchmarks" / "scale.py"
 def test_round_trip() -> None:
     pod = Pod("accounts", "web-1", {"app": "web"}, (ContainerPort(443, name="https"),), ip="172.30.0.4",
               node="10.240.0.5")
-    cluster = replace(LIVE.clusters[0], pods=(pod,), worker_subnets=("subnet-zone1",))
+    workloads = (Workload("accounts", "web", "Deployment", {"app": "web"}, subnets=("subnet-zone1",),
+                          zones=("us-south-1",), pods=("web-1",), running=("subnet-zone1",)),
+                 Workload("accounts", "agent", "DaemonSet", {"app": "agent"}))
+    cluster = replace(LIVE.clusters[0], pods=(pod,), worker_subnets=("subnet-zone1",), workloads=workloads,
+                      egress=(EgressPin("accounts", "web", "iks-vpc-us-south-1", exclusive=True),))
     snap = replace(LIVE, clusters=(cluster,), unreadable=(Unreadable("eu-de", "HTTP 503"),))
     back = snapshot_format.loads(snapshot_format.dumps(snap), source="s.json")
     assert back == snap
@@ -301,6 +305,18 @@ BAD: list[tuple[str, str | bytes, str, str | None]] = [
      "clusters[0].pods[0].ports[0].protocol"),
     ("worker subnets a string", _clusters(_cluster(worker_subnets="s")), "expected a list of non-empty strings",
      "clusters[0].worker_subnets"),
+    ("a workload of an unknown kind", _clusters(_cluster(workloads=[{"namespace": "n", "name": "w", "kind": "Job"}])),
+     "'Job' is not one of Deployment, StatefulSet, DaemonSet", "clusters[0].workloads[0].kind"),
+    ("a workload twice", _clusters(_cluster(workloads=[{"namespace": "n", "name": "w", "kind": "Deployment"}] * 2)),
+     "duplicate workload 'n/w'", "clusters[0].workloads[1].name"),
+    ("workload subnets a string", _clusters(_cluster(workloads=[{"namespace": "n", "name": "w", "kind": "DaemonSet",
+                                                                 "subnets": "s"}])),
+     "expected a list of non-empty strings", "clusters[0].workloads[0].subnets"),
+    ("an egress pin without its subnet", _clusters(_cluster(egress=[{"namespace": "n", "name": "w"}])), "missing",
+     "clusters[0].egress[0].subnet"),
+    ("an egress pin exclusive \"yes\"", _clusters(_cluster(egress=[{"namespace": "n", "name": "w", "subnet": "s",
+                                                                    "exclusive": "yes"}])),
+     "expected true or false", "clusters[0].egress[0].exclusive"),
     ("unreadable without scope", _text(_top(unreadable=[{"reason": "503"}])), "missing", "unreadable[0].scope"),
 ]
 

@@ -35,10 +35,12 @@ from pathlib import Path
 from netwarden.adapters import baseline_prefetch, baseline_tree, baseline_yaml, yaml_io
 from netwarden.adapters import baseline_schema as schema
 from netwarden.adapters.baseline_schema_sg import parse_security_group
+from netwarden.adapters.baseline_workloads import parse_workloads
 from netwarden.core import lint, normalize
 from netwarden.core.errors import BaselineError, Location
 from netwarden.core.model import (
     Cluster,
+    EgressPin,
     Namespace,
     NetworkAcl,
     NetworkPolicy,
@@ -118,6 +120,7 @@ class _ClusterParts:
     policies: list[NetworkPolicy] = field(default_factory=list)
     policy_docs: dict[str, yaml_io.YamlDoc] = field(default_factory=dict)
     workloads_doc: yaml_io.YamlDoc | None = None
+    egress: list[EgressPin] = field(default_factory=list)
 
 
 def parse_tree(files: Mapping[str, _Lazy | str], root: str, *, lines: bool = True,
@@ -226,7 +229,7 @@ class _Reader:
         if kind == "namespaces":
             cluster.namespaces = schema.parse_namespaces(doc, parts[1], sources)
         elif kind == "workloads":
-            cluster.pods, cluster.workloads_doc = schema.parse_workloads(doc, parts[1], sources), doc
+            (cluster.pods, cluster.egress), cluster.workloads_doc = parse_workloads(doc, parts[1], sources), doc
         else:
             if k8s_syntax.dns1123_label(parts[2]):
                 raise BaselineError(f"directory {parts[2]!r} is not a valid namespace name: "
@@ -316,4 +319,5 @@ def _cluster(name: str, parts: _ClusterParts, root: str,
                             location=Location(f"{root.rstrip('/')}/kubernetes/{name}/namespaces.yaml"))
     return Cluster(name=name, namespaces=normalize.sorted_by_name(parts.namespaces or []),
                    policies=tuple(sorted(parts.policies, key=lambda p: (p.namespace, p.name))),
-                   pods=tuple(sorted(parts.pods, key=lambda p: (p.namespace, p.name))))
+                   pods=tuple(sorted(parts.pods, key=lambda p: (p.namespace, p.name))),
+                   egress=tuple(sorted(parts.egress, key=lambda e: (e.namespace, e.name))))

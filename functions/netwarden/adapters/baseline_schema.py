@@ -25,7 +25,7 @@ from netwarden.adapters.yaml_io import PathKey, YamlDoc, dotted
 from netwarden.core import lint, normalize
 from netwarden.core.acl.evaluate import PROTOCOL_CHOICES, protocol_numbers
 from netwarden.core.errors import BaselineError, Location, shown
-from netwarden.core.model import AclRule, ContainerPort, Namespace, NetworkAcl, NetworkPolicy, Pod, Subnet
+from netwarden.core.model import AclRule, Namespace, NetworkAcl, NetworkPolicy, Subnet
 from netwarden.core.netpol import syntax
 from netwarden.core.netpol import validate as netpol_validate
 
@@ -39,8 +39,6 @@ RULE_KEYS = ("name", "action", "direction", "protocol", "source", "destination",
 RULE_REQUIRED = RULE_KEYS[:6]
 SUBNET_KEYS = ("network_acl", "public_gateway", "zone", "cidr")
 VPC_KEYS = ("default_network_acl", "public_gateways", "default_security_group")
-WORKLOAD_KEYS = ("name", "labels", "ports")
-CONTAINER_PORT_KEYS = ("port", "protocol", "name")
 METADATA_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
@@ -243,7 +241,7 @@ def parse_vpc_meta(doc: YamlDoc) -> tuple[str | None, tuple[str, ...] | None, st
     return default, tuple(sorted(names)), group
 
 
-# --- kubernetes/<cluster>/namespaces.yaml and workloads.yaml -------------------------------------
+# --- kubernetes/<cluster>/namespaces.yaml (workloads.yaml: baseline_workloads) ---------------------
 
 
 def k8s_labels(doc: YamlDoc, path: PathKey, raw: Any) -> dict[str, str]:
@@ -282,58 +280,6 @@ def parse_namespaces(doc: YamlDoc, cluster: str, sources: Sources | None) -> lis
             sources[lint.namespace_subject(cluster, name)] = Location(doc.file, doc.line((name,)))
         out.append(Namespace(name=name, labels=labels))
     return out
-
-
-def parse_workloads(doc: YamlDoc, cluster: str, sources: Sources | None) -> list[Pod]:
-    data = {} if doc.data is None else mapping(doc, (), doc.data, None, "a mapping of namespace -> workloads")
-    out = []
-    for namespace, raw in data.items():
-        namespace_name(doc, (namespace,), namespace)
-        items = [] if raw is None else raw
-        if not isinstance(items, list):
-            raise fail(doc, (namespace,), f"expected a list of workloads, got {describe(items)}")
-        seen: set[str] = set()
-        for i, item in enumerate(items):
-            path: PathKey = (namespace, i)
-            entry = mapping(doc, path, item, WORKLOAD_KEYS, "a workload (name, labels, ports)")
-            if "name" not in entry:
-                raise fail(doc, path, "missing: a workload needs a name", dotted((*path, "name")))
-            name = string(doc, (*path, "name"), entry["name"])
-            if syntax.dns1123_subdomain(name):
-                raise fail(doc, (*path, "name"), f"{shown(name)} is not a valid pod name: "
-                                                 f"{syntax.dns1123_subdomain(name)[0]}")
-            if name in seen:
-                raise fail(doc, (*path, "name"), f"duplicate workload {shown(name)} in namespace {namespace}")
-            seen.add(name)
-            if sources is not None:
-                sources[lint.workload_subject(cluster, namespace, name)] = Location(doc.file, doc.line(path))
-            out.append(Pod(namespace=namespace, name=name, labels=k8s_labels(doc, (*path, "labels"),
-                                                                                entry.get("labels")),
-                           ports=_container_ports(doc, (*path, "ports"), entry.get("ports"))))
-    return out
-
-
-def _container_ports(doc: YamlDoc, path: PathKey, raw: Any) -> tuple[ContainerPort, ...]:
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise fail(doc, path, f"expected a list of ports, got {describe(raw)}")
-    out = []
-    for i, item in enumerate(raw):
-        entry = mapping(doc, (*path, i), item, CONTAINER_PORT_KEYS, "a port (port, protocol, name)")
-        if "port" not in entry:
-            raise fail(doc, (*path, i), "missing: a port needs its number", dotted((*path, i, "port")))
-        number = integer(doc, (*path, i, "port"), entry["port"])
-        if syntax.port_number(number):
-            raise fail(doc, (*path, i, "port"), f"port {number} is outside 1-65535")
-        protocol = entry.get("protocol", "TCP")
-        if protocol not in ("TCP", "UDP", "SCTP"):
-            raise fail(doc, (*path, i, "protocol"), f"{shown(protocol)} is not TCP, UDP or SCTP")
-        name = entry.get("name")
-        if name is not None and syntax.port_name(string(doc, (*path, i, "name"), name)):
-            raise fail(doc, (*path, i, "name"), f"{shown(name)} is not a valid port name: {syntax.port_name(name)[0]}")
-        out.append(ContainerPort(port=number, protocol=protocol, name=name))
-    return tuple(out)
 
 
 # --- kubernetes/<cluster>/<namespace>/<policy>.yaml ----------------------------------------------

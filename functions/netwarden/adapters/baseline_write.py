@@ -20,7 +20,7 @@ from netwarden.adapters.baseline_fs import YAML_SUFFIXES, parse_tree
 from netwarden.adapters.files import write_atomic
 from netwarden.core import normalize, sg_rules
 from netwarden.core.errors import BaselineError, Location
-from netwarden.core.model import ALL_PORTS, AclRule, Pod, SecurityGroup, Snapshot, Subnet
+from netwarden.core.model import ALL_PORTS, AclRule, EgressPin, Pod, SecurityGroup, Snapshot, Subnet
 
 MANAGED = ("vpc", "kubernetes")
 
@@ -50,9 +50,10 @@ def render(snapshot: Snapshot) -> dict[str, str]:
         out[f"{base}/namespaces.yaml"] = yaml_io.dumps({n.name: dict(sorted(n.labels.items()))
                                                         for n in cluster.namespaces})
         if cluster.pods:
+            pins = {(p.namespace, p.name): p for p in cluster.egress}
             workloads: dict[str, list[dict[str, Any]]] = {}
             for pod in cluster.pods:
-                workloads.setdefault(pod.namespace, []).append(workload_data(pod))
+                workloads.setdefault(pod.namespace, []).append(workload_data(pod, pins.get((pod.namespace, pod.name))))
             out[f"{base}/workloads.yaml"] = yaml_io.dumps(workloads)
         for policy in cluster.policies:
             out[f"{base}/{policy.namespace}/{policy.name}.yaml"] = yaml_io.dumps(normalize.netpol_manifest(policy))
@@ -88,11 +89,14 @@ def subnet_data(subnet: Subnet) -> dict[str, Any]:
     return out
 
 
-def workload_data(pod: Pod) -> dict[str, Any]:
+def workload_data(pod: Pod, pin: EgressPin | None = None) -> dict[str, Any]:
+    """A workloads.yaml entry: the workload's pod labels and ports, and where it is pinned for public egress."""
     out: dict[str, Any] = {"name": pod.name, "labels": dict(sorted(pod.labels.items()))}
     if pod.ports:
         out["ports"] = [{"port": p.port, "protocol": p.protocol, **({"name": p.name} if p.name else {})}
                         for p in pod.ports]
+    if pin is not None:
+        out["public_egress"] = {"subnet": pin.subnet, **({"exclusive": True} if pin.exclusive else {})}
     return out
 
 

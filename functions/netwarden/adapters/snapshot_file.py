@@ -46,15 +46,18 @@ from netwarden.adapters.snapshot_records import (
     SgRuleRecord,
     SubnetRecord,
     VpcRecord,
+    WorkloadRecord,
 )
 from netwarden.core import gc_pause, normalize, sg_rules, snapshot_checks, snapshot_format
 from netwarden.core.acl.evaluate import protocol_numbers
 from netwarden.core.errors import Location, SnapshotFormatError
 from netwarden.core.model import (
     MANAGED_BY,
+    WORKLOAD_KINDS,
     AclRule,
     Cluster,
     ContainerPort,
+    EgressPin,
     Namespace,
     NetworkAcl,
     NetworkPolicy,
@@ -67,6 +70,7 @@ from netwarden.core.model import (
     Subnet,
     Unreadable,
     Vpc,
+    Workload,
 )
 from netwarden.core.netpol import syntax
 from netwarden.core.netpol import validate as netpol_validate
@@ -292,9 +296,23 @@ class _Builder:
         _distinct(n.name for n in namespaces)
         _distinct(p.key for p in policies)
         _distinct(f"{p.namespace}/{p.name}" for p in pods)
+        workloads = tuple(self.workload(w) for w in _items(record.workloads))
+        egress = tuple(EgressPin(e.namespace, e.name, e.subnet, e.exclusive) for e in _items(record.egress))
+        _distinct(w.key for w in workloads)
+        _distinct(e.key for e in egress)
         return Cluster(name=record.name, namespaces=normalize.sorted_by_name(namespaces),
                        policies=tuple(sorted(policies, key=lambda p: (p.namespace, p.name))), pods=pods,
-                       worker_subnets=tuple(_given(record.worker_subnets) or ()))
+                       worker_subnets=tuple(_given(record.worker_subnets) or ()), workloads=workloads, egress=egress)
+
+    @staticmethod
+    def workload(record: WorkloadRecord) -> Workload:
+        if record.kind not in WORKLOAD_KINDS:
+            raise _Refused
+        return Workload(namespace=record.namespace, name=record.name, kind=record.kind,
+                        labels=normalize.labels(record.labels),
+                        subnets=tuple(record.subnets) if record.subnets is not None else None,
+                        zones=tuple(record.zones) if record.zones is not None else None,
+                        pods=tuple(record.pods or ()), running=tuple(record.running or ()))
 
     @staticmethod
     def namespace(record: NamespaceRecord) -> Namespace:

@@ -117,12 +117,32 @@ class PodRecord(Record):
     node: Text | None = None
 
 
+class WorkloadRecord(Record):
+    namespace: Text
+    name: Text
+    kind: Text
+    labels: dict[str, str] | None = None
+    subnets: list[Text] | None = None
+    zones: list[Text] | None = None
+    pods: list[Text] | None = None
+    running: list[Text] | None = None
+
+
+class EgressRecord(Record):
+    namespace: Text
+    name: Text
+    subnet: Text
+    exclusive: bool = False
+
+
 class ClusterRecord(Record):
     name: Text
     namespaces: list[NamespaceRecord] | UnsetType = UNSET
     policies: list[PolicyRecord] | UnsetType = UNSET
     pods: list[PodRecord] | UnsetType = UNSET
     worker_subnets: list[Text] | UnsetType | None = UNSET
+    workloads: list[WorkloadRecord] | UnsetType = UNSET
+    egress: list[EgressRecord] | UnsetType = UNSET
 
 
 class UnreadableRecord(Record):

@@ -77,6 +77,12 @@ CODES: dict[str, Code] = {
         Code("netpol-changed", "network-policy", "medium", True, "A NetworkPolicy differs from the baseline."),
         Code("namespace-labels-changed", "namespace", "medium", True,
              "Labels of a managed namespace changed; namespaceSelectors match on them."),
+        Code("workload-affinity-changed", "workload", "high", False,
+             "A workload the baseline pins to the public gateway's subnet lost its node affinity, points it "
+             "at another subnet, or is gone: its pods lose the internet or take egress to other zones."),
+        Code("workload-off-gateway", "workload", "high", False,
+             "Pods of a public-egress workload run off its gateway subnet, or pods of another workload run "
+             "on a gateway subnet the baseline keeps for pinned workloads."),
     )
 }
 
@@ -107,7 +113,7 @@ class ResourceRef:
         """``us-south/prod-vpc/acl-a/rule-x``, ``us-south/prod-vpc/subnet-1``, ``prod-cluster/accounts/np``,
         ``us-south/prod-vpc/kube-c1/inbound tcp 22 from 0.0.0.0/0``."""
         if self.cluster is not None:
-            parts = [self.cluster, self.namespace, self.name if self.kind == "network-policy" else None]
+            parts = [self.cluster, self.namespace, self.name if self.kind in ("network-policy", "workload") else None]
         else:
             parts = [self.region, self.vpc, self.acl, self.security_group, self.rule, self.target, self.subnet]
         return "/".join(p for p in parts if p)

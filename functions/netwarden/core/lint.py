@@ -18,7 +18,9 @@ nothing. ``baseline lint`` runs these checks, each a rule name and a reason:
 * ``selector-matches-nothing``: a non-empty selector that matches no namespace, or no pod, the
   baseline knows.
 * ``sg-workers-egress``, ``sg-inbound-anywhere``, ``sg-ibm-group-custom-rule``: IBM's documented
-  secure-by-default rules for the security groups it manages (``core.lint_sg``).
+  secure-by-default rules for the security groups it manages (``core.lint_sg``);
+* ``workload-egress-pin``: a workload needing public egress pinned to a subnet that is not one of the
+  baseline's or has no public gateway (``core.lint_workloads``).
 
 What the baseline knows: namespaces and their labels (``namespaces.yaml``, plus the
 ``kubernetes.io/metadata.name`` label the API server puts on every namespace), and the pods of a
@@ -60,6 +62,7 @@ from netwarden.core.lint_findings import (
     workload_subject,
 )
 from netwarden.core.lint_sg import lint_groups
+from netwarden.core.lint_workloads import lint_pins
 from netwarden.core.model import AclRule, Cluster, NetworkAcl, NetworkPolicy, Pod, Snapshot, Vpc
 
 __all__ = ["ERROR_RULES", "METADATA_NAME_LABEL", "RULES", "LintFinding", "Subject", "acl_subject", "key_subject",
@@ -80,6 +83,7 @@ def lint(snapshot: Snapshot) -> list[LintFinding]:
         out.extend(_vpc(vpc))
     for cluster in snapshot.clusters:
         out.extend(_cluster(cluster))
+    out.extend(lint_pins(snapshot))
     return out
 
 

@@ -20,7 +20,7 @@ from netwarden.core.sg_rules import text as sg_text
 Subject = tuple[str | int, ...]
 RULES = ("acl-deny-all-last", "ibm-private-ranges", "acl-rule-shadowed", "subnet-default-acl",
          "public-gateway-count", "selector-key-case", "selector-matches-nothing", "sg-workers-egress",
-         "sg-inbound-anywhere", "sg-ibm-group-custom-rule")
+         "sg-inbound-anywhere", "sg-ibm-group-custom-rule", "workload-egress-pin")
 #: The rules whose findings are errors: the baseline itself would leave a subnet open or cut its workers
 #: off, so remediation refuses to put it back. The others are warnings.
 ERROR_RULES = frozenset({"acl-deny-all-last", "ibm-private-ranges", "subnet-default-acl", "sg-workers-egress"})

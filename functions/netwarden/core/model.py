@@ -221,17 +221,60 @@ class Pod:
     node: str | None = None
 
 
+#: The kinds of workload the gateway recipe pins (``Workload.kind``).
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """A Deployment, StatefulSet or DaemonSet of a managed namespace, as the gateway recipe needs it:
+    the labels of its pods, the worker subnet ids (and zones) its required node affinity or node selector
+    admits (None: not pinned, any), its pods by name, and the subnet ids of the nodes they run on."""
+
+    namespace: str
+    name: str
+    kind: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    subnets: tuple[str, ...] | None = None
+    zones: tuple[str, ...] | None = None
+    pods: tuple[str, ...] = ()
+    running: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class EgressPin:
+    """A baseline's word (``workloads.yaml``) that a workload needs public egress, pinned to ``subnet`` (a
+    subnet name; the affinity names its id, resolved at run time); ``exclusive``: only pinned workloads
+    may run there."""
+
+    namespace: str
+    name: str
+    subnet: str
+    exclusive: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
 @dataclass(frozen=True, slots=True)
 class Cluster:
     """One Kubernetes cluster. ``namespaces`` holds the managed namespaces with their labels;
     ``worker_subnets`` the VPC subnet ids (or names) its workers run on, from the nodes'
-    ``ibm-cloud.kubernetes.io/subnet-id`` label."""
+    ``ibm-cloud.kubernetes.io/subnet-id`` label; ``workloads`` the live workloads of the managed
+    namespaces; ``egress`` (a baseline's) the workloads that need public egress and where they are pinned."""
 
     name: str
     namespaces: tuple[Namespace, ...] = ()
     policies: tuple[NetworkPolicy, ...] = ()
     pods: tuple[Pod, ...] = ()
     worker_subnets: tuple[str, ...] = ()
+    workloads: tuple[Workload, ...] = ()
+    egress: tuple[EgressPin, ...] = ()
 
     @property
     def scope(self) -> str:

@@ -74,7 +74,7 @@ def _security_group(g: SecurityGroup) -> dict[str, Any]:
 
 
 def _cluster(c: Cluster) -> dict[str, Any]:
-    return {
+    return _drop_none({
         "name": c.name,
         "namespaces": [{"name": n.name, "labels": _sorted(n.labels)} for n in c.namespaces],
         "policies": [{"namespace": p.namespace, "name": p.name, "labels": _sorted(p.labels),
@@ -85,7 +85,16 @@ def _cluster(c: Cluster) -> dict[str, Any]:
                              "ip": p.ip, "node": p.node})
                  for p in c.pods],
         "worker_subnets": list(c.worker_subnets),
-    }
+        "workloads": [_drop_none({"namespace": w.namespace, "name": w.name, "kind": w.kind, "labels": _sorted(w.labels),
+                                  "subnets": _listed(w.subnets), "zones": _listed(w.zones), "pods": list(w.pods),
+                                  "running": list(w.running)}) for w in c.workloads],
+        "egress": [{"namespace": e.namespace, "name": e.name, "subnet": e.subnet, "exclusive": e.exclusive}
+                   for e in c.egress],
+    }, drop_empty=("workloads", "egress"))
+
+
+def _listed(values: tuple[str, ...] | None) -> list[str] | None:
+    return list(values) if values is not None else None
 
 
 def _drop_none(data: dict[str, Any], keep: tuple[str, ...] = (), drop_empty: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -14,15 +14,18 @@ the same synonyms as a live read. ``core.snapshot_format`` writes the files and 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from netwarden.core import normalize, sg_rules
 from netwarden.core.acl.evaluate import PROTOCOL_CHOICES, protocol_numbers
 from netwarden.core.model import (
     MANAGED_BY,
+    WORKLOAD_KINDS,
     AclRule,
     Cluster,
     ContainerPort,
+    EgressPin,
     Namespace,
     NetworkAcl,
     NetworkPolicy,
@@ -34,11 +37,14 @@ from netwarden.core.model import (
     Subnet,
     Unreadable,
     Vpc,
+    Workload,
 )
 from netwarden.core.netpol import syntax
 from netwarden.core.netpol import validate as netpol_validate
 from netwarden.core.snapshot_checks import Reader, decode, kind_of, parse, shown
 from netwarden.core.strict_json import join
+
+_Keyed = TypeVar("_Keyed", Workload, EgressPin)
 
 SCHEMA_VERSION = 1
 #: Every version this reader understands; a file of any other is refused, never guessed at.
@@ -56,7 +62,9 @@ _RULE = frozenset({"name", "id", "action", "direction", "protocol", "source", "d
                    "source_port", "type", "code"})
 _RULE_REQUIRED = ("name", "action", "direction", "protocol", "source", "destination")
 _SUBNET = frozenset({"name", "id", "network_acl", "public_gateway", "zone", "cidr"})
-_CLUSTER = frozenset({"name", "namespaces", "policies", "pods", "worker_subnets"})
+_CLUSTER = frozenset({"name", "namespaces", "policies", "pods", "worker_subnets", "workloads", "egress"})
+_WORKLOAD = frozenset({"namespace", "name", "kind", "labels", "subnets", "zones", "pods", "running"})
+_EGRESS = frozenset({"namespace", "name", "subnet", "exclusive"})
 _NAMESPACE = frozenset({"name", "labels"})
 _POLICY = frozenset({"namespace", "name", "labels", "spec"})
 _POD = frozenset({"namespace", "name", "labels", "ports", "ip", "node"})
@@ -236,7 +244,34 @@ class _SnapshotReader(Reader):
             policies=tuple(sorted(policies, key=lambda p: (p.namespace, p.name))),
             pods=pods,
             worker_subnets=self.strings(data, "worker_subnets", path),
+            workloads=self.unique_items(data, "workloads", path, self.workload, "workload"),
+            egress=self.unique_items(data, "egress", path, self.egress_pin, "public-egress workload"),
         )
+
+    def unique_items(self, data: Mapping[str, Any], key: str, path: str, build: Callable[[Any, str], _Keyed],
+                     what: str) -> tuple[_Keyed, ...]:
+        found = self.items(data, key, path, build)
+        self.unique((w.key for w in found), join(path, key), "name", what)
+        return found
+
+    def workload(self, raw: Any, path: str) -> Workload:
+        data = self.mapping(raw, path, _WORKLOAD)
+        kind = self.text_of(data, "kind", path, required=True)
+        if kind not in WORKLOAD_KINDS:
+            raise self.fail(join(path, "kind"), f"{kind!r} is not one of {', '.join(WORKLOAD_KINDS)}")
+        return Workload(namespace=self.name(data, "namespace", path), name=self.name(data, "name", path), kind=kind,
+                        labels=self.labels(data, "labels", path),
+                        subnets=self.strings(data, "subnets", path) if data.get("subnets") is not None else None,
+                        zones=self.strings(data, "zones", path) if data.get("zones") is not None else None,
+                        pods=self.strings(data, "pods", path), running=self.strings(data, "running", path))
+
+    def egress_pin(self, raw: Any, path: str) -> EgressPin:
+        data = self.mapping(raw, path, _EGRESS)
+        exclusive = data.get("exclusive", False)
+        if type(exclusive) is not bool:
+            raise self.fail(join(path, "exclusive"), "expected true or false")
+        return EgressPin(namespace=self.name(data, "namespace", path), name=self.name(data, "name", path),
+                         subnet=self.name(data, "subnet", path), exclusive=exclusive)
 
     def namespace(self, raw: Any, path: str) -> Namespace:
         data = self.mapping(raw, path, _NAMESPACE)

@@ -120,9 +120,11 @@ def baseline_capture(args: argparse.Namespace) -> int:
     writes nothing unless ``--force``: that baseline is what the estate should be, its drift is not."""
     import sys
 
+    from netwarden.core.workloads import as_baseline
+
     settings = settings_from(args)
     out = Path(args.out) if args.out else settings.baseline
-    snap = wiring.live_snapshot(settings)
+    snap = as_baseline(wiring.live_snapshot(settings))
     if snap.unreadable:
         for u in snap.unreadable:
             print(f"netwarden: unreadable: {u.scope}: {u.reason}", file=sys.stderr)

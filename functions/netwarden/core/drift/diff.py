@@ -29,6 +29,7 @@ from netwarden.core.acl import evaluate as acl_eval
 from netwarden.core.acl.rule_diff import diff_acl
 from netwarden.core.drift.scope import split
 from netwarden.core.drift.sg_diff import diff_groups
+from netwarden.core.drift.workloads import workload_findings
 from netwarden.core.findings import Finding, ResourceRef, make
 from netwarden.core.flows.algebra import FlowSet
 from netwarden.core.model import AclRule, Cluster, NetworkAcl, NetworkPolicy, Snapshot, Subnet, Vpc
@@ -52,7 +53,10 @@ def diff_iter(baseline: Snapshot, live: Snapshot, *, ibm_churn: bool = True,
     live_clusters = {c.name: c for c in live.clusters}
     for cluster in baseline.clusters:
         if not live.is_unreadable(cluster.scope):
-            yield from _diff_cluster(cluster, live_clusters.get(cluster.name), live)
+            live_cluster = live_clusters.get(cluster.name) or Cluster(name=cluster.name)
+            yield from _diff_cluster(cluster, live_cluster, live)
+            yield from (f for f in workload_findings(cluster, live_cluster, live)
+                        if not live.is_unreadable(f"{cluster.scope}/{f.resource.namespace}"))
 
 
 # --- VPCs ----------------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from netwarden.core.acl.evaluate import AclFlows, Exposure, all_traffic, all_tra
 from netwarden.core.drift.impact_gateway import gateway_impact
 from netwarden.core.drift.impact_sg import RULE_CODES as SG_RULE_CODES
 from netwarden.core.drift.impact_sg import sg_impact
+from netwarden.core.drift.workloads import gateway_workloads
 from netwarden.core.findings import Finding, Impact
 from netwarden.core.flows.algebra import FlowSet, cidr_interval, union_all
 from netwarden.core.flows.shortcuts import endpoints, overlaps
@@ -148,7 +149,8 @@ class _Analysis:
             return self._subnet_impact(name, base_vpc, live_vpc)
         groups = self.groups(base_vpc, live_vpc, _cidr(base_vpc.subnet(name) if base_vpc else None,
                                                        live_vpc.subnet(name) if live_vpc else None))
-        return gateway_impact(code, name, base_vpc, live_vpc, flows=self.flows, groups=groups)
+        impact = gateway_impact(code, name, base_vpc, live_vpc, flows=self.flows, groups=groups)
+        return gateway_workloads(impact, code, name, self.baseline, self.live)
 
     # --- ACLs and subnets ---------------------------------------------------------------------------
 

@@ -66,6 +66,10 @@ _NUMBER = re.compile(r"^number_\d+$")
 MANUAL = {
     "acl-missing": "netwarden does not create network ACLs: create it from its baseline file, then re-run",
     "subnet-missing": "netwarden does not create subnets: a worker subnet is created with its cluster",
+    "workload-affinity-changed": "a workload's spec belongs to its owners: put its node affinity back in its "
+                                 "manifest (or update workloads.yaml if the move is meant)",
+    "workload-off-gateway": "a workload's pods belong to its owners: restart the pinned workload "
+                            "(kubectl rollout restart), or keep the other workload off the gateway subnet",
 }
 
 
