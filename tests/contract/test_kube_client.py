@@ -71,7 +71,7 @@ def status_of(error: ApiException) -> dict[str, Any]:
 def test_version_and_discovery(kube: Kube) -> None:
     assert client.VersionApi(kube.api).get_code().git_version.startswith("v1.")
     groups = client.ApisApi(kube.api).get_api_versions()
-    assert [g.name for g in groups.groups] == ["networking.k8s.io"]
+    assert [g.name for g in groups.groups] == ["apps", "networking.k8s.io"]
     resources = kube.net.get_api_resources()
     assert [(r.name, r.kind, r.namespaced, r.short_names) for r in resources.resources] == [
         ("networkpolicies", "NetworkPolicy", True, ["netpol"])]

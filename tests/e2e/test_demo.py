@@ -45,7 +45,12 @@ def test_drift_is_found_with_impact(story: tuple[str, Path, dict[str, int]]) -> 
     report = json.loads((workdir / "reports" / "check.json").read_text())
     assert report["status"] == "drift"
     codes = sorted(f["code"] for f in report["findings"])
-    assert codes == ["acl-rule-missing", "gateway-attached", "netpol-changed", "sg-rule-unexpected", "subnet-allow-all"]
+    assert codes == ["acl-rule-missing", "gateway-attached", "gateway-detached", "netpol-changed", "sg-rule-unexpected",
+                     "subnet-allow-all"]
+    # the gateway "moved" to another zone: the alert says which app loses the internet
+    detached = next(f for f in report["findings"] if f["code"] == "gateway-detached")
+    assert detached["impact"]["breakage"] == [
+        "public egress of workload iks-cluster/accounts/srv1-notifier (pinned to this subnet for it)"]
     allow_all = next(f for f in report["findings"] if f["code"] == "subnet-allow-all")
     assert allow_all["severity"] == "critical" and allow_all["impact"]["exposure"] == "widened"
     assert any("from 0.0.0.0/0" in e for e in allow_all["impact"]["examples"])
@@ -66,7 +71,8 @@ def test_event_alerts_and_scans_alert_once(story: tuple[str, Path, dict[str, int
     # the events alerted subnet-allow-all and the ssh rule each against the baseline's other layer; the scan
     # sees both drifts: the default ACL on a subnet and ssh from anywhere on the workers' group let tcp 22 in
     # from 0.0.0.0/0 through every layer, so both come again as changed, the ssh rule now critical
-    assert "NETWARDEN: 3 NEW, 2 CHANGED (3 CRITICAL, 1 HIGH, 1 LOW)" in scan_part
+    assert "NETWARDEN: 4 NEW, 2 CHANGED (3 CRITICAL, 1 HIGH, 1 MEDIUM, 1 LOW)" in scan_part
+    assert "workloads that lose the internet: iks-cluster/accounts/srv1-notifier" in scan_part
     assert "_severity high -> critical_" in scan_part
     assert "tcp 22 from 0.0.0.0/0 to 10.240.64.0/24" in scan_part
 
@@ -77,7 +83,7 @@ def test_remediation_applies_verifies_and_resolves(story: tuple[str, Path, dict[
     assert "dry run: nothing was changed" in part
     assert "Verification (fresh snapshot): in sync" in part
     assert "Delete rule inbound tcp 22 from 0.0.0.0/0 from security group kube-cq2f9ha20m7cn4qhs0vg" in part
-    assert "5 RESOLVED" in part
+    assert "6 RESOLVED" in part
     assert list((workdir / "state").rglob("audit/*.json"))
 
 

@@ -56,13 +56,19 @@ def test_snapshot_reads_the_recipe_cluster(recipe: Recipe, capsys: pytest.Captur
     assert [(p["namespace"], p["name"]) for p in cluster["policies"]] == [
         ("accounts", "accounts-allow"), ("accounts", "backend-allow"), ("accounts", "db-allow")]
     pods = {p["name"]: p for p in cluster["pods"]}
-    assert sorted(pods) == ["srv1-backend", "srv1-db", "srv1-frontend", "srv2-backend", "srv2-db", "srv2-frontend"]
+    (notifier,) = [name for name in pods if name.startswith("srv1-notifier-")]  # the pinned Deployment's one pod
+    assert sorted(set(pods) - {notifier}) == ["srv1-backend", "srv1-db", "srv1-frontend", "srv2-backend", "srv2-db",
+                                              "srv2-frontend"]
     assert pods["srv1-backend"]["labels"] == {"app": "Srv1", "tier": "backend"}
     assert pods["srv1-backend"]["ports"] == [{"port": 3111, "protocol": "TCP", "name": "api"}]
     assert pods["srv1-backend"]["node"] and pods["srv1-backend"]["ip"].startswith("172.30.")
     subnets = {s["zone"]: s["id"] for v in snap["vpcs"] for s in v["subnets"]}
     assert sorted(subnets) == ["us-south-1", "us-south-2", "us-south-3"]
     assert cluster["worker_subnets"] == sorted(subnets.values())
+    (workload,) = cluster["workloads"]
+    assert workload == {"namespace": "accounts", "name": "srv1-notifier", "kind": "Deployment",
+                        "labels": {"app": "Srv1", "tier": "notifier"}, "subnets": [subnets["us-south-1"]],
+                        "pods": [notifier], "running": [subnets["us-south-1"]]}
 
 
 def test_capture_then_check_is_in_sync(recipe: Recipe, capsys: pytest.CaptureFixture[str]) -> None:
@@ -117,7 +123,7 @@ def test_reader_makes_no_per_object_calls(cluster: Recipe) -> None:
     start = len(cluster.requests())
     reader(settings(cluster)).read_clusters()
     paths = sorted(r["path"].rsplit("/", 1)[-1] for r in cluster.requests()[start:])
-    assert paths == ["namespaces", "networkpolicies", "nodes", "pods"]
+    assert paths == ["daemonsets", "deployments", "namespaces", "networkpolicies", "nodes", "pods", "statefulsets"]
 
 
 @pytest.mark.parametrize(("fault", "reads"), [

@@ -19,6 +19,7 @@ from netwarden.core.model import (
     ALL_PORTS,
     Cluster,
     ContainerPort,
+    EgressPin,
     Namespace,
     NetworkAcl,
     NetworkPolicy,
@@ -81,7 +82,8 @@ def test_the_recipe_baseline() -> None:
         ("accounts", {"usage": "accounts"}), ("finance", {"usage": "finance"})]
     assert [p.key for p in cluster.policies] == ["accounts/accounts-allow", "accounts/backend-allow",
                                                  "accounts/db-allow"]
-    assert len(cluster.pods) == 6
+    assert len(cluster.pods) == 7
+    assert cluster.egress == (EgressPin("accounts", "srv1-notifier", "iks-vpc-us-south-1"),)
 
 
 def test_the_recipe_baseline_passes_lint() -> None:

@@ -230,10 +230,11 @@ SELECTOR_CASES: dict[str, tuple[Snapshot, list[tuple[str, lint.Subject]]]] = {
         []),
     "expressions that match nothing": (
         with_policy("accounts", "web-allow", {"podSelector": {"matchExpressions": [
-            {"key": "tier", "operator": "NotIn", "values": ["frontend", "backend", "db"]}]}}),
+            {"key": "tier", "operator": "NotIn", "values": ["frontend", "backend", "db", "notifier"]}]}}),
         [("selector-matches-nothing", lint.selector_subject(
             lint.policy_subject("iks-cluster", "accounts", "web-allow"), "podSelector",
-            {"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["backend", "db", "frontend"]}]}))]),
+            {"matchExpressions": [{"key": "tier", "operator": "NotIn",
+                                   "values": ["backend", "db", "frontend", "notifier"]}]}))]),
     "empty selectors select everything": (
         with_policy("accounts", "allow-all", {"podSelector": {}, "ingress": [{"from": [
             {"podSelector": {}}, {"namespaceSelector": {}}]}]}),

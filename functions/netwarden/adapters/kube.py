@@ -1,16 +1,17 @@
 """The Kubernetes side of netwarden: read clusters into the model, and write NetworkPolicies and
 namespace labels back for remediation.
 
-Reading a cluster is four chunked lists and no per-object GET: the nodes (their
-``ibm-cloud.kubernetes.io/subnet-id`` labels link the cluster to the VPC subnets its workers run on),
-the namespaces with their labels (namespaceSelectors match on them), ONE list of NetworkPolicies
-across all namespaces, and the pods' labels and container ports (what the reachability analysis
-selects). Raw objects are plain dicts (``RawNetworkPolicy`` and friends), converted once here into
-``core.model`` values; NetworkPolicy specs go through ``core.normalize.netpol_spec``. Only the managed
-namespaces (the cluster's ``namespaces`` setting, else all) are kept. A configured namespace the cluster
-does not have fails the whole read with a ``ConfigError`` naming the namespaces it does have: read as an
-empty namespace, it would make every baseline policy in it "missing". The read says what it covered
-(``KubeRead.scope``: each configured cluster and its managed namespaces).
+Reading a cluster is seven chunked lists and no per-object GET: the nodes (their
+``ibm-cloud.kubernetes.io/subnet-id`` labels link the cluster to the VPC subnets its workers run on), the
+namespaces with their labels (namespaceSelectors match on them), ONE list of NetworkPolicies across all
+namespaces, the pods' labels and container ports (what the reachability analysis selects), and the
+Deployments, StatefulSets and DaemonSets (``kube_workloads``: where the gateway recipe pins them and
+where their pods run). Raw objects are plain dicts (``RawNetworkPolicy`` and friends), converted once
+here into ``core.model`` values; NetworkPolicy specs go through ``core.normalize.netpol_spec``. Only the
+managed namespaces (the cluster's ``namespaces`` setting, else all) are kept. A configured namespace the
+cluster does not have fails the whole read with a ``ConfigError`` naming the namespaces it does have:
+read as an empty namespace, it would make every baseline policy in it "missing". The read says what it
+covered (``KubeRead.scope``: each configured cluster and its managed namespaces).
 
 A cluster that cannot be read (refused connection, timeout, 5xx after retries, 401/403) becomes
 ``Unreadable("k8s/<cluster>", reason)``, never an empty cluster, and the other clusters are still
@@ -26,6 +27,7 @@ from contextlib import contextmanager
 from typing import Any, TypedDict, cast
 
 from netwarden.adapters.kube_client import KubeConnection, call, connect, list_all, read_json, write
+from netwarden.adapters.kube_workloads import WORKLOAD_LISTS, node_subnets, workloads
 from netwarden.config import ClusterSettings
 from netwarden.core import normalize
 from netwarden.core.errors import (
@@ -41,9 +43,6 @@ from netwarden.core.errors import (
 from netwarden.core.model import Cluster, ContainerPort, Namespace, NetworkPolicy, Pod, Unreadable
 from netwarden.core.ports import KubeRead
 from netwarden.core.scope import ReadScope, listing
-
-#: Node labels naming the VPC subnet of an IKS/ROKS worker (the second is the older provider's).
-SUBNET_LABELS = ("ibm-cloud.kubernetes.io/subnet-id", "ibm-provider.kubernetes.io/subnet-id")
 
 #: The API paths read and written (``{name}`` parts are filled, quoted, by ``KubeConnection.request``).
 POLICIES = "/apis/networking.k8s.io/v1/networkpolicies"
@@ -79,13 +78,7 @@ def _objects(items: list[dict[str, Any]]) -> list[RawObject]:
 
 def worker_subnets(nodes: Sequence[RawObject]) -> tuple[str, ...]:
     """The distinct subnet ids the nodes' labels name, sorted."""
-    found = set()
-    for node in nodes:
-        labels = _meta(node).get("labels") or {}
-        subnet = next((labels[k] for k in SUBNET_LABELS if labels.get(k)), None)
-        if subnet:
-            found.add(str(subnet))
-    return tuple(sorted(found))
+    return tuple(sorted(set(node_subnets(nodes).values())))
 
 
 def policy_from_api(raw: RawObject, endpoint: str = "") -> NetworkPolicy:
@@ -154,6 +147,9 @@ class KubeClusterReader:
         def kept(raw: RawObject) -> bool:
             return _meta(raw).get("namespace") in keep
 
+        listed = [(kind, raw) for kind, path in WORKLOAD_LISTS for raw in list_all(conn, path, sleep=self._sleep)
+                  if kept(cast(RawObject, raw))]
+
         return Cluster(
             name=conn.name,
             namespaces=normalize.sorted_by_name([Namespace(str(_meta(n).get("name")),
@@ -163,6 +159,7 @@ class KubeClusterReader:
                                   key=lambda p: p.key)),
             pods=tuple(sorted((pod_from_api(p) for p in pods if kept(p)), key=lambda p: (p.namespace, p.name))),
             worker_subnets=worker_subnets(nodes),
+            workloads=workloads(listed, [p for p in pods if kept(p)], nodes),
         )
 
 

@@ -151,6 +151,7 @@ class Demo:
             op.attach_default_acl(subnets[1]),
             op.delete_rule(ZONE1_ACL, DENY_ALL_INBOUND),
             op.attach_new_gateway(subnets[2], "temporary-gateway"),
+            op.detach_gateway(subnets[0]),  # the gateway "moved": the app pinned to its subnet loses the internet
             op.widen_policy("accounts", "accounts-allow"),
             op.open_ssh(self.workers_group),
         ]

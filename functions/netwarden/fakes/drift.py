@@ -74,6 +74,14 @@ class CarelessOperator:
         return Change(f"attached a new public gateway {gateway} to subnet {subnet}",
                       f"PUT /v1/subnets/{target['id']}/public_gateway {{\"id\": \"{created['id']}\"}}")
 
+    def detach_gateway(self, subnet: str) -> Change:
+        """Detach ``subnet``'s public gateway (the new one in another zone "does the same")."""
+        target = self._subnet(subnet)
+        gateway = (target.get("public_gateway") or {}).get("name")
+        self.sdk.unset_subnet_public_gateway(target["id"])
+        return Change(f"detached public gateway {gateway} from subnet {subnet}",
+                      f"DELETE /v1/subnets/{target['id']}/public_gateway")
+
     def open_ssh(self, group: str) -> Change:
         """Let ssh in from anywhere on security group ``group`` ("to debug a worker")."""
         groups = self.sdk.list_security_groups(vpc_name=self.vpc_name, limit=100).get_result()["security_groups"]

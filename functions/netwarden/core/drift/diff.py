@@ -51,11 +51,12 @@ def diff_iter(baseline: Snapshot, live: Snapshot, *, ibm_churn: bool = True,
         if not live.is_unreadable(vpc.scope):
             yield from _diff_vpc(vpc, live_vpcs.get((vpc.region, vpc.name)), live, ibm_churn=ibm_churn, churn=churn)
     live_clusters = {c.name: c for c in live.clusters}
+    checked = {s.name for vpc in baseline.vpcs if not live.is_unreadable(vpc.scope) for s in vpc.subnets}
     for cluster in baseline.clusters:
         if not live.is_unreadable(cluster.scope):
             live_cluster = live_clusters.get(cluster.name) or Cluster(name=cluster.name)
             yield from _diff_cluster(cluster, live_cluster, live)
-            yield from (f for f in workload_findings(cluster, live_cluster, live)
+            yield from (f for f in workload_findings(cluster, live_cluster, live, checked)
                         if not live.is_unreadable(f"{cluster.scope}/{f.resource.namespace}"))
 
 

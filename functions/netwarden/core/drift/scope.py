@@ -68,16 +68,17 @@ def split(baseline: Snapshot, scope: ReadScope | None) -> tuple[Snapshot, tuple[
 
 
 def _namespaces(cluster: Cluster, scope: ReadScope) -> tuple[Cluster, list[str]]:
-    """``cluster`` with only its managed namespaces (their labels, policies and pods), and the others."""
+    """``cluster`` with only its managed namespaces (their labels, policies, pods and pins), and the others."""
     names = {n.name for n in cluster.namespaces} | {p.namespace for p in cluster.policies} | {
-        p.namespace for p in cluster.pods}
+        p.namespace for p in cluster.pods} | {p.namespace for p in cluster.egress}
     left_out = sorted(n for n in names if not scope.has_namespace(cluster.name, n))
     if not left_out:
         return cluster, []
     out = set(left_out)
     return replace(cluster, namespaces=tuple(n for n in cluster.namespaces if n.name not in out),
                    policies=tuple(p for p in cluster.policies if p.namespace not in out),
-                   pods=tuple(p for p in cluster.pods if p.namespace not in out)), left_out
+                   pods=tuple(p for p in cluster.pods if p.namespace not in out),
+                   egress=tuple(p for p in cluster.egress if p.namespace not in out)), left_out
 
 
 def unbaselined(baseline: Snapshot, live: Snapshot) -> tuple[Unreadable, ...]:

@@ -28,8 +28,10 @@ from netwarden.core.workloads import subnet_named, subnet_text
 AFFINITY_LABEL = "ibm-cloud.kubernetes.io/subnet-id"
 
 
-def workload_findings(base: Cluster, live_cluster: Cluster, live: Snapshot) -> Iterator[Finding]:
-    """The findings of ``base``'s pins against the live cluster (and the live VPCs, for the subnet ids)."""
+def workload_findings(base: Cluster, live_cluster: Cluster, live: Snapshot, checked: set[str]) -> Iterator[Finding]:
+    """The findings of ``base``'s pins against the live cluster (and the live VPCs, for the subnet ids).
+    ``checked``: the subnets of the baseline's VPCs in the read's scope; a pin to a subnet outside it is
+    not checked (the scope's note says what was left out)."""
     if live_cluster.egress and not live_cluster.workloads:  # the other side is a baseline too: pin against pin
         yield from _pins_against_pins(base, live_cluster)
         return
@@ -37,6 +39,8 @@ def workload_findings(base: Cluster, live_cluster: Cluster, live: Snapshot) -> I
     kept: dict[str, EgressPin] = {}
     pinned = {(p.namespace, p.name) for p in base.egress}
     for pin in base.egress:
+        if pin.subnet not in checked:
+            continue
         ref = ResourceRef("workload", cluster=base.name, namespace=pin.namespace, name=pin.name)
         subnet = subnet_named(live, live_cluster, pin.subnet)
         want = {"subnet": pin.subnet, "exclusive": pin.exclusive}
@@ -128,9 +132,8 @@ def gateway_workloads(impact: Impact, code: str, subnet: str, baseline: Snapshot
         return impact
     lost = tuple(f"public egress of workload {w}" + (" (pinned to this subnet for it)" if w in pinned else "")
                  for w in losing)
-    exposure = impact.exposure if impact.exposure != "unchanged" else "narrowed"
     summary = _joined(impact.summary, f"workloads that lose the internet: {', '.join(losing)}")
-    return Impact(exposure, impact.examples, (*impact.breakage, *lost), summary)
+    return Impact(impact.exposure, impact.examples, (*impact.breakage, *lost), summary)
 
 
 def _joined(summary: str | None, more: str) -> str:

@@ -5,36 +5,24 @@ port protocol, a namespace's ``kubernetes.io/metadata.name`` label and ``Active`
 restart and DNS policy). Validation refuses what the API server refuses with a 422 ``Invalid``
 whose causes carry the server's field paths and words: a NetworkPolicy through
 ``core.netpol.validate`` (the same rules the baseline linter uses), the other kinds' metadata and
-the few pod rules a test can meet through ``core.netpol.syntax``.
+the pod spec rules a test can meet through ``podspec``, the ``apps/v1`` kinds through ``workloads``.
+``generation`` is the server's too: which writes start or bump ``metadata.generation``.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from netwarden.core.netpol import syntax as k8s_syntax
+from netwarden.fakes.kube import podspec, workloads
 from netwarden.fakes.kube.exceptions import BadRequest, Cause, Invalid, Resource
-from netwarden.fakes.kube.kinds import NAMESPACES, NETWORK_POLICIES, NODES, PODS, Kind
+from netwarden.fakes.kube.kinds import NAMESPACES, NETWORK_POLICIES, NODES, PODS, STATEFUL_SETS, WORKLOADS, Kind
+from netwarden.fakes.kube.podspec import invalid_value, required
 
 Object = dict[str, Any]
 NAME_LABEL = "kubernetes.io/metadata.name"
-PROTOCOLS = ("SCTP", "TCP", "UDP")
-
-
-def _q(value: Any) -> str:
-    return json.dumps(value) if isinstance(value, str) else str(value)
-
-
-def invalid_value(field: str, value: Any, detail: str) -> Cause:
-    return Cause("FieldValueInvalid", f"Invalid value: {_q(value)}: {detail}", field)
-
-
-def required(field: str, detail: str = "") -> Cause:
-    return Cause("FieldValueRequired", "Required value" + (f": {detail}" if detail else ""), field)
-
 
 # --- defaults ------------------------------------------------------------------------------------
 
@@ -62,25 +50,7 @@ def _default_namespace(obj: Object) -> None:
 
 
 def _default_pod(obj: Object) -> None:
-    spec = obj.setdefault("spec", {})
-    for key, value in (("restartPolicy", "Always"), ("terminationGracePeriodSeconds", 30),
-                       ("dnsPolicy", "ClusterFirst"), ("serviceAccountName", "default"),
-                       ("serviceAccount", "default"), ("securityContext", {}), ("schedulerName", "default-scheduler"),
-                       ("enableServiceLinks", True), ("preemptionPolicy", "PreemptLowerPriority"), ("priority", 0)):
-        spec.setdefault(key, copy.deepcopy(value))
-    for container in spec.get("containers") or []:
-        if not isinstance(container, dict):
-            continue
-        image = str(container.get("image") or "")
-        tag = image.rsplit("/", 1)[-1]
-        container.setdefault("imagePullPolicy", "Always" if ":" not in tag or tag.endswith(":latest")
-                             else "IfNotPresent")
-        container.setdefault("terminationMessagePath", "/dev/termination-log")
-        container.setdefault("terminationMessagePolicy", "File")
-        container.setdefault("resources", {})
-        for port in container.get("ports") or []:
-            if isinstance(port, dict):
-                port.setdefault("protocol", "TCP")
+    podspec.default_pod_spec(obj.setdefault("spec", {}), pod=True)
     obj.setdefault("status", {}).setdefault("phase", "Pending")
 
 
@@ -88,6 +58,7 @@ DEFAULTS: Mapping[str, Callable[[Object], None]] = {
     NETWORK_POLICIES.resource: _default_netpol,
     NAMESPACES.resource: _default_namespace,
     PODS.resource: _default_pod,
+    **workloads.DEFAULTS,
 }
 
 # --- validation ----------------------------------------------------------------------------------
@@ -100,7 +71,7 @@ def _meta_causes(kind: Kind, obj: Object) -> list[Cause]:
     if not name:
         causes.append(required("metadata.name", "name or generateName is required"))
     else:
-        check = k8s_syntax.dns1123_label if kind is NAMESPACES else k8s_syntax.dns1123_subdomain
+        check = k8s_syntax.dns1123_label if kind in (NAMESPACES, STATEFUL_SETS) else k8s_syntax.dns1123_subdomain
         causes += [invalid_value("metadata.name", name, m) for m in check(name)]
     for key, value in (meta.get("labels") or {}).items():
         causes += [invalid_value("metadata.labels", key, m) for m in k8s_syntax.label_key(key)]
@@ -129,32 +100,7 @@ def _netpol_causes(obj: Object) -> list[Cause]:
 
 def _pod_causes(obj: Object, old: Object | None) -> list[Cause]:
     spec = obj.get("spec") or {}
-    containers = spec.get("containers") or []
-    causes: list[Cause] = []
-    if not containers:
-        causes.append(required("spec.containers"))
-    for i, c in enumerate(containers):
-        where = f"spec.containers[{i}]"
-        if not c.get("name"):
-            causes.append(required(f"{where}.name"))
-        else:
-            causes += [invalid_value(f"{where}.name", c["name"], m) for m in k8s_syntax.dns1123_label(c["name"])]
-        if not c.get("image"):
-            causes.append(required(f"{where}.image"))
-        for j, port in enumerate(c.get("ports") or []):
-            number = port.get("containerPort")
-            if number is None:
-                causes.append(required(f"{where}.ports[{j}].containerPort"))
-            else:
-                causes += [invalid_value(f"{where}.ports[{j}].containerPort", number, m)
-                           for m in k8s_syntax.port_number(number)]
-            if port.get("name"):
-                causes += [invalid_value(f"{where}.ports[{j}].name", port["name"], m)
-                           for m in k8s_syntax.port_name(port["name"])]
-            if port.get("protocol") not in PROTOCOLS:
-                causes.append(Cause("FieldValueNotSupported", f"Unsupported value: {_q(port.get('protocol'))}: "
-                                    f"supported values: {', '.join(_q(p) for p in PROTOCOLS)}",
-                                    f"{where}.ports[{j}].protocol"))
+    causes = podspec.pod_spec_causes(spec, "spec")
     if old is not None:
         def mutable(s: Mapping[str, Any]) -> Any:
             containers = [{k: v for k, v in c.items() if k != "image"} for c in s.get("containers") or []]
@@ -174,6 +120,8 @@ def validate(kind: Kind, obj: Object, old: Object | None) -> None:
     causes = _netpol_causes(obj) if kind is NETWORK_POLICIES else _meta_causes(kind, obj)
     if kind is PODS:
         causes += _pod_causes(obj, old)
+    elif kind in WORKLOADS:
+        causes += workloads.causes(kind, obj, old)
     elif kind is NODES and old is not None and (old.get("spec") or {}).get("podCIDR") not in (
             None, (obj.get("spec") or {}).get("podCIDR")):
         causes.append(Cause("FieldValueForbidden", "Forbidden: node updates may not change podCIDR except "
@@ -190,5 +138,18 @@ def admit(kind: Kind, obj: Object, old: Object | None) -> Object:
     default = DEFAULTS.get(kind.resource)
     if default is not None:
         default(out)
+    if kind in WORKLOADS:
+        workloads.server_annotations(kind, out, old)
     validate(kind, out, old)
     return out
+
+
+def generation(kind: Kind, new: Object, old: Object | None) -> int | None:
+    """``metadata.generation`` after a write: 1 on create, one more when the spec changes (for a
+    Deployment, its annotations too); None for the kinds that have none (pods, nodes, namespaces)."""
+    if kind is not NETWORK_POLICIES and kind not in WORKLOADS:
+        return None
+    if old is None:
+        return 1
+    before = int((old.get("metadata") or {}).get("generation") or 1)
+    return before + 1 if workloads.spec_changed(kind, new, old) else before

@@ -87,9 +87,13 @@ def openapi_root(prefix: str) -> dict[str, Any]:
     return {"paths": paths}
 
 
+_APPS = ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "RollingUpdate")
+
+
 def _component(go: str) -> str:
     name = go.rpartition(".")[2]
-    default = "io.k8s.api.networking.v1" if name.startswith(("NetworkPolicy", "IPBlock")) else "io.k8s.api.core.v1"
+    default = ("io.k8s.api.networking.v1" if name.startswith(("NetworkPolicy", "IPBlock")) else
+               "io.k8s.api.apps.v1" if name.startswith(_APPS) else "io.k8s.api.core.v1")
     return f"{_PACKAGES.get(name, default)}.{name}"
 
 
@@ -187,7 +191,7 @@ def openapi_document(group_version: str) -> dict[str, Any]:
 
 
 def openapi_for_path(path: str) -> dict[str, Any] | None:
-    """The document for ``api/v1`` or ``apis/networking.k8s.io/v1``; None for anything else."""
+    """The document for ``api/v1``, ``apis/apps/v1`` or ``apis/networking.k8s.io/v1``; None for anything else."""
     for gv in group_versions():
         if _gv_path(gv) == path:
             return openapi_document(gv)

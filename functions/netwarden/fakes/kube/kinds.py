@@ -84,23 +84,86 @@ NAMESPACE = Struct("v1.Namespace", {
     "spec": Struct("v1.NamespaceSpec", {"finalizers": ListOf("string")}),
     "status": Struct("v1.NamespaceStatus", {"phase": "string", "conditions": ListOf("any")}),
 })
+NODE_SELECTOR_REQUIREMENT = Struct("v1.NodeSelectorRequirement", {
+    "key": "string", "operator": "string", "values": ListOf("string"),
+})
+NODE_SELECTOR_TERM = Struct("v1.NodeSelectorTerm", {
+    "matchExpressions": ListOf(NODE_SELECTOR_REQUIREMENT), "matchFields": ListOf(NODE_SELECTOR_REQUIREMENT),
+})
+AFFINITY = Struct("v1.Affinity", {
+    "nodeAffinity": Struct("v1.NodeAffinity", {
+        "requiredDuringSchedulingIgnoredDuringExecution": Struct("v1.NodeSelector", {
+            "nodeSelectorTerms": ListOf(NODE_SELECTOR_TERM)}),
+        "preferredDuringSchedulingIgnoredDuringExecution": ListOf(Struct("v1.PreferredSchedulingTerm", {
+            "weight": "int32", "preference": NODE_SELECTOR_TERM})),
+    }),
+    "podAffinity": Struct("v1.PodAffinity", open=True), "podAntiAffinity": Struct("v1.PodAntiAffinity", open=True),
+})
+CONTAINER = Struct("v1.Container", {
+    "name": "string", "image": "string",
+    "ports": ListOf(Struct("v1.ContainerPort", {
+        "name": "string", "containerPort": "int32", "protocol": "string", "hostPort": "int32", "hostIP": "string"})),
+}, open=True)
+POD_SPEC = Struct("v1.PodSpec", {
+    "nodeName": "string", "nodeSelector": STRINGS, "affinity": AFFINITY,
+    "containers": ListOf(CONTAINER), "initContainers": ListOf(CONTAINER),
+}, open=True)
 POD = Struct("v1.Pod", {
-    "apiVersion": "string", "kind": "string", "metadata": OBJECT_META,
-    "spec": Struct("v1.PodSpec", {
-        "nodeName": "string",
-        "containers": ListOf(Struct("v1.Container", {
-            "name": "string", "image": "string",
-            "ports": ListOf(Struct("v1.ContainerPort", {
-                "name": "string", "containerPort": "int32", "protocol": "string", "hostPort": "int32",
-                "hostIP": "string"})),
-        }, open=True)),
-    }, open=True),
+    "apiVersion": "string", "kind": "string", "metadata": OBJECT_META, "spec": POD_SPEC,
     "status": Struct("v1.PodStatus", open=True),
 })
+POD_TEMPLATE_SPEC = Struct("v1.PodTemplateSpec", {"metadata": OBJECT_META, "spec": POD_SPEC})
 NODE = Struct("v1.Node", {
     "apiVersion": "string", "kind": "string", "metadata": OBJECT_META,
     "spec": Struct("v1.NodeSpec", open=True), "status": Struct("v1.NodeStatus", open=True),
 })
+
+
+# --- apps/v1: the workload kinds -----------------------------------------------------------------
+
+INT_OR_PERCENT = "intstr.IntOrString"
+CONDITIONS = ListOf("any")
+
+
+def _workload(go: str, spec: Mapping[str, Type], status: Mapping[str, Type], *, replicas: bool = True) -> Struct:
+    """A workload kind's schema: every one has a selector and a pod template; all but a DaemonSet a
+    replica count."""
+    counted: dict[str, Type] = {"replicas": "int32"} if replicas else {}
+    return Struct(f"v1.{go}", {
+        "apiVersion": "string", "kind": "string", "metadata": OBJECT_META,
+        "spec": Struct(f"v1.{go}Spec", {**counted, "selector": LABEL_SELECTOR, "template": POD_TEMPLATE_SPEC,
+                                        "minReadySeconds": "int32", **spec}),
+        "status": Struct(f"v1.{go}Status", {"observedGeneration": "int64", "conditions": CONDITIONS,
+                                            "collisionCount": "int32", **status}),
+    })
+
+
+DEPLOYMENT = _workload("Deployment", {
+    "strategy": Struct("v1.DeploymentStrategy", {"type": "string", "rollingUpdate": Struct(
+        "v1.RollingUpdateDeployment", {"maxUnavailable": INT_OR_PERCENT, "maxSurge": INT_OR_PERCENT})}),
+    "revisionHistoryLimit": "int32", "paused": "bool", "progressDeadlineSeconds": "int32",
+}, {"replicas": "int32", "updatedReplicas": "int32", "readyReplicas": "int32", "availableReplicas": "int32",
+    "unavailableReplicas": "int32", "terminatingReplicas": "int32"})
+REPLICA_SET = _workload("ReplicaSet", {}, {
+    "replicas": "int32", "fullyLabeledReplicas": "int32", "readyReplicas": "int32", "availableReplicas": "int32",
+    "terminatingReplicas": "int32"})
+STATEFUL_SET = _workload("StatefulSet", {
+    "serviceName": "string", "podManagementPolicy": "string", "revisionHistoryLimit": "int32",
+    "volumeClaimTemplates": ListOf("any"),
+    "updateStrategy": Struct("v1.StatefulSetUpdateStrategy", {"type": "string", "rollingUpdate": Struct(
+        "v1.RollingUpdateStatefulSetStrategy", {"partition": "int32", "maxUnavailable": INT_OR_PERCENT})}),
+    "persistentVolumeClaimRetentionPolicy": Struct("v1.StatefulSetPersistentVolumeClaimRetentionPolicy", {
+        "whenDeleted": "string", "whenScaled": "string"}),
+    "ordinals": Struct("v1.StatefulSetOrdinals", {"start": "int32"}),
+}, {"replicas": "int32", "readyReplicas": "int32", "currentReplicas": "int32", "updatedReplicas": "int32",
+    "currentRevision": "string", "updateRevision": "string", "availableReplicas": "int32"})
+DAEMON_SET = _workload("DaemonSet", {
+    "updateStrategy": Struct("v1.DaemonSetUpdateStrategy", {"type": "string", "rollingUpdate": Struct(
+        "v1.RollingUpdateDaemonSet", {"maxUnavailable": INT_OR_PERCENT, "maxSurge": INT_OR_PERCENT})}),
+    "revisionHistoryLimit": "int32",
+}, {"currentNumberScheduled": "int32", "numberMisscheduled": "int32", "desiredNumberScheduled": "int32",
+    "numberReady": "int32", "updatedNumberScheduled": "int32", "numberAvailable": "int32",
+    "numberUnavailable": "int32"}, replicas=False)
 
 # --- list semantics ------------------------------------------------------------------------------
 
@@ -119,13 +182,21 @@ MERGE_KEYS: Mapping[tuple[str, ...], str] = {
     ("spec", "volumes"): "name",
     ("spec", "imagePullSecrets"): "name",
     ("spec", "taints"): "key",
+    **{("spec", "template", "spec", *path): key for path, key in (
+        (("containers",), "name"), (("initContainers",), "name"), (("containers", "ports"), "containerPort"),
+        (("initContainers", "ports"), "containerPort"), (("containers", "env"), "name"),
+        (("initContainers", "env"), "name"), (("containers", "volumeMounts"), "mountPath"),
+        (("initContainers", "volumeMounts"), "mountPath"), (("volumes",), "name"), (("imagePullSecrets",), "name"))},
     ("status", "conditions"): "type",
     ("status", "addresses"): "type",
 }
 
-#: Structs that server-side apply owns as one value (``+structType=atomic``): a LabelSelector.
+#: Structs that server-side apply owns as one value (``+structType=atomic``): a LabelSelector, a
+#: required node affinity (``v1.NodeSelector``).
 ATOMIC_STRUCTS: frozenset[tuple[str, ...]] = frozenset({
-    ("spec", "podSelector"),
+    ("spec", "podSelector"), ("spec", "selector"),
+    ("spec", "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution"),
+    ("spec", "template", "spec", "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution"),
 })
 
 # --- kinds ---------------------------------------------------------------------------------------
@@ -165,8 +236,19 @@ NAMESPACES = Kind("namespaces", "Namespace", "", "v1", False, "namespace", NAMES
 PODS = Kind("pods", "Pod", "", "v1", True, "pod", POD, ("po",),
             (*BASE_FIELDS, "spec.nodeName", "status.phase", "status.podIP"), categories=("all",))
 NODES = Kind("nodes", "Node", "", "v1", False, "node", NODE, ("no",), ("metadata.name", "spec.unschedulable"))
+DAEMON_SETS = Kind("daemonsets", "DaemonSet", "apps", "v1", True, "daemonset", DAEMON_SET, ("ds",),
+                   categories=("all",))
+DEPLOYMENTS = Kind("deployments", "Deployment", "apps", "v1", True, "deployment", DEPLOYMENT, ("deploy",),
+                   categories=("all",))
+REPLICA_SETS = Kind("replicasets", "ReplicaSet", "apps", "v1", True, "replicaset", REPLICA_SET, ("rs",),
+                    categories=("all",))
+STATEFUL_SETS = Kind("statefulsets", "StatefulSet", "apps", "v1", True, "statefulset", STATEFUL_SET, ("sts",),
+                     categories=("all",))
+#: The kinds whose objects own pods through a pod template, each run by its controller.
+WORKLOADS: tuple[Kind, ...] = (DAEMON_SETS, DEPLOYMENTS, REPLICA_SETS, STATEFUL_SETS)
 
-KINDS: tuple[Kind, ...] = (NAMESPACES, NODES, PODS, NETWORK_POLICIES)
+#: In the API server's order of groups: the core group, ``apps``, ``networking.k8s.io``.
+KINDS: tuple[Kind, ...] = (NAMESPACES, NODES, PODS, *WORKLOADS, NETWORK_POLICIES)
 
 
 def kind_for(group: str, version: str, resource: str) -> Kind | None:
@@ -174,7 +256,7 @@ def kind_for(group: str, version: str, resource: str) -> Kind | None:
 
 
 def group_versions() -> dict[str, list[Kind]]:
-    """``"v1"`` and ``"networking.k8s.io/v1"`` -> the kinds each serves, in declaration order."""
+    """``"v1"``, ``"apps/v1"`` and ``"networking.k8s.io/v1"`` -> the kinds each serves, in declaration order."""
     out: dict[str, list[Kind]] = {}
     for k in KINDS:
         out.setdefault(k.api_version, []).append(k)

@@ -7,7 +7,9 @@ that increases with every write (an update carrying a stale one is a 409, a writ
 nothing changes no version). Lists are in key order (namespace, name), filtered by label and field
 selectors, and chunked with ``limit``/``continue`` over a consistent snapshot that expires like an
 etcd compaction. Every mutation is emitted to the cloud's event log as an audit-style record, so
-tests can see what changed. Pods are placed on a node when nodes exist, and get an address.
+tests can see what changed. Pods are placed on a node when nodes exist, and get an address. After
+every write the cluster's controllers (``controllers``) run to completion before the response goes
+out: workloads get their ReplicaSets and pods, deletions cascade to what the deleted object owned.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ import json
 import uuid
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 
-from netwarden.fakes.kube import admission, apply, kubelet, patches
+from netwarden.fakes.kube import admission, apply, kubelet, patches, workloads
+from netwarden.fakes.kube.actors import NAMESPACE_CONTROLLER, Actor, now
+from netwarden.fakes.kube.controllers import Controllers
 from netwarden.fakes.kube.decode import decode
 from netwarden.fakes.kube.exceptions import (
     STALE,
@@ -35,36 +38,15 @@ from netwarden.fakes.kube.exceptions import (
     NotFound,
     Resource,
 )
-from netwarden.fakes.kube.kinds import KINDS, NAMESPACES, NETWORK_POLICIES, NODES, PODS, Kind
+from netwarden.fakes.kube.kinds import KINDS, NAMESPACES, NODES, PODS, WORKLOADS, Kind
 from netwarden.fakes.kube.selectors import field_selector, label_selector
 
 Object = dict[str, Any]
 Key = tuple[str, str]
 SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 SNAPSHOTS_KEPT = 32
-NAMESPACE_CONTROLLER = "kube-controller-manager/v1.32.4+IKS (linux/amd64) kubernetes/59526cd/system:serviceaccount:" \
-                       "kube-system:namespace-controller"
 PATCH_TYPES = ("application/json-patch+json", "application/merge-patch+json",
                "application/strategic-merge-patch+json", "application/apply-patch+yaml")
-
-
-def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass(slots=True)
-class Actor:
-    """Who writes, and how: the field manager, the user agent, ``dryRun`` and ``fieldValidation``."""
-
-    user_agent: str = ""
-    field_manager: str | None = None
-    dry_run: bool = False
-    field_validation: str | None = None
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def manager(self) -> str:
-        return self.field_manager or (self.user_agent.split("/", 1)[0] if self.user_agent else "unknown")
 
 
 @dataclass(slots=True)
@@ -83,6 +65,7 @@ class ClusterState:
         self.store: dict[str, dict[Key, Object]] = {k.resource: {} for k in KINDS}
         self.snapshots: OrderedDict[int, dict[str, list[Object]]] = OrderedDict()
         self.pod_cidrs = 0
+        self.controllers = Controllers(self)
         for ns in SYSTEM_NAMESPACES:
             self.create(NAMESPACES, "", {"metadata": {"name": ns}}, Actor("kube-apiserver"), emit=False)
 
@@ -93,17 +76,18 @@ class ClusterState:
     def _uid(self) -> str:
         return str(uuid.UUID(int=self.cloud.random.getrandbits(128), version=4))
 
-    def _next_rv(self) -> str:
+    def next_rv(self) -> str:
         self.rv += 1
         return str(self.rv)
 
-    def _emit(self, verb: str, kind: Kind, obj: Object, actor: Actor) -> None:
+    def emit(self, verb: str, kind: Kind, obj: Object, actor: Actor, subresource: str | None = None) -> None:
         namespace, name = obj["metadata"].get("namespace", ""), obj["metadata"]["name"]
         self.cloud.emit({
             "source": "kubernetes", "cluster": self.name, "verb": verb, "resource": kind.resource,
             "api_group": kind.group, "kind": kind.kind, "namespace": namespace or None, "name": name,
             "user_agent": actor.user_agent, "field_manager": actor.manager,
             "resource_version": obj["metadata"].get("resourceVersion"), "time": now(),
+            **({"subresource": subresource} if subresource else {}),
         })
 
     def _require_namespace(self, kind: Kind, namespace: str) -> None:
@@ -176,15 +160,15 @@ class ClusterState:
         for volatile in ("uid", "resourceVersion", "selfLink", "deletionTimestamp", "managedFields", "generation"):
             meta.pop(volatile, None)
         meta["creationTimestamp"] = now()
-        if kind is PODS:
-            obj["status"] = {}
+        if kind is PODS or kind in WORKLOADS:  # PrepareForCreate: the status is the server's
+            obj["status"] = copy.deepcopy(workloads.ZERO_STATUS.get(kind.resource, {}))
         self._require_namespace(kind, namespace)  # NamespaceLifecycle admission runs before validation
         stored = admission.admit(kind, obj, None)
         name = stored["metadata"]["name"]
         if (namespace, name) in self.store[kind.resource]:
             raise AlreadyExists(self._who(kind, name))
         stored["metadata"]["uid"] = self._uid()
-        if kind is NETWORK_POLICIES:
+        if admission.generation(kind, stored, None):
             stored["metadata"]["generation"] = 1
         apply.record_update(None, stored, actor.manager, kind.api_version, now())
         if actor.dry_run:
@@ -193,12 +177,14 @@ class ClusterState:
             self.pod_cidrs = kubelet.assign_pod_cidr(stored, self.pod_cidrs)
         if kind is PODS:
             kubelet.schedule(stored, self.store[NODES.resource], self.store[PODS.resource].values())
-        stored["metadata"]["resourceVersion"] = self._next_rv()
+        stored["metadata"]["resourceVersion"] = self.next_rv()
         stored = _ordered(stored)
         self.store[kind.resource][(namespace, name)] = stored
+        response = copy.deepcopy(stored)
         if emit:
-            self._emit("create", kind, stored, actor)
-        return copy.deepcopy(stored)
+            self.emit("create", kind, stored, actor)
+            self.controllers.changed(kind, None, stored)
+        return response
 
     def replace(self, kind: Kind, namespace: str, name: str, body: Any, actor: Actor, *,
                 verb: str = "update") -> Object:
@@ -220,22 +206,25 @@ class ClusterState:
                      *(("managedFields",) if verb != "apply" else ())):
             if kept in old["metadata"]:
                 meta[kept] = old["metadata"][kept]
-        if kind in (NAMESPACES, PODS, NODES) and "status" in old:
+        if "status" in old:  # the status subresource's, not the main resource's
             obj["status"] = old["status"]
         if kind is PODS and not (obj.get("spec") or {}).get("nodeName"):
             obj.setdefault("spec", {})["nodeName"] = (old.get("spec") or {}).get("nodeName")
         stored = admission.admit(kind, obj, old)
-        if kind is NETWORK_POLICIES and stored.get("spec") != old.get("spec"):
-            stored["metadata"]["generation"] = int(old["metadata"].get("generation") or 1) + 1
+        generation = admission.generation(kind, stored, old)
+        if generation:
+            stored["metadata"]["generation"] = generation
         if verb != "apply":
             apply.record_update(old, stored, actor.manager, kind.api_version, now())
         if _same(stored, old) or actor.dry_run:
             return stored if actor.dry_run else old
-        stored["metadata"]["resourceVersion"] = self._next_rv()
+        stored["metadata"]["resourceVersion"] = self.next_rv()
         stored = _ordered(stored)
         self.store[kind.resource][(namespace, name)] = stored
-        self._emit(verb, kind, stored, actor)
-        return copy.deepcopy(stored)
+        response = copy.deepcopy(stored)
+        self.emit(verb, kind, stored, actor)
+        self.controllers.changed(kind, old, stored)
+        return response
 
     def patch(self, kind: Kind, namespace: str, name: str, patch: Any, actor: Actor, *, content_type: str,
               force: bool | None = None) -> Object:
@@ -278,7 +267,8 @@ class ClusterState:
             created["metadata"]["managedFields"] = entries
             if not actor.dry_run:
                 self.store[kind.resource][(namespace, name)]["metadata"]["managedFields"] = copy.deepcopy(entries)
-                self._emit("apply", kind, created, actor)
+                self.emit("apply", kind, created, actor)
+                self.controllers.changed(kind, None, self.store[kind.resource][(namespace, name)])
             return created
         merged = apply.apply(copy.deepcopy(live), config, actor.manager, force=force, api_version=kind.api_version,
                              now=now(), who=who)
@@ -286,7 +276,7 @@ class ClusterState:
                                                                   "Ignore"), verb="apply")
 
     def delete(self, kind: Kind, namespace: str, name: str, actor: Actor,
-               preconditions: Mapping[str, Any] | None = None) -> Object:
+               preconditions: Mapping[str, Any] | None = None, *, propagation: str | None = None) -> Object:
         old = self.get(kind, namespace, name)
         pre = preconditions or {}
         for key, label in (("uid", "UID"), ("resourceVersion", "ResourceVersion")):
@@ -300,13 +290,14 @@ class ClusterState:
             for k in KINDS:
                 for contained in [key for key in self.store[k.resource] if k.namespaced and key[0] == name]:
                     gone = self.store[k.resource].pop(contained)
-                    self._emit("delete", k, {**gone, "metadata": {**gone["metadata"], "resourceVersion":
-                                                                  self._next_rv()}}, controller)
+                    self.emit("delete", k, {**gone, "metadata": {**gone["metadata"], "resourceVersion":
+                                                                  self.next_rv()}}, controller)
             old["metadata"]["deletionTimestamp"] = now()
             old["status"] = {"phase": "Terminating"}
         del self.store[kind.resource][(namespace, name)]
-        old["metadata"]["resourceVersion"] = self._next_rv()
-        self._emit("delete", kind, old, actor)
+        old["metadata"]["resourceVersion"] = self.next_rv()
+        self.emit("delete", kind, old, actor)
+        self.controllers.deleted(kind, old, propagation)
         return old
 
 

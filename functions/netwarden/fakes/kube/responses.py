@@ -196,8 +196,14 @@ def delete_object(backend: KubeBackend, request: Request) -> Response:
     if isinstance(options, dict) and options.get("dryRun") == ["All"]:
         actor.dry_run = True
     preconditions = options.get("preconditions") if isinstance(options, dict) else None
+    propagation = (options.get("propagationPolicy") if isinstance(options, dict) else None) or \
+        request.arg("propagationPolicy")
+    if propagation not in (None, "", "Orphan", "Background", "Foreground"):
+        raise BadRequest(f'propagationPolicy: Unsupported value: "{propagation}": supported values: "Foreground", '
+                         '"Background", "Orphan"')
     name = request.params["name"]
-    old = _cluster(backend, request).delete(kind, namespace or "", name, actor, preconditions)
+    old = _cluster(backend, request).delete(kind, namespace or "", name, actor, preconditions,
+                                            propagation=propagation or None)
     if kind.resource in ("namespaces", "pods"):
         return Response.json(old)
     details: dict[str, Any] = {"name": name, "kind": kind.resource, "uid": old["metadata"].get("uid")}

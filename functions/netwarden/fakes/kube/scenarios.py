@@ -5,7 +5,9 @@ IBM's recipe cluster (``reference/vpc-network-policy-recipe.md``): the namespace
 database pods with their ``app`` and ``tier`` labels, one worker node in each zone subnet of the VPC,
 labelled as IKS labels its workers (``ibm-cloud.kubernetes.io/subnet-id`` and ``.../zone``), and the
 NetworkPolicies. Everything comes from the baseline ``Snapshot``, so the estate and the baseline
-cannot disagree; only the pods fall back to the recipe's six when the baseline lists no workloads.
+cannot disagree; only the pods fall back to the recipe's six when the baseline lists no workloads. A
+workload the baseline pins for public egress is a Deployment with the recipe's node affinity on the
+gateway subnet's id (its steps 6-7); the others are bare pods.
 The subnet ids are passed in (zone -> id) or looked up in the VPC emulator with the ibm-vpc SDK.
 Nothing touches the emulator's state directly: a user with the same client would build the same.
 """
@@ -33,8 +35,9 @@ def build_recipe_cluster(url: str, baseline: Snapshot, subnet_ids: Mapping[str, 
     subnets of the baseline's VPCs are looked up in the VPC emulator at the same ``url``."""
     zones = dict(subnet_ids) if subnet_ids is not None else _lookup_subnets(url, baseline)
     cidrs = {s.zone: s.cidr for v in baseline.vpcs for s in v.subnets if s.zone and s.cidr}
+    subnet_zones = {s.name: s.zone for v in baseline.vpcs for s in v.subnets if s.zone}
     for cluster in baseline.clusters:
-        _ClusterBuilder(url, cluster).build(zones, cidrs)
+        _ClusterBuilder(url, cluster).build(zones, cidrs, subnet_zones)
 
 
 def _lookup_subnets(url: str, baseline: Snapshot) -> dict[str, str]:
@@ -76,17 +79,23 @@ class _ClusterBuilder:
         api.user_agent = USER_AGENT
         self.core = client.CoreV1Api(api)
         self.net = client.NetworkingV1Api(api)
+        self.apps = client.AppsV1Api(api)
         self.cluster = cluster
 
-    def build(self, zones: Mapping[str, str], cidrs: Mapping[str, str]) -> None:
+    def build(self, zones: Mapping[str, str], cidrs: Mapping[str, str], subnet_zones: Mapping[str, str]) -> None:
         for ns in self.cluster.namespaces:
             self.namespace(ns.name, dict(ns.labels))
         for zone in sorted(zones):
             self.node(zone, zones[zone], cidrs.get(zone))
         declared = {n.name for n in self.cluster.namespaces}
         pods = self.cluster.pods or tuple(p for p in _recipe_pods() if p.namespace in declared)
+        pins = {(p.namespace, p.name): p for p in self.cluster.egress}
         for pod in pods:
-            self.pod(pod)
+            pin = pins.get((pod.namespace, pod.name))
+            if pin is None:
+                self.pod(pod)
+            else:  # the gateway recipe's steps 6-7: a Deployment pinned to the gateway subnet's id
+                self.deployment(pod, zones[subnet_zones[pin.subnet]])
         for policy in self.cluster.policies:
             metadata: dict[str, Any] = {"name": policy.name}
             if policy.labels:
@@ -142,14 +151,27 @@ class _ClusterBuilder:
         self.core.create_node(body)
 
     def pod(self, pod: Pod) -> None:
-        ports = [{"containerPort": p.port, "protocol": p.protocol, **({"name": p.name} if p.name else {})}
-                 for p in pod.ports]
-        container: dict[str, Any] = {
-            "name": pod.labels.get("tier", "app"),
-            "image": IMAGE.format(app=pod.labels.get("app", pod.name).lower(), tier=pod.labels.get("tier", "app")),
-        }
-        if ports:
-            container["ports"] = ports
         body: Any = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": pod.name, "labels": dict(pod.labels)},
-                     "spec": {"containers": [container]}}
+                     "spec": {"containers": [_container(pod)]}}
         self.core.create_namespaced_pod(pod.namespace, body)
+
+    def deployment(self, pod: Pod, subnet_id: str) -> None:
+        affinity = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+            {"matchExpressions": [{"key": SUBNET_LABEL, "operator": "In", "values": [subnet_id]}]}]}}}
+        body: Any = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": pod.name},
+                     "spec": {"replicas": 1, "selector": {"matchLabels": dict(pod.labels)},
+                              "template": {"metadata": {"labels": dict(pod.labels)},
+                                           "spec": {"affinity": affinity, "containers": [_container(pod)]}}}}
+        self.apps.create_namespaced_deployment(pod.namespace, body)
+
+
+def _container(pod: Pod) -> dict[str, Any]:
+    ports = [{"containerPort": p.port, "protocol": p.protocol, **({"name": p.name} if p.name else {})}
+             for p in pod.ports]
+    container: dict[str, Any] = {
+        "name": pod.labels.get("tier", "app"),
+        "image": IMAGE.format(app=pod.labels.get("app", pod.name).lower(), tier=pod.labels.get("tier", "app")),
+    }
+    if ports:
+        container["ports"] = ports
+    return container
