@@ -4,7 +4,9 @@ Each ``Kind`` says where it lives (group, version, namespaced or not), how disco
 (resource, singular, short names, verbs), which fields a field selector may use, its structural
 schema (so that a body is decoded as the API server decodes it: unknown fields dropped or refused,
 wrong JSON types refused in Go's words), and its strategic-merge and server-side-apply list
-semantics. Adding a kind is adding a row here plus its defaults and validation in ``admission``.
+semantics. Adding a kind is adding a row here plus its defaults and validation in ``admission``
+(``workloads`` for the ``apps/v1`` kinds, whose pod template shares the Pod's ``v1.PodSpec``; a
+controller in ``controllers`` when objects of the kind make others).
 """
 
 from __future__ import annotations

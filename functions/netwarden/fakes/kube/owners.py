@@ -49,14 +49,6 @@ def template_hash(template: Mapping[str, Any], collisions: int = 0) -> str:
     return "".join(SAFE_ALPHABET[ord(ch) % len(SAFE_ALPHABET)] for ch in str(value))
 
 
-def _without_hash(template: Mapping[str, Any]) -> Object:
-    out = copy.deepcopy(dict(template))
-    labels = (out.get("metadata") or {}).get("labels")
-    if labels:
-        labels.pop(HASH_LABEL, None)
-    return out
-
-
 def pod_body(template: Mapping[str, Any], owner: Mapping[str, Any], owner_kind: Kind, labels: Mapping[str, str],
               **meta: Any) -> Object:
     """A pod as a controller makes it from its template: labels, annotations, spec, owner reference."""
