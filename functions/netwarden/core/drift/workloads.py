@@ -119,8 +119,11 @@ def gateway_workloads(impact: Impact, code: str, subnet: str, baseline: Snapshot
     attached one those running there gain it."""
     if code == "gateway-changed":
         return impact
-    running = [f"{c.name}/{w.key}" for c in live.clusters for w in c.workloads
-               if (found := subnet_named(live, c, subnet)) is not None and found.id in w.running]
+    running = []
+    for cluster in live.clusters:  # the subnet resolved once per cluster, not once per workload
+        found = subnet_named(live, cluster, subnet)
+        if found is not None:
+            running += [f"{cluster.name}/{w.key}" for w in cluster.workloads if found.id in w.running]
     if code == "gateway-attached":
         if not running:
             return impact

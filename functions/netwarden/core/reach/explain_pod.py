@@ -182,7 +182,7 @@ def _as_flows(ports: PortSet, span: Interval, direction: str) -> FlowSet:
 def _policy_layer(cluster: Cluster, pods: Sequence[Pod], span: Interval, ports: PortSet, direction: str) -> Layer:
     cuts = _cut(external_ranges(cluster.policies), span)
     reach = reachability(replace(cluster, pods=_distinct(*pods)), externals=cuts)
-    inside = [r for r in cuts if span[0] <= r[0] and r[1] <= span[1]]
+    inside = _inside(cuts, span)
     allowed = FlowSet()
     for pod in pods:
         here = FlowSet()
@@ -204,6 +204,11 @@ def _cut(ranges: Sequence[Interval], span: Interval) -> tuple[Interval, ...]:
         points = sorted({lo, hi + 1} | {p for p in (span[0], span[1] + 1) if lo < p <= hi})
         out.extend((points[i], points[i + 1] - 1) for i in range(len(points) - 1))
     return tuple(out)
+
+
+def _inside(cuts: Sequence[Interval], span: Interval) -> list[Interval]:
+    """The ranges of ``cuts`` (cut at ``span``'s edges, ``_cut``) that make up ``span``."""
+    return [r for r in cuts if span[0] <= r[0] and r[1] <= span[1]]
 
 
 def _deciding(cluster: Cluster, pods: Sequence[Pod], ports: PortSet, kind: str, *, span: Interval | None,
@@ -241,8 +246,7 @@ def _admits(cluster: Cluster, policy: NetworkPolicy, pod: Pod, ports: PortSet, *
     if span is not None:
         cuts = _cut(external_ranges(alone.policies), span)
         reach = reachability(alone, externals=cuts)
-        ends = [(r, key(pod)) if kind == "Ingress" else (key(pod), r)
-                for r in cuts if span[0] <= r[0] and r[1] <= span[1]]
+        ends = [(r, key(pod)) if kind == "Ingress" else (key(pod), r) for r in _inside(cuts, span)]
     else:
         reach = reachability(alone, externals=[ADDRESSES])
         ends = [(key(p), key(pod)) if kind == "Ingress" else (key(pod), key(p)) for p in peers if key(p) != key(pod)]
