@@ -202,21 +202,20 @@ def test_four_shards_over_twelve_vpcs_cover_each_once_and_union_to_an_unsharded_
     assert run_job(d, monkeypatch, cron_env(NETWARDEN_STATE=f"file://{tmp_path / 'unsharded'}")) == 0
 
     covered: dict[str, int] = {}
-    sharded: dict[str, str] = {}
     for index in range(4):
-        state = tmp_path / "state" / f"shard-{index}-of-4"
+        snapshot = tmp_path / "state" / f"snapshot-shard-{index}-of-4.json"
         expected = Shard(index, 4).select(NAMES)
         if not expected:
-            assert not (state / "snapshot.json").exists()
+            assert not snapshot.exists()
             continue
-        snap = snapshot_format.loads((state / "snapshot.json").read_text(encoding="utf-8"), source="snapshot.json")
+        snap = snapshot_format.loads(snapshot.read_text(encoding="utf-8"), source=snapshot.name)
         assert sorted(v.name for v in snap.vpcs) == sorted(expected)
         for v in snap.vpcs:
             covered[v.name] = covered.get(v.name, 0) + 1
-        sharded.update(open_findings(state))
     assert covered == dict.fromkeys(NAMES, 1)
+    assert not list((tmp_path / "state").glob("shard-*")), "the shards share one state, under no prefix of their own"
     unsharded = open_findings(tmp_path / "unsharded")
-    assert sharded == unsharded
+    assert open_findings(tmp_path / "state") == unsharded
     assert sorted(unsharded.values()) == ["acl-rule-missing"] * 3 + ["subnet-allow-all"] * 2
 
 

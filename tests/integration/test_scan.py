@@ -395,7 +395,7 @@ def test_an_event_alert_counts_every_finding_still_open(sinks: Sinks, tmp_path: 
                 options=ScanOptions(), run_id="run-1", started=clock(), status="drift")
     clock.tick()
     scan.record([finding("c", "critical")], store=store, notifiers=sinks.notifiers, options=ScanOptions(),
-                run_id="event-1", started=clock(), status="drift", resolve=False, kind="event")
+                run_id="event-1", started=clock(), status="drift", checked=(), kind="event")
     first, second = sinks.slack()
     assert first["blocks"][1]["text"]["text"] == "*Open now:* 1 critical, 1 high"
     assert second["blocks"][0]["text"]["text"] == "netwarden: 1 new (1 critical)"
@@ -410,5 +410,5 @@ def test_the_run_summary_says_what_an_event_did_not_re_check(tmp_path: Path, cap
     clock.tick()
     with caplog.at_level("INFO", logger="netwarden.app.scan"):
         scan.record([], store=store, notifiers=[], options=ScanOptions(), run_id="event-1", started=clock(),
-                    status="in_sync", resolve=False, kind="event")
+                    status="in_sync", checked=(), kind="event")
     assert "; 1 not re-checked (still open)" in caplog.messages[-1]

@@ -10,6 +10,7 @@ from netwarden.app.event import Scope, check
 from netwarden.core import sg_rules
 from netwarden.core.activity_tracker import ChangeEvent
 from netwarden.core.errors import ProviderNotFound
+from netwarden.core.findings import ResourceRef
 from netwarden.core.model import AclRule, NetworkAcl, PortRange, SecurityGroup, Snapshot, Subnet, Vpc
 
 DENY_ALL = AclRule("deny-all-in", "deny", "inbound", "any", "0.0.0.0/0", "0.0.0.0/0")
@@ -109,9 +110,15 @@ def test_ibmcloud_vpcs_selects_by_name_or_id(vpcs: tuple[str, ...], status: str)
     assert status == "checked" or "not in scope" in outcome.reason
 
 
-def test_a_checked_event_names_its_resource_and_scope() -> None:
+def test_a_checked_event_names_its_resource_and_covers_only_it() -> None:
     outcome = check(ev("acl", "acl-a-id"), BASE, Reader(live()), Scope(regions=("us-south",)))
-    assert (outcome.scope, outcome.checked, outcome.acted) == ("us-south/prod-vpc/acl-a", ("us-south/prod-vpc",), True)
+    assert (outcome.scope, outcome.acted) == ("us-south/prod-vpc/acl-a", True)
+    (covers,) = outcome.checked
+    assert covers.covers(ResourceRef("network-acl", region="us-south", vpc="prod-vpc", acl="acl-a", rule="r1"))
+    for other in (ResourceRef("network-acl", region="us-south", vpc="prod-vpc", acl="acl-b"),
+                  ResourceRef("subnet", region="us-south", vpc="prod-vpc", subnet="subnet-1"),
+                  ResourceRef("network-acl", region="us-south", vpc="other-vpc", acl="acl-a")):
+        assert not covers.covers(other), other
 
 
 # --- an event's findings are judged as the next scan judges them ------------------------------------

@@ -145,7 +145,7 @@ def test_unreadable_scope_keeps_its_findings_open(finding: Finding, unreadable: 
 def test_a_partial_run_resolves_nothing() -> None:
     _, states = run({}, [A, B])
     step = lifecycle.advance(states, [acl_finding(live_port=23)], now=T0 + timedelta(hours=1), channels=["slack"],
-                             remind_after=DAY, resolve=False)
+                             remind_after=DAY, checked=())
     assert dict(step.transitions) == {A.fingerprint: "changed", B.fingerprint: "unknown"}
     assert kinds(step) == [("changed", A.code)]
     assert step.states[B.fingerprint] == states[B.fingerprint]

@@ -8,8 +8,10 @@ import sys
 import pytest
 
 from netwarden.config import ClusterSettings, IbmCloudSettings, Settings
+from netwarden.core.coverage import covered
+from netwarden.core.findings import ResourceRef
 from netwarden.core.model import Cluster, Snapshot, Unreadable, Vpc
-from netwarden.core.shard import MAX_SHARDS, Scope, Shard, restrict, shard_of
+from netwarden.core.shard import MAX_SHARDS, Scope, Shard, coverage, restrict, shard_of
 from netwarden.entrypoints.job import read_environment
 from netwarden.entrypoints.wiring import owns_nothing, shard_settings
 
@@ -94,16 +96,24 @@ REGIONS = ("us-south", "us-east", "eu-de", "eu-gb", "jp-tok", "au-syd")
 CLUSTERS = tuple(ClusterSettings(f"cluster-{i}", server=f"http://k8s/{i}") for i in range(5))
 
 
+#: A finding's resource in each configured VPC of each region, and in each cluster.
+RESOURCES = (*(ResourceRef("subnet", region=r, vpc=v, subnet="s") for r in REGIONS for v in VPCS),
+             *(ResourceRef("network-policy", cluster=c.name, namespace="ns", name="np") for c in CLUSTERS))
+
+
 @pytest.mark.parametrize("vpcs", [None, tuple(VPCS)], ids=["by-region", "by-vpc-name"])
 def test_shard_settings_partition_the_scope(vpcs: tuple[str, ...] | None) -> None:
     settings = Settings(ibmcloud=IbmCloudSettings(regions=REGIONS, vpcs=vpcs), clusters=CLUSTERS,
                         state="cos://bucket/state?region=us-south")
     units: list[str] = []
     clusters: list[str] = []
+    owners: dict[ResourceRef, int] = {}
     for i in range(4):
         shard = Shard(i, 4)
         mine, scope = shard_settings(settings, shard)
-        assert mine.state == f"cos://bucket/state/shard-{i}-of-4?region=us-south"
+        assert mine.state == settings.state, "every shard keeps the deployment's one state"
+        for resource in RESOURCES:
+            owners[resource] = owners.get(resource, 0) + covered(resource, coverage(scope, REGIONS))
         clusters += [c.name for c in mine.clusters]
         assert scope.clusters == tuple(c.name for c in mine.clusters)
         if mine.ibmcloud is None:
@@ -117,6 +127,7 @@ def test_shard_settings_partition_the_scope(vpcs: tuple[str, ...] | None) -> Non
             units += mine.ibmcloud.regions
     assert sorted(units) == sorted(vpcs or REGIONS)
     assert sorted(clusters) == sorted(c.name for c in CLUSTERS)
+    assert owners == dict.fromkeys(RESOURCES, 1), "each resource is resolved by exactly one shard"
 
 
 def test_an_unsharded_run_keeps_everything() -> None:

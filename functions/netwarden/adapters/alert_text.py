@@ -3,8 +3,9 @@ say the same thing: a title with counts, one line per finding (severity, what ha
 its impact, and the notes (a retry, an expired suppression, a remediation).
 
 ``context`` is what ``app.scan`` passes every notifier: ``run_id``, ``time`` (RFC 3339), ``status``
-(in_sync | drift | incomplete), ``open`` (open findings by severity, suppressed ones left out) and
-``unreadable`` (scopes that could not be read).
+(in_sync | drift | incomplete), ``open`` (open findings by severity, suppressed ones left out, in the
+whole state: not only the part this run read), ``unreadable`` (scopes that could not be read) and
+``source`` (the run that sends it: ``scan``, ``scan, shard 3-of-8``, ``event``, ``watch``).
 """
 
 from __future__ import annotations
@@ -105,8 +106,14 @@ def plain(alerts: Sequence[Alert], context: Mapping[str, Any]) -> str:
 def footer(context: Mapping[str, Any]) -> str:
     unreadable = context.get("unreadable") or []
     tail = f"; could not read: {', '.join(unreadable)}" if unreadable else ""
-    return (f"Open now: {severity_counts(context.get('open') or {})}. Run {context.get('run_id', '?')} at "
+    return (f"Open now: {severity_counts(context.get('open') or {})}. Run {run_label(context)} at "
             f"{context.get('time', '?')}{tail}.")
+
+
+def run_label(context: Mapping[str, Any]) -> str:
+    """``20261203T101500Z-ab12cd (scan, shard 3-of-8)``: the run, and which kind of run it is."""
+    source = context.get("source")
+    return f"{context.get('run_id', '?')}" + (f" ({source})" if source else "")
 
 
 def to_dict(a: Alert) -> dict[str, Any]:

@@ -88,7 +88,8 @@ def payload(alerts: Sequence[Alert], context: Mapping[str, Any]) -> dict[str, An
     totals = f"*Open now:* {t.severity_counts(context.get('open') or {})}"
     if context.get("unreadable"):
         totals += f"\n*Could not read:* {_esc(', '.join(context['unreadable']))}"
-    run = f"netwarden run `{_esc(str(context.get('run_id', '?')))}` at {_esc(str(context.get('time', '?')))}"
+    source = f" ({_esc(str(context['source']))})" if context.get("source") else ""
+    run = f"netwarden run `{_esc(str(context.get('run_id', '?')))}`{source} at {_esc(str(context.get('time', '?')))}"
     ctx = {"type": "context", "elements": [{"type": "mrkdwn", "text": t.clip(run, MAX_TEXT)}]}
     room = MAX_BLOCKS - 3
     if len(alerts) <= room:

@@ -4,7 +4,7 @@ Config (``notify.webhook``): ``url_env`` (the variable holding the URL; it is a 
 usually carry a token), ``secret_env`` (optional: a shared secret; the body is then signed with
 HMAC-SHA256 in ``X-Netwarden-Signature: sha256=<hex>``), ``headers`` (optional static headers).
 
-Body: ``{"schema_version": 1, "source": "netwarden", "run_id", "time", "status", "title", "open",
+Body: ``{"schema_version": 1, "source": "netwarden", "run_id", "run", "time", "status", "title", "open",
 "unreadable", "alerts": [{"kind", "fingerprint", "code", "severity", "resource", "message", "impact",
 "first_seen", ...}]}``. Any 2xx is success; 408, 429 and 5xx are retried.
 """
@@ -91,7 +91,8 @@ class WebhookNotifier:
 
 def body(alerts: Sequence[Alert], context: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "schema_version": 1, "source": "netwarden", "run_id": context.get("run_id"), "time": context.get("time"),
+        "schema_version": 1, "source": "netwarden", "run_id": context.get("run_id"), "run": context.get("source"),
+        "time": context.get("time"),
         "status": context.get("status"), "title": t.title(alerts, context), "open": dict(context.get("open") or {}),
         "unreadable": list(context.get("unreadable") or []), "alerts": [t.to_dict(a) for a in alerts],
     }

@@ -14,8 +14,9 @@ event's whole VPC, and only it: planning needs the live ids of what the baseline
 
 An event about something outside the configured scope (another region, a VPC not in
 ``ibmcloud.vpcs``, an ACL, subnet or security group the baseline does not name), an event netwarden does not watch,
-and a change that failed are acknowledged and logged, never errors. An event only opens or updates
-findings: resolving is left to the next full scan, which sees everything.
+and a change that failed are acknowledged and logged, never errors. An event resolves what it re-read
+and no longer finds (the open findings of that one ACL, subnet or security group: ``core.coverage``);
+everything else is left to the runs that read it.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
-from netwarden.app import scan
+from netwarden.app import remediation_outcome, scan
 from netwarden.core import activity_tracker
 from netwarden.core.activity_tracker import ChangeEvent
+from netwarden.core.coverage import Coverage
 from netwarden.core.drift.diff import diff
 from netwarden.core.drift.impact import annotate
 from netwarden.core.errors import ProviderNotFound
@@ -76,7 +78,8 @@ class Scope:
 class EventOutcome:
     """What an event led to. ``status``: ``checked`` (findings may be empty: in sync), ``ignored``
     (not a change netwarden acts on, or out of scope). ``scope`` names the resource checked
-    (``us-south/prod-vpc/acl-a``), ``checked_scopes`` the lifecycle scopes it covers."""
+    (``us-south/prod-vpc/acl-a``), ``checked`` what that read covers: that one resource, whose open
+    findings the check did not find are resolved."""
 
     event: ChangeEvent
     status: str
@@ -84,7 +87,7 @@ class EventOutcome:
     findings: tuple[Finding, ...] = ()
     scope: str | None = None
     vpc: str | None = None
-    checked: tuple[str, ...] = field(default=())
+    checked: tuple[Coverage, ...] = field(default=())
 
     @property
     def acted(self) -> bool:
@@ -152,12 +155,12 @@ def handle(data: Any, services: EventServices, *, source: str = "event") -> scan
         remediator = functools.partial(_remediate_vpc, outcome, baseline, services, store, codes=wanted,
                                        run_id=run_id)
     return scan.record(outcome.findings, store=store, notifiers=services.notifiers(), options=services.options,
-                       run_id=run_id, started=now, status="drift" if outcome.findings else "in_sync", resolve=False,
-                       kind="event", remediate=remediator)
+                       run_id=run_id, started=now, status="drift" if outcome.findings else "in_sync",
+                       checked=outcome.checked, kind="event", remediate=remediator)
 
 
 def _remediate_vpc(outcome: EventOutcome, baseline: Snapshot, services: EventServices, store: StateStore, *,
-                   codes: frozenset[str], run_id: str) -> scan.RemediationOutcome:
+                   codes: frozenset[str], run_id: str) -> remediation_outcome.RemediationOutcome:
     """``remediation.mode: auto`` for an event: the codes ``remediation.auto`` lists, in the event's VPC."""
     from netwarden.app import remediate
 
@@ -168,7 +171,7 @@ def _remediate_vpc(outcome: EventOutcome, baseline: Snapshot, services: EventSer
     result = remediate.run(vpc_baseline, read_live, writers, request, state=store, run_id=run_id,
                            clock=services.clock)
     log.info("event remediation %s: %s", result.status, result.reason or f"{len(result.applied)} step(s)")
-    return scan.outcome_of(result)
+    return remediation_outcome.outcome_of(result)
 
 
 def check(event: ChangeEvent, baseline: Snapshot, reader: TargetedVpcReader, scope: Scope, *,
@@ -293,12 +296,19 @@ def _diff_part(base: Vpc, live: Vpc, context: Vpc | None = None, *, ibm_churn: b
     return annotate(findings, baseline, current)
 
 
+#: What each kind of targeted check reads: the finding kind, and the resource field naming it.
+_COVERS = {"acl": ("network-acl", "acl"), "subnet": ("subnet", "subnet"),
+           "security-group": ("security-group", "security_group")}
+
+
 def _checked(event: ChangeEvent, scope: str, vpc: str, findings: Sequence[Finding]) -> EventOutcome:
     found = tuple(findings)
     log.info("event %s: checked %s: %d finding(s)%s", event.action, scope, len(found),
              "".join(f"; {f.code} {f.resource.path}" for f in found[:5]))
-    region = scope.split("/", 1)[0]
-    return EventOutcome(event, "checked", "checked", found, scope=scope, vpc=vpc, checked=(f"{region}/{vpc}",))
+    region, name = scope.split("/", 1)[0], scope.rsplit("/", 1)[1]
+    kind, field_name = _COVERS[event.check or ""]
+    covers = Coverage(f"{region}/{vpc}", frozenset({kind}), ((field_name, name),))
+    return EventOutcome(event, "checked", "checked", found, scope=scope, vpc=vpc, checked=(covers,))
 
 
 def _ignored(event: ChangeEvent, reason: str) -> EventOutcome:

@@ -43,7 +43,7 @@ from netwarden.app.remediate_exec import (
     apply_step,
     execute,
 )
-from netwarden.app.scan import RemediationOutcome, Remediator, outcome_of
+from netwarden.app.remediation_outcome import RemediationOutcome, Remediator, outcome_of
 from netwarden.core import snapshot_format
 from netwarden.core.errors import PlanRefused
 from netwarden.core.findings import Finding

@@ -13,8 +13,14 @@ This is where netwarden gets its memory. Under the state store's ``scan`` lock, 
    one line of run history. A failure between two writes leaves states the next run reads: at worst a
    history line is missing, or (before the first write) alerts go out once more.
 
-``record`` is the second half alone, for a targeted check (an Activity Tracker event): it resolves
-nothing it did not look at.
+``record`` is the second half alone, for a targeted check (an Activity Tracker event, the watcher's
+re-read of a cluster): it resolves only what it looked at (``core.coverage``).
+
+Every run of a deployment keeps one finding state (``findings.json`` under the configured prefix):
+the full scan, each shard of an array scan (which covers its own VPCs and clusters only), the event
+job and the watcher. So a finding is alerted once whoever sees it first, and resolved once by whoever
+sees it gone; the lock serialises them. Each alert says which run sent it (``context["source"]``)
+and counts what is open in the whole state, not only in the part the run read.
 """
 
 from __future__ import annotations
@@ -25,18 +31,19 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from netwarden.app import check
+from netwarden.app.remediation_outcome import RemediationOutcome, Remediator
 from netwarden.core import lifecycle, snapshot_format
+from netwarden.core.coverage import Coverage
 from netwarden.core.errors import LockHeld, NetwardenError, NotifyError, StateError
 from netwarden.core.findings import Finding
 from netwarden.core.lifecycle import FindingState, SuppressionRule
 from netwarden.core.model import Snapshot
 from netwarden.core.ports import Notifier, StateStore
-from netwarden.core.report.model import CheckReport
 
 log = logging.getLogger(__name__)
 
@@ -54,22 +61,10 @@ class ScanOptions:
     ibm_churn: bool = True
     lock_attempts: int = 6
     lock_delay: float = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class RemediationOutcome:
-    """What automatic remediation did: a status, one line for people, a note per finding it touched
-    (by fingerprint), whether it failed, and details for the run history."""
-
-    status: str
-    summary: str
-    notes: Mapping[str, str] = field(default_factory=dict)
-    failed: bool = False
-    detail: Mapping[str, Any] = field(default_factory=dict)
-
-
-#: The seam ``remediation.mode: auto`` plugs into: (live snapshot, its check report, run id) -> outcome.
-Remediator = Callable[[Snapshot, CheckReport, str], RemediationOutcome]
+    #: The array shard this run is (``3-of-8``), None when unsharded: named in alerts, keys the snapshot.
+    shard: str | None = None
+    #: What the run reads (a shard's VPCs and clusters); None: everything in scope.
+    checked: tuple[Coverage, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +175,7 @@ def run(
     return record(report.findings, store=store, notifiers=notifiers, options=options, run_id=run_id,
                   started=started, status=report.status, unreadable=[u.scope for u in report.unreadable], live=live,
                   out_of_scope=[n.scope for n in report.notes if n.kind == "out-of-scope"],
-                  remediate=remediate, clock=clock, sleep=sleep)
+                  checked=options.checked, remediate=remediate, clock=clock, sleep=sleep)
 
 
 def record(
@@ -195,14 +190,16 @@ def record(
     unreadable: Sequence[str] = (),
     live: Snapshot | None = None,
     out_of_scope: Sequence[str] = (),
-    resolve: bool = True,
+    checked: Sequence[Coverage] | None = None,
     kind: str = "scan",
     remediate: Callable[[], RemediationOutcome | None] | None = None,
     clock: Callable[[], datetime] = utc_now,
     sleep: Callable[[float], None] = time.sleep,
 ) -> ScanResult:
-    """Lifecycle, alerts and persistence for ``findings``, under the scan lock. Open findings in an
-    ``unreadable`` or ``out_of_scope`` scope were not re-checked, so they stay open, never resolved."""
+    """Lifecycle, alerts and persistence for ``findings``, under the scan lock. ``checked`` is what the
+    run read (None: everything); open findings outside it, or in an ``unreadable`` or ``out_of_scope``
+    scope, were not re-checked, so they stay open, never resolved. ``live`` is kept as the last snapshot
+    (per shard when sharded); a targeted check passes none."""
     with _locked(store, run_id, options, sleep):
         previous, reset = load_states(store, run_id)
         outcome = remediate() if remediate is not None else None
@@ -210,12 +207,13 @@ def record(
         step = lifecycle.advance(previous, findings, now=started, channels=channels,
                                  remind_after=options.remind_after, suppressions=options.suppressions,
                                  unreadable=[*unreadable, *out_of_scope], notes=outcome.notes if outcome else None,
-                                 resolve=resolve)
+                                 checked=checked)
         open_now = [m.finding for m in step.marked if not m.suppressed]
         # what this run could not see (an event's other resources, an unreadable scope) stays open too
         carried = [s.finding for fp, s in step.states.items()
                    if step.transitions.get(fp) == "unknown" and s.suppressed is None]
         context = {"run_id": run_id, "time": lifecycle.rfc3339(started), "status": status,
+                   "source": kind if options.shard is None else f"{kind}, shard {options.shard}",
                    "open": {k: v for k, v in lifecycle.counts([*open_now, *carried]).items() if v},
                    "unreadable": list(unreadable)}
         sent = {n.name: _send(n, step.outbox.get(n.name, ()), context) for n in notifiers}
@@ -233,7 +231,7 @@ def record(
             transitions={t: n for t in lifecycle.TRANSITIONS if (n := list(step.transitions.values()).count(t))},
             unreadable=tuple(unreadable), channels=results, remediation=outcome, state_reset=reset,
         )
-        persist(store, states, result, live if resolve else None)
+        persist(store, states, result, live, snapshot_key(options.shard))
     _summarise(result)
     return result
 
@@ -315,12 +313,18 @@ def load_states(store: StateStore, run_id: str) -> tuple[dict[str, FindingState]
         return {}, True
 
 
-def persist(store: StateStore, states: Mapping[str, FindingState], result: ScanResult, live: Snapshot | None) -> None:
+def snapshot_key(shard: str | None) -> str:
+    """Where a run keeps its last snapshot: one per shard, since each reads only its part."""
+    return SNAPSHOT_KEY if shard is None else f"snapshot-shard-{shard}.json"
+
+
+def persist(store: StateStore, states: Mapping[str, FindingState], result: ScanResult, live: Snapshot | None,
+            key: str = SNAPSHOT_KEY) -> None:
     """States first, then the snapshot, then the history line (module docstring)."""
     doc = {**lifecycle.states_to_dict(states), "run_id": result.run_id, "updated_at": result.finished_at}
     store.put(FINDINGS_KEY, (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode("utf-8"))
     if live is not None:
-        store.put(SNAPSHOT_KEY, snapshot_format.dumps(live).encode("utf-8"))
+        store.put(key, snapshot_format.dumps(live).encode("utf-8"))
     store.append(HISTORY_KEY, json.dumps(result.history(), sort_keys=True).encode("utf-8"))
 
 
@@ -335,56 +339,3 @@ def read_history(store: StateStore) -> list[dict[str, Any]]:
         if isinstance(item, dict):
             out.append(item)
     return out
-
-
-# --- reading app.remediate's result ----------------------------------------------------------------------
-
-
-class _Plan(Protocol):
-    @property
-    def fixes(self) -> frozenset[str]: ...
-
-
-class _Verification(Protocol):
-    @property
-    def remaining(self) -> Sequence[Finding]: ...
-
-
-class RemediationRun(Protocol):
-    """What ``outcome_of`` reads of a remediation run (``app.remediate.RemediationResult``)."""
-
-    @property
-    def status(self) -> str: ...
-
-    @property
-    def plan(self) -> _Plan: ...
-
-    @property
-    def applied(self) -> Sequence[int]: ...
-
-    @property
-    def verification(self) -> _Verification | None: ...
-
-    @property
-    def audit_key(self) -> str | None: ...
-
-    @property
-    def reason(self) -> str | None: ...
-
-
-def outcome_of(result: RemediationRun) -> RemediationOutcome:
-    """A remediation run as alerts and history tell it."""
-    fixes = result.plan.fixes
-    remaining = {f.fingerprint for f in (result.verification.remaining if result.verification else ())}
-    audit = f" (audit record {result.audit_key})" if result.audit_key else ""
-    notes: dict[str, str] = {}
-    if result.applied:
-        for fp in fixes:
-            notes[fp] = (f"automatic remediation ran but this remains{audit}" if fp in remaining
-                         else f"remediated automatically{audit}; the next scan confirms it")
-    elif result.status not in ("nothing-to-do", "in_sync"):
-        for fp in fixes:
-            notes[fp] = f"not remediated automatically: {result.status}: {result.reason or 'no reason given'}"
-    summary = result.reason or f"{len(result.applied)} step(s) applied for {len(fixes)} finding(s)"
-    detail = {"applied": len(result.applied), "findings": len(fixes), "audit": result.audit_key}
-    return RemediationOutcome(result.status, summary, notes, failed=result.status == "failed", detail=detail)

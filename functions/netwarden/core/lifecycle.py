@@ -27,12 +27,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from netwarden.core.coverage import Coverage, covered, in_scopes
 from netwarden.core.findings import SEVERITY_RANK, Finding, Impact, ResourceRef
 
 OPEN, RESOLVED = "open", "resolved"
 #: Alert kinds, in the order an alert message lists them.
 KINDS = ("new", "changed", "reminder", "resolved")
-#: Transitions of one run, per fingerprint (``unknown``: its scope could not be read).
+#: Transitions of one run, per fingerprint (``unknown``: not re-checked: unreadable, or outside what it read).
 TRANSITIONS = ("new", "changed", "ongoing", "resolved", "unknown")
 SCHEMA_VERSION = 1
 
@@ -162,15 +163,16 @@ def advance(
     suppressions: Sequence[SuppressionRule] = (),
     unreadable: Sequence[str] = (),
     notes: Mapping[str, str] | None = None,
-    resolve: bool = True,
+    checked: Sequence[Coverage] | None = None,
 ) -> Step:
     """Move every fingerprint one run on and decide, per channel, what to send.
 
     ``unreadable`` lists scopes (``us-south``, ``us-south/prod-vpc``, ``k8s/prod-cluster``,
     ``k8s/prod-cluster/accounts``) that could not be read or that the config leaves out: open findings
     there were not re-checked and stay open; ``notes`` adds a line (for example a remediation outcome)
-    to a fingerprint's alerts. A run that saw only part of the estate (an event's targeted check) passes
-    ``resolve=False``: what it did not see stays as it was, for the next full scan to resolve.
+    to a fingerprint's alerts. A run that saw only part of the estate (a shard, an event's targeted
+    check, the watcher's re-read of one cluster) passes what it read as ``checked``: an open finding
+    outside it stays as it was, for the run that reads its part to resolve.
     """
     stamp = rfc3339(now)
     states: dict[str, FindingState] = {}
@@ -213,7 +215,8 @@ def advance(
     for fp, old in previous.items():
         if fp in seen:
             continue
-        if old.status == OPEN and (not resolve or in_scopes(old.finding.resource, unreadable)):
+        if old.status == OPEN and (not covered(old.finding.resource, checked)
+                                   or in_scopes(old.finding.resource, unreadable)):
             states[fp] = old
             transitions[fp] = "unknown"
             continue
@@ -282,18 +285,6 @@ def _owes_resolution(state: FindingState, ch: str) -> bool:
 
 def alert_order(a: Alert) -> tuple[int, int, str, str]:
     return (KINDS.index(a.kind), SEVERITY_RANK.get(a.finding.severity, 99), a.finding.resource.path, a.finding.code)
-
-
-def scope_of(resource: ResourceRef) -> str:
-    """The snapshot scope a resource lives in: ``k8s/<cluster>[/<namespace>]`` or ``<region>/<vpc>``."""
-    if resource.cluster is not None:
-        return "/".join(p for p in ("k8s", resource.cluster, resource.namespace) if p)
-    return "/".join(p for p in (resource.region, resource.vpc) if p)
-
-
-def in_scopes(resource: ResourceRef, scopes: Sequence[str]) -> bool:
-    scope = scope_of(resource)
-    return any(scope == u or scope.startswith(u + "/") for u in scopes)
 
 
 def counts(findings: Iterable[Finding]) -> dict[str, int]:

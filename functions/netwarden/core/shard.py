@@ -8,15 +8,17 @@ means the same shard on every run and every machine (never Python's per-process 
 
 The scope has to be known before anything is read, which is why the units are configured names and
 not whatever a listing returns. ``restrict`` cuts a snapshot (the baseline) down to one shard's
-scope, so that a shard never reports the VPCs of its siblings as missing.
+scope, so that a shard never reports the VPCs of its siblings as missing, and ``coverage`` says what
+the shard read, so that it resolves only its own findings in the state every shard shares.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from netwarden.core.coverage import Coverage
 from netwarden.core.model import Snapshot
 
 #: Code Engine's largest array size (limits.md: "array size max 1000").
@@ -106,3 +108,13 @@ def restrict(snapshot: Snapshot, scope: Scope) -> Snapshot:
         clusters=tuple(c for c in snapshot.clusters if scope.has_cluster(c.name)),
         unreadable=tuple(u for u in snapshot.unreadable if scope.has_scope(u.scope)),
     )
+
+
+def coverage(scope: Scope, regions: Sequence[str]) -> tuple[Coverage, ...]:
+    """What a shard with ``scope`` reads, of the configured ``regions``: each of its VPCs in every
+    region (VPC names are the unit when configured), else each of its regions, and its clusters."""
+    if scope.vpcs is not None:
+        vpc_side = tuple(Coverage(f"{region}/{vpc}") for region in regions for vpc in scope.vpcs)
+    else:
+        vpc_side = tuple(Coverage(region) for region in (regions if scope.regions is None else scope.regions))
+    return (*vpc_side, *(Coverage(f"k8s/{cluster}") for cluster in scope.clusters or ()))

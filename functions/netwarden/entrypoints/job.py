@@ -10,9 +10,10 @@ subscription-*.md, envvar-autoinject.md):
 
 An array run (``JOB_ARRAY_SIZE`` > 1, this instance ``JOB_INDEX``) scans one shard of the scope
 (``core.shard``): each VPC name (or, without configured VPC names, each region) and each cluster
-belongs to exactly one shard. A shard reads only its share, compares it with its part of the
-baseline, and keeps its finding state under its own prefix, so shards never overwrite each other
-(``wiring.shard_settings``).
+belongs to exactly one shard. A shard reads only its share and compares it with its part of the
+baseline (``wiring.shard_settings``). Every shard, the event runs and the watcher keep one finding
+state, each in turn under its lock: a finding is alerted once whoever sees it first, a shard resolves
+only the findings of its own part, and its alerts name the shard and count what is open everywhere.
 Event runs are not sharded: instance 0 handles the event, the others acknowledge it. ``CE_DATA`` comes
 from a Kafka topic, so ``wiring.event`` reads it through ``payload.loads``: at most 64 KiB, nested at
 most 32 deep, plain JSON (no NaN, no repeated key); anything else is one line and exit 1. The

@@ -21,7 +21,7 @@ from netwarden.config import Settings
 from netwarden.core.errors import NetwardenError
 from netwarden.core.model import Snapshot
 from netwarden.core.ports import KubeReader, KubeWriter, Notifier, StateStore, VpcReader, VpcWriter
-from netwarden.core.shard import Scope, Shard, restrict
+from netwarden.core.shard import Scope, Shard, coverage, restrict
 
 if TYPE_CHECKING:
     from netwarden.adapters.baseline_changes import BaselineChanges
@@ -68,9 +68,10 @@ def remediate(settings: Settings, *, codes: Iterable[str] | None, apply: bool, i
                    clock=now_rfc3339)
 
 
-def scan(settings: Settings, baseline: Snapshot | None = None) -> ScanResult:
+def scan(settings: Settings, baseline: Snapshot | None = None, options: ScanOptions | None = None) -> ScanResult:
     """One scan of ``settings``' scope against ``baseline`` (default: the config's; a shard passes its
-    part of it), with ``remediation.mode: auto`` remediating the codes ``remediation.auto`` lists."""
+    part of it, and ``options`` saying which shard it is and what it reads), with ``remediation.mode:
+    auto`` remediating the codes ``remediation.auto`` lists."""
     from netwarden.app import remediate as remediate_app
     from netwarden.app import scan as scan_app
 
@@ -84,18 +85,23 @@ def scan(settings: Settings, baseline: Snapshot | None = None) -> ScanResult:
             lambda: remediation(settings, codes=settings.remediation.auto, dry_run=False, initiator="scan"),
             state=store, clock=now_rfc3339)
     return scan_app.run(baseline, lambda: live_snapshot(settings), store=store, notifiers=alerts,
-                        options=scan_options(settings), remediator=remediator)
+                        options=options or scan_options(settings), remediator=remediator)
 
 
 def scan_shard(settings: Settings, shard: Shard) -> ScanResult | None:
     """One shard of an array job's scan (the whole scope when unsharded); None when it owns nothing."""
     shard_config, scope = shard_settings(settings, shard)
-    if shard.sharded:
-        log.info("shard %s owns %s", shard.label, _describe(scope))
-        if owns_nothing(shard_config):
-            log.info("shard %s owns nothing in scope: done", shard.label)
-            return None
-    return scan(shard_config, restrict(load_baseline(shard_config.baseline, shard_config), scope))
+    if not shard.sharded:
+        return scan(settings)
+    log.info("shard %s owns %s", shard.label, _describe(scope))
+    if owns_nothing(shard_config):
+        log.info("shard %s owns nothing in scope: done", shard.label)
+        return None
+    regions = settings.ibmcloud.regions if settings.ibmcloud is not None else ()
+    # every shard keeps the one finding state of the deployment, and waits its turn for its lock
+    options = replace(scan_options(settings), shard=shard.label, checked=coverage(scope, regions),
+                      lock_attempts=max(6, 2 * shard.size), lock_delay=2.0)
+    return scan(shard_config, restrict(load_baseline(shard_config.baseline, shard_config), scope), options)
 
 
 def event(settings: Settings, text: str, *, source: str) -> ScanResult | None:
@@ -168,8 +174,9 @@ class _EventServices:
 
 
 def shard_settings(settings: Settings, shard: Shard) -> tuple[Settings, Scope]:
-    """The Settings one shard runs with (its VPC names or regions, its clusters, its state prefix)
-    and the Scope its part of the baseline is cut to. An unsharded run keeps everything."""
+    """The Settings one shard runs with (its VPC names or regions, its clusters; the state is the
+    deployment's one state) and the Scope its part of the baseline is cut to. An unsharded run keeps
+    everything."""
     if not shard.sharded:
         return settings, Scope()
     scope = Scope(clusters=shard.select(c.name for c in settings.clusters))
@@ -185,9 +192,7 @@ def shard_settings(settings: Settings, shard: Shard) -> tuple[Settings, Scope]:
     if ibm is None:
         scope = replace(scope, regions=())
     clusters = tuple(c for c in settings.clusters if c.name in (scope.clusters or ()))
-    base, query = settings.state.split("?", 1) if "?" in settings.state else (settings.state, "")
-    state = f"{base.rstrip('/')}/shard-{shard.label}" + (f"?{query}" if query else "")
-    return replace(settings, ibmcloud=ibm, clusters=clusters, state=state), scope
+    return replace(settings, ibmcloud=ibm, clusters=clusters), scope
 
 
 def owns_nothing(settings: Settings) -> bool:
