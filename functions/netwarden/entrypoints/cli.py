@@ -78,6 +78,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--payload", metavar="FILE", help="the event JSON, or - for stdin (default: $CE_DATA)")
     p.set_defaults(run=c.event)
 
+    p = sub.add_parser("watch", help="the resident watcher: watch the clusters and take Activity Tracker events, "
+                       "alert in seconds")
+    _common(p, baseline=True)
+    p.add_argument("--listen", metavar="HOST:PORT", help="where to serve /events, /remediate, /healthz, /readyz "
+                   "(default 0.0.0.0:$PORT, else 8080)")
+    p.add_argument("--coalesce", type=float, default=0.5, metavar="SECONDS",
+                   help="re-check a cluster once it has been quiet this long (default 0.5)")
+    p.add_argument("--watch-timeout", type=int, default=300, metavar="SECONDS",
+                   help="how long one watch request streams before it is resumed (default 300)")
+    p.add_argument("--port-file", metavar="FILE", help="once listening, write the port here")
+    p.set_defaults(run=c.watch)
+
     p = sub.add_parser("job", help="the Code Engine job command (dispatches on CE_TYPE)")
     _common(p, baseline=True)
     p.set_defaults(run=c.job)

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from netwarden.config import Settings
-from netwarden.core.errors import NetwardenError
+from netwarden.core.errors import ConfigError, Location, NetwardenError
 from netwarden.entrypoints import exits, wiring
 from netwarden.entrypoints.exits import EXIT_DRIFT, EXIT_ERROR, EXIT_INCOMPLETE, EXIT_OK
 
@@ -47,7 +47,6 @@ def remediate(args: argparse.Namespace) -> int:
     import sys
 
     from netwarden.app.remediate_report import render
-    from netwarden.core.errors import ConfigError
     from netwarden.core.findings import CODES
 
     settings = settings_from(args)
@@ -111,6 +110,20 @@ def job(args: argparse.Namespace) -> int:
 
     logs.configure()
     return job_entry.run(settings_from(args), os.environ)
+
+
+def watch(args: argparse.Namespace) -> int:
+    """The resident watcher until SIGTERM (``entrypoints.watch``)."""
+    from netwarden.entrypoints import watch as watch_entry
+    from netwarden.entrypoints.wiring_watch import WatchOptions
+
+    if args.coalesce <= 0 or args.coalesce > 60:
+        raise ConfigError(f"{args.coalesce} is not between 0 and 60 seconds", location=Location("--coalesce"))
+    if not 1 <= args.watch_timeout <= 3600:
+        raise ConfigError(f"{args.watch_timeout} is not between 1 and 3600 seconds",
+                          location=Location("--watch-timeout"))
+    options = WatchOptions(quiet=args.coalesce, longest=max(5.0, 10 * args.coalesce), timeout=args.watch_timeout)
+    return watch_entry.main(args.config, args.baseline, args.listen, options, args.port_file)
 
 
 def baseline_capture(args: argparse.Namespace) -> int:

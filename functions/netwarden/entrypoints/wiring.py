@@ -111,7 +111,12 @@ def event(settings: Settings, text: str, *, source: str) -> ScanResult | None:
     from netwarden.entrypoints import payload
 
     data = payload.loads(text, source=source)  # bounded in size and depth, plain JSON
-    return event_app.handle(data, _EventServices(settings), source=source)
+    return event_app.handle(data, event_services(settings), source=source)
+
+
+def event_services(settings: Settings, baseline: Snapshot | None = None) -> _EventServices:
+    """What ``app.event.handle`` needs, from Settings; ``baseline``: already loaded (the watcher's)."""
+    return _EventServices(settings, baseline)
 
 
 def scan_options(settings: Settings) -> ScanOptions:
@@ -126,6 +131,7 @@ class _EventServices:
     """``app.event.EventServices`` built from Settings, each piece only when the use-case asks for it."""
 
     settings: Settings
+    loaded: Snapshot | None = None
 
     @property
     def scope(self) -> EventScope | None:
@@ -149,7 +155,7 @@ class _EventServices:
         return IbmVpcReader.from_settings(self.settings.ibmcloud)
 
     def baseline(self) -> Snapshot:
-        return load_baseline(self.settings.baseline, self.settings)
+        return self.loaded if self.loaded is not None else load_baseline(self.settings.baseline, self.settings)
 
     def store(self) -> StateStore:
         return state_store(self.settings)
