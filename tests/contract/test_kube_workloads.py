@@ -34,7 +34,7 @@ def test_discovery_lists_the_apps_group_and_its_kinds(kube: Kube) -> None:
     resources = kube.apps.get_api_resources()
     assert resources.group_version == "apps/v1"
     assert [(r.name, r.kind, r.namespaced, r.short_names, sorted(r.verbs)) for r in resources.resources] == [
-        (name, kind, True, [short], ["create", "delete", "get", "list", "patch", "update"])
+        (name, kind, True, [short], ["create", "delete", "get", "list", "patch", "update", "watch"])
         for name, kind, short in (("daemonsets", "DaemonSet", "ds"), ("deployments", "Deployment", "deploy"),
                                   ("replicasets", "ReplicaSet", "rs"), ("statefulsets", "StatefulSet", "sts"))]
 

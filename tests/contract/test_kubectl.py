@@ -184,3 +184,11 @@ def test_create_namespace_and_explain(kubectl: Kubectl) -> None:
     assert kubectl.json("get", "namespace", "payments")["status"]["phase"] == "Active"
     explained = kubectl("explain", "networkpolicy.spec.ingress").stdout
     assert "FIELDS:" in explained and "ports" in explained and "from" in explained
+
+
+def test_explain_from_openapi_v2_reads_the_protobuf_document(kubectl: Kubectl) -> None:
+    """kubectl asks ``/openapi/v2`` for gnostic protobuf only, and decodes it itself."""
+    explained = kubectl("explain", "networkpolicy.spec.ingress", "--output", "plaintext-openapiv2").stdout
+    assert "KIND:     NetworkPolicy" in explained and "VERSION:  networking.k8s.io/v1" in explained
+    assert "RESOURCE: ingress <[]Object>" in explained
+    assert "from\t<[]Object>" in explained and "ports\t<[]Object>" in explained

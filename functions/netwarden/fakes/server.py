@@ -1,11 +1,13 @@
 """One threaded HTTP server, on one port, for every emulator netwarden ships.
 
 Routes by prefix (DESIGN.md): the VPC API of region R at ``/vpc/R/v1/...``, IAM at ``/iam``, the
-Kubernetes API of cluster C at ``/k8s/C/...``, the Event Notifications and Slack recorders at ``/en``
-and ``/slack``, and the control API at ``/_fake/...``: reset, faults, the request log, the Activity
-Tracker events each mutation emitted, what the recorders received, a dump of the state, and the VPC
-emulator owner's routes at ``/_fake/vpc/<region>/...`` (``fakes.vpc.control``: security group targets,
-a VPC's id). The owner's calls are not in the request log, whose ``seq`` numbers API calls only.
+Kubernetes API of cluster C at ``/k8s/C/...`` (watches included), the Event Notifications and Slack
+recorders at ``/en`` and ``/slack``, and the control API (``fakes.control``) at ``/_fake/...``: reset,
+faults, the request log, the Activity Tracker events each mutation emitted, what the recorders
+received, a dump of the state, and the emulator owners' routes: ``/_fake/vpc/<region>/...``
+(``fakes.vpc.control``: security group targets, a VPC's id) and ``/_fake/kube/<cluster>/...``
+(``fakes.kube.control``: compact a cluster's watch history, count its open watches). The owner's
+calls are not in the request log, whose ``seq`` numbers API calls only.
 
 Each emulator is a module with ``create(cloud) -> state`` and ``handle(state, request) -> Response``;
 it is imported on first use, so a process that serves only the VPC API never imports the others.
@@ -14,15 +16,24 @@ Retry-After, 5xx) for a share or a count of matching calls, added latency, or a 
 ``FakeCloud.clock`` is the emulators' one clock (epoch seconds; ``time.time`` until a test sets it, and
 again after a reset): IAM stamps and expires its tokens by it, and the VPC API's "today", which no
 ``version`` date may pass, is its UTC date.
+
+A response may be a stream (a Kubernetes watch): the handler returns it under ``FakeCloud.lock``, and
+the server writes its chunks (``Transfer-Encoding: chunked``) after, outside the lock; a client that
+goes away ends its stream. ``FakeServer(cloud=...)`` serves an existing ``FakeCloud``, so a test can
+stop a server and start another on the same port with the same state, as an API server restarts
+over the same etcd; ``stop()`` closes every connection, open streams included, as a dying server does.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import math
 import random
 import re
+import select
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -30,7 +41,8 @@ from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from netwarden.fakes.wire import NoRoute, Request, Response
+from netwarden.fakes import control
+from netwarden.fakes.wire import NoRoute, Request, Response, Stream
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +155,7 @@ class FakeCloud:
     def handle(self, request: Request, host: str) -> Response | None:
         """Serve one request; None means: drop the connection."""
         if request.path.startswith("/_fake/"):
-            return self._control(request)  # the owner's calls: not in the log, whose seq counts API calls
+            return control.handle(self, request)  # the owner's calls: not in the log, whose seq counts API calls
         target = request.path + ("?" + _query_string(request) if request.query else "")
         with self.lock:
             entry: dict[str, Any] = {"seq": len(self.requests), "time": time.time(), "method": request.method,
@@ -186,53 +198,6 @@ class FakeCloud:
                     return Response.json({"error": f"no route for {request.method} {prefix}{request.path}"}, 404)
         return Response.json({"error": f"no emulator serves {request.path}"}, 404)
 
-    def _control(self, request: Request) -> Response:
-        what = request.path[len("/_fake/"):].strip("/")
-        method = request.method
-        if what == "reset" and method == "POST":
-            self.reset()
-            return Response.json({"reset": True})
-        if what == "faults":
-            if method == "GET":
-                return Response.json({"faults": [f.public() for f in self.faults]})
-            if method == "DELETE":
-                with self.lock:
-                    self.faults.clear()
-                return Response.json({"faults": []})
-            if method == "POST":
-                try:
-                    body = request.json() or {}
-                    specs = body if isinstance(body, list) else [body]
-                    added = [self.add_fault(dict(s)).public() for s in specs]
-                except (ValueError, TypeError, re.error) as e:
-                    return Response.json({"error": str(e)}, 400)
-                return Response.json({"faults": added}, 201)
-        if what == "requests":
-            if method == "DELETE":
-                with self.lock:
-                    self.requests.clear()
-                return Response.json({"requests": []})
-            since = int(request.arg("since", "0") or 0)
-            return Response.json({"requests": [r for r in self.requests if r["seq"] >= since]})
-        if what == "events" and method == "GET":
-            since = int(request.arg("since", "0") or 0)
-            return Response.json({"events": self.events[since:]})
-        if what in ("slack", "en") and method == "GET":
-            sinks = self.state("netwarden.fakes.sinks")
-            return Response.json(sinks.received(what))
-        if what.startswith("vpc/"):
-            from netwarden.fakes.vpc import control
-
-            try:
-                body = request.json()
-            except ValueError as e:
-                return Response.json({"error": f"the body is not JSON: {e}"}, 400)
-            with self.lock:
-                return control.handle(self.state("netwarden.fakes.vpc.urls"), method, what.split("/")[1:], body)
-        if what == "state" and method == "GET":
-            return Response.json({name: state.dump() for name, state in self.states.items()})
-        return Response.json({"error": f"no control route {method} /_fake/{what}"}, 404)
-
 
 def _query_string(request: Request) -> str:
     return "&".join(f"{k}={v}" for k, vs in request.query.items() for v in vs)
@@ -274,6 +239,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.close()
             return
+        if response.stream is not None:
+            self._write_stream(response, response.stream)
+            return
         self.send_response(response.status)
         for key, value in response.headers.items():
             self.send_header(key, value)
@@ -281,6 +249,41 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD" and response.body:
             self.wfile.write(response.body)
+
+    def _write_stream(self, response: Response, stream: Stream) -> None:
+        """Write each chunk as it comes; end with the last chunk, unless the client or the server went away."""
+        self.server.track(stream)
+        try:
+            self.send_response(response.status)
+            for key, value in response.headers.items():
+                self.send_header(key, value)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for chunk in stream:
+                if chunk:
+                    self.wfile.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+                elif self._client_gone():
+                    break
+                if self.server.stopping:
+                    break
+            else:
+                if not self.server.stopping:
+                    self.wfile.write(b"0\r\n\r\n")
+                    return
+            self.close_connection = True
+        except OSError:  # BrokenPipeError, ConnectionResetError: the client went away
+            self.close_connection = True
+        finally:
+            stream.close()
+            self.server.untrack(stream)
+
+    def _client_gone(self) -> bool:
+        """Whether the client closed its side (a readable socket with nothing to read)."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and not self.connection.recv(1, socket.MSG_PEEK)
+        except OSError:
+            return True
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 
@@ -295,13 +298,48 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], cloud: FakeCloud) -> None:
         super().__init__(address, _Handler)
         self.cloud = cloud
+        self.stopping = False
+        self._open_lock = threading.Lock()
+        self._connections: set[socket.socket] = set()
+        self._streams: set[Stream] = set()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def track(self, stream: Stream) -> None:
+        with self._open_lock:
+            self._streams.add(stream)
+
+    def untrack(self, stream: Stream) -> None:
+        with self._open_lock:
+            self._streams.discard(stream)
+
+    def close_all(self) -> None:
+        """Cut every open connection (the clients see it close), then end the streams written to them."""
+        self.stopping = True
+        with self._open_lock:
+            connections, streams = list(self._connections), list(self._streams)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+        for stream in streams:
+            stream.close()
 
 
 class FakeServer:
-    """Run the emulators in a thread: ``with FakeServer() as fake: ... fake.url``."""
+    """Run the emulators in a thread: ``with FakeServer() as fake: ... fake.url``. ``cloud`` serves the
+    state of an earlier server (a restart: ``FakeServer(port=old.port, cloud=old.cloud)``)."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, seed: int = 0) -> None:
-        self.cloud = FakeCloud(seed=seed)
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, seed: int = 0,
+                 cloud: FakeCloud | None = None) -> None:
+        self.cloud = cloud if cloud is not None else FakeCloud(seed=seed)
         self._server = _Server((host, port), self.cloud)
         self._thread: threading.Thread | None = None
         bound_host, bound_port = self._server.server_address[:2]
@@ -319,6 +357,7 @@ class FakeServer:
 
     def stop(self) -> None:
         self._server.shutdown()
+        self._server.close_all()
         self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)

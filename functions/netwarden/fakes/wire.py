@@ -4,15 +4,20 @@ Each emulator (``vpc``, ``iam``, ``kube``, ``sinks``) keeps moto's shape: ``urls
 ``Route``s (method, path pattern with named groups, handler), ``responses.py`` holds thin handlers
 that read a ``Request`` and return a ``Response``, ``models.py`` the state and rules, and
 ``exceptions.py`` the wire errors. Path parameters are captured by the router, never split by hand.
+
+A response is a body, or a ``Stream`` (the Kubernetes emulator's watches): the server writes its chunks
+with chunked transfer encoding after the handler returned, so a stream that waits for what happens next
+never waits under the lock the handlers run under, and ``close()``s it when the client goes away or the
+server stops.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -53,15 +58,27 @@ class Request:
         return json.loads(self.body.decode("utf-8"))
 
 
+class Stream(Protocol):
+    """A response body that is written as it is produced: an iterator of byte chunks (an empty chunk
+    writes nothing: it lets the server see whether the client is still there), and ``close()``, which
+    may be called from another thread and makes the iterator end soon."""
+
+    def __iter__(self) -> Iterator[bytes]: ...
+
+    def close(self) -> None: ...
+
+
 @dataclass(slots=True)
 class Response:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    stream: Stream | None = None
 
     @classmethod
-    def json(cls, data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-        h = {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
+    def json(cls, data: Any, status: int = 200, headers: Mapping[str, str] | None = None, *,
+             content_type: str = "application/json; charset=utf-8") -> Response:
+        h = {"Content-Type": content_type, **(headers or {})}
         return cls(status, json.dumps(data, separators=(",", ":")).encode("utf-8"), h)
 
     @classmethod

@@ -5,7 +5,10 @@ Every write names a field manager (``?fieldManager=``, else the client's user ag
 them from everyone else; an ``Apply`` (``application/apply-patch+yaml``) gives its manager exactly the
 fields of the applied configuration, removes the fields it applied last time and left out now (when
 no one else owns them), and refuses, with a 409 that names the other manager and the field, to change
-a field another manager owns unless ``force=true``.
+a field another manager owns unless ``force=true``. A forced apply takes over the conflicting fields
+only: another manager keeps every other field it owns, those the applier also sets to the value they
+already have included (they are then owned by both), as structured-merge-diff's ``Updater.update``
+removes from each other manager just its conflict set.
 
 A field is a path of ``f:<name>`` steps, with ``k:{"key":value}`` for an element of a list merged by
 key and ``v:<json>`` for a member of a set, exactly as ``fieldsV1`` spells them. Lists and selectors
@@ -194,18 +197,20 @@ def apply(live: Mapping[str, Any] | None, config: Mapping[str, Any], manager: st
     current = fields_of(live) if live else {}
     entries = _entries(live) if live else []
     conflicts: list[Cause] = []
+    conflicting: set[Path] = set()
     for e in entries:
         if e.get("manager") == manager and e.get("operation") == "Apply":
             continue
         for p in sorted(_owned(e) & set(applied)):
             if p in current and current[p] != applied[p] and p[-1] != ".":
+                conflicting.add(p)
                 using = f" using {e['apiVersion']}" if e.get("apiVersion") else ""
                 field = _dotted(p)
                 conflicts.append(Cause("FieldManagerConflict", f'conflict with "{e.get("manager")}"{using}: {field}',
                                        field))
     if conflicts and not force:
         raise ApplyConflict(who, conflicts)
-    taken = set(applied) if force else set()
+    taken = conflicting if force else set()
     mine = next((e for e in entries if e.get("manager") == manager and e.get("operation") == "Apply"), None)
     merged: dict[str, Any] = _merge(dict(live) if live else {}, dict(config), ())
     others = set().union(*(_owned(e) for e in entries if e is not mine)) - taken if entries else set()

@@ -63,7 +63,7 @@ class ApiServer(Protocol):
     def delete(self, kind: Kind, namespace: str, name: str, actor: Actor,
                preconditions: Mapping[str, Any] | None = None, *, propagation: str | None = None) -> Object: ...
 
-    def next_rv(self) -> str: ...
+    def put(self, kind: Kind, obj: Object) -> Object: ...
 
     def emit(self, verb: str, kind: Kind, obj: Object, actor: Actor, subresource: str | None = None) -> None: ...
 
@@ -199,9 +199,7 @@ class Controllers:
             new["metadata"]["annotations"] = {**(new["metadata"].get("annotations") or {}), **annotations}
         if new == live:
             return
-        new["metadata"]["resourceVersion"] = self.cluster.next_rv()
-        meta = new["metadata"]
-        self.cluster.store[kind.resource][(meta.get("namespace", ""), meta["name"])] = new
+        new = self.cluster.put(kind, new)
         self.cluster.emit("update", kind, new, actor, "status")
         self.enqueue_owner(new)
 
@@ -250,8 +248,7 @@ class Controllers:
                 self._store_pod(candidate, bound)
 
     def _store_pod(self, pod: Object, bound: bool) -> None:
-        pod["metadata"]["resourceVersion"] = self.cluster.next_rv()
-        self.cluster.store[PODS.resource][(pod["metadata"]["namespace"], pod["metadata"]["name"])] = pod
+        pod = self.cluster.put(PODS, pod)
         self.cluster.emit("create" if bound else "update", PODS, pod, actors.SCHEDULER,
                           "binding" if bound else "status")
         self.enqueue_owner(pod)

@@ -137,6 +137,10 @@ def _schema(t: Type, names: tuple[str, ...], out: dict[str, Any]) -> dict[str, A
 _PARAMS = {
     "dryRun": "When present, indicates that modifications should not be persisted.",
     "fieldManager": "fieldManager is a name associated with the actor or entity that is making these changes.",
+    "watch": "Watch for changes to the described resources and return them as a stream of add, update, and "
+             "remove notifications.",
+    "allowWatchBookmarks": "allowWatchBookmarks requests watch events with type \"BOOKMARK\".",
+    "timeoutSeconds": "Timeout for the list/watch call.",
     "fieldValidation": "fieldValidation instructs the server on how to handle objects in the request containing "
                        "unknown or duplicate fields: Ignore, Warn (the default) or Strict.",
 }
@@ -174,8 +178,9 @@ def openapi_document(group_version: str) -> dict[str, Any]:
         collection = f"{base}/namespaces/{{namespace}}/{k.resource}" if k.namespaced else f"{base}/{k.resource}"
         writes = _params("dryRun", "fieldManager", "fieldValidation")
         paths[collection] = {
-            "get": _operation(k, "list", {"type": "object"}, _params("labelSelector", "fieldSelector", "limit",
-                                                                     "continue")),
+            "get": _operation(k, "list", {"type": "object"}, _params(
+                "labelSelector", "fieldSelector", "limit", "continue", "resourceVersion", "watch",
+                "allowWatchBookmarks", "timeoutSeconds")),
             "post": _operation(k, "post", ref, writes, ("*/*",)),
         }
         paths[f"{collection}/{{name}}"] = {

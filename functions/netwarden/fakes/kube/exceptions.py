@@ -163,13 +163,26 @@ class UnsupportedMediaType(KubeError):
 
 
 class Expired(KubeError):
-    """410: a continue token whose snapshot is gone (the API server's compaction)."""
+    """410: a continue token whose snapshot is gone, or a watch from a resourceVersion older than the
+    history kept (the API server's compaction)."""
 
     code = 410
     reason = "Expired"
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
+
+
+class TooLargeResourceVersion(KubeError):
+    """504: a resourceVersion the cluster has not reached (``storage.NewTooLargeResourceVersionError``)."""
+
+    code = 504
+    reason = "Timeout"
+
+    def __init__(self, requested: int, current: int, retry_after: int = 1) -> None:
+        super().__init__(f"Timeout: Too large resource version: {requested}, current: {current}", details={
+            "causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
+            "retryAfterSeconds": retry_after})
 
 
 class PatchFailed(KubeError):

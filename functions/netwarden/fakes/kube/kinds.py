@@ -203,7 +203,7 @@ ATOMIC_STRUCTS: frozenset[tuple[str, ...]] = frozenset({
 
 # --- kinds ---------------------------------------------------------------------------------------
 
-VERBS = ("create", "delete", "get", "list", "patch", "update")
+VERBS = ("create", "delete", "get", "list", "patch", "update", "watch")
 BASE_FIELDS = ("metadata.name", "metadata.namespace")
 
 

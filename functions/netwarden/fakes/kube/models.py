@@ -10,6 +10,11 @@ etcd compaction. Every mutation is emitted to the cloud's event log as an audit-
 tests can see what changed. Pods are placed on a node when nodes exist, and get an address. After
 every write the cluster's controllers (``controllers``) run to completion before the response goes
 out: workloads get their ReplicaSets and pods, deletions cascade to what the deleted object owned.
+
+The store is written in two places only, ``put`` (a new resourceVersion) and ``remove`` (the
+deletion's resourceVersion), whoever writes (a client, a controller, the scheduler, the namespace
+controller); each records its watch event in the cluster's ``watch.History``, from which ``watch``
+serves ``?watch=true``. ``compact`` forgets that history, as an etcd compaction does.
 """
 
 from __future__ import annotations
@@ -18,13 +23,14 @@ import base64
 import binascii
 import copy
 import json
+import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from netwarden.fakes.kube import admission, apply, kubelet, patches, workloads
+from netwarden.fakes.kube import admission, apply, kubelet, patches, watch, workloads
 from netwarden.fakes.kube.actors import NAMESPACE_CONTROLLER, Actor, now
 from netwarden.fakes.kube.controllers import Controllers
 from netwarden.fakes.kube.decode import decode
@@ -66,6 +72,7 @@ class ClusterState:
         self.snapshots: OrderedDict[int, dict[str, list[Object]]] = OrderedDict()
         self.pod_cidrs = 0
         self.controllers = Controllers(self)
+        self.history = watch.History(getattr(cloud, "lock", None) or threading.RLock())
         for ns in SYSTEM_NAMESPACES:
             self.create(NAMESPACES, "", {"metadata": {"name": ns}}, Actor("kube-apiserver"), emit=False)
 
@@ -89,6 +96,33 @@ class ClusterState:
             "resource_version": obj["metadata"].get("resourceVersion"), "time": now(),
             **({"subresource": subresource} if subresource else {}),
         })
+
+    def put(self, kind: Kind, obj: Object) -> Object:
+        """Store ``obj`` at a new resourceVersion (ADDED or MODIFIED); the stored object is returned."""
+        meta = obj["metadata"]
+        key = (meta.get("namespace", ""), meta["name"])
+        meta["resourceVersion"] = self.next_rv()
+        stored = _ordered(obj)
+        prev = self.store[kind.resource].get(key)
+        self.store[kind.resource][key] = stored
+        self.history.record(kind, "MODIFIED" if prev is not None else "ADDED", stored, prev)
+        return stored
+
+    def remove(self, kind: Kind, key: Key) -> Object:
+        """Take an object out of the store (DELETED); it is returned at the deletion's resourceVersion."""
+        gone = self.store[kind.resource].pop(key)
+        final = copy.deepcopy(gone)
+        final["metadata"]["resourceVersion"] = self.next_rv()
+        self.history.record(kind, "DELETED", final, gone)
+        return final
+
+    def compact(self, revision: int | None = None) -> int:
+        """Forget the watch events up to ``revision`` (default: all): a watch from before gets a 410."""
+        return self.history.compact(revision)
+
+    def watch(self, kind: Kind, namespace: str | None, **options: Any) -> watch.Watch:
+        """A watch of ``kind`` (``watch.Watch``: its options are the request's)."""
+        return watch.Watch(self.history, kind, namespace, self.store[kind.resource], **options)
 
     def _require_namespace(self, kind: Kind, namespace: str) -> None:
         if kind.namespaced and ("", namespace) not in self.store[NAMESPACES.resource]:
@@ -144,7 +178,8 @@ class ClusterState:
         return Page([_item(o) for o in page], str(rv), _make_token(rv, _key(page[-1])), remaining)
 
     # --- writes ----------------------------------------------------------------------------------
-    def create(self, kind: Kind, namespace: str, body: Any, actor: Actor, *, emit: bool = True) -> Object:
+    def create(self, kind: Kind, namespace: str, body: Any, actor: Actor, *, emit: bool = True, verb: str = "create",
+               managed_fields: Sequence[Object] | None = None) -> Object:
         obj = self._decode(kind, body, actor)
         meta = obj["metadata"]
         if kind.namespaced:
@@ -170,19 +205,20 @@ class ClusterState:
         stored["metadata"]["uid"] = self._uid()
         if admission.generation(kind, stored, None):
             stored["metadata"]["generation"] = 1
-        apply.record_update(None, stored, actor.manager, kind.api_version, now())
+        if managed_fields is None:
+            apply.record_update(None, stored, actor.manager, kind.api_version, now())
+        else:  # an apply that creates: the applier owns what it applied
+            stored["metadata"]["managedFields"] = copy.deepcopy(managed_fields)
         if actor.dry_run:
             return stored
         if kind is NODES:
             self.pod_cidrs = kubelet.assign_pod_cidr(stored, self.pod_cidrs)
         if kind is PODS:
             kubelet.schedule(stored, self.store[NODES.resource], self.store[PODS.resource].values())
-        stored["metadata"]["resourceVersion"] = self.next_rv()
-        stored = _ordered(stored)
-        self.store[kind.resource][(namespace, name)] = stored
+        stored = self.put(kind, stored)
         response = copy.deepcopy(stored)
         if emit:
-            self.emit("create", kind, stored, actor)
+            self.emit(verb, kind, stored, actor)
             self.controllers.changed(kind, None, stored)
         return response
 
@@ -218,9 +254,7 @@ class ClusterState:
             apply.record_update(old, stored, actor.manager, kind.api_version, now())
         if _same(stored, old) or actor.dry_run:
             return stored if actor.dry_run else old
-        stored["metadata"]["resourceVersion"] = self.next_rv()
-        stored = _ordered(stored)
-        self.store[kind.resource][(namespace, name)] = stored
+        stored = self.put(kind, stored)
         response = copy.deepcopy(stored)
         self.emit(verb, kind, stored, actor)
         self.controllers.changed(kind, old, stored)
@@ -257,23 +291,13 @@ class ClusterState:
                              f"({name})")
         meta["name"] = name
         live = self.store[kind.resource].get((namespace, name))
-        who = self._who(kind, name)
+        merged = apply.apply(copy.deepcopy(live) if live else None, config, actor.manager, force=force,
+                             api_version=kind.api_version, now=now(), who=self._who(kind, name))
+        applier = Actor(actor.user_agent, actor.field_manager, actor.dry_run, "Ignore")
         if live is None:
-            merged = apply.apply(None, config, actor.manager, force=force, api_version=kind.api_version, now=now(),
-                                 who=who)
-            created = self.create(kind, namespace, merged, Actor(actor.user_agent, actor.field_manager,
-                                                                 actor.dry_run, "Ignore"), emit=False)
-            entries = merged["metadata"].get("managedFields")
-            created["metadata"]["managedFields"] = entries
-            if not actor.dry_run:
-                self.store[kind.resource][(namespace, name)]["metadata"]["managedFields"] = copy.deepcopy(entries)
-                self.emit("apply", kind, created, actor)
-                self.controllers.changed(kind, None, self.store[kind.resource][(namespace, name)])
-            return created
-        merged = apply.apply(copy.deepcopy(live), config, actor.manager, force=force, api_version=kind.api_version,
-                             now=now(), who=who)
-        return self.replace(kind, namespace, name, merged, Actor(actor.user_agent, actor.field_manager, actor.dry_run,
-                                                                  "Ignore"), verb="apply")
+            return self.create(kind, namespace, merged, applier, verb="apply",
+                               managed_fields=merged["metadata"].get("managedFields") or [])
+        return self.replace(kind, namespace, name, merged, applier, verb="apply")
 
     def delete(self, kind: Kind, namespace: str, name: str, actor: Actor,
                preconditions: Mapping[str, Any] | None = None, *, propagation: str | None = None) -> Object:
@@ -285,20 +309,18 @@ class ClusterState:
                                f"{label} in object meta: {old['metadata'].get(key)}")
         if actor.dry_run:
             return old
-        if kind is NAMESPACES:  # the namespace controller's work, done at once
+        if kind is NAMESPACES:  # Terminating, then the namespace controller's work, done at once
+            old["metadata"]["deletionTimestamp"] = now()
+            old["status"] = {"phase": "Terminating"}
+            self.put(kind, old)
             controller = Actor(NAMESPACE_CONTROLLER, "namespace-controller")
             for k in KINDS:
                 for contained in [key for key in self.store[k.resource] if k.namespaced and key[0] == name]:
-                    gone = self.store[k.resource].pop(contained)
-                    self.emit("delete", k, {**gone, "metadata": {**gone["metadata"], "resourceVersion":
-                                                                  self.next_rv()}}, controller)
-            old["metadata"]["deletionTimestamp"] = now()
-            old["status"] = {"phase": "Terminating"}
-        del self.store[kind.resource][(namespace, name)]
-        old["metadata"]["resourceVersion"] = self.next_rv()
-        self.emit("delete", kind, old, actor)
-        self.controllers.deleted(kind, old, propagation)
-        return old
+                    self.emit("delete", k, self.remove(k, contained), controller)
+        gone = self.remove(kind, (namespace, name))
+        self.emit("delete", kind, gone, actor)
+        self.controllers.deleted(kind, gone, propagation)
+        return gone
 
 
 def _key(obj: Mapping[str, Any]) -> str:
@@ -354,6 +376,8 @@ class KubeBackend:
         return self.clusters[name]
 
     def reset(self) -> None:
+        for cluster in self.clusters.values():
+            cluster.history.close()
         self.clusters.clear()
 
     def dump(self) -> dict[str, Any]:

@@ -6,6 +6,8 @@ server chose: for a NetworkPolicy ``NAME``, ``POD-SELECTOR`` and ``AGE``, for a 
 ``pkg/printers/internalversion`` columns and cells). Columns of priority 1 are what ``-o wide`` adds
 (a pod's ``NODE``, a workload's ``CONTAINERS``, ``IMAGES`` and ``SELECTOR``). Each row carries the
 object's metadata (``PartialObjectMetadata``), from which kubectl adds the ``NAMESPACE`` column of ``-A``.
+A watch asked for as a Table (``kubectl get -w``) sends each event's object as a Table of one row, the
+column definitions only in the first (``watch``), as the API server's ``watchEmbeddedEncoder`` does.
 """
 
 from __future__ import annotations
@@ -141,7 +143,8 @@ COLUMNS: Mapping[str, Sequence[Column]] = {
 
 
 def table(resource: str, objects: Sequence[Object], resource_version: str,
-          continue_token: str | None = None) -> dict[str, Any]:
+          continue_token: str | None = None, *, headers: bool = True) -> dict[str, Any]:
+    """``headers`` False: no column definitions (``null``), as in every watch event after the first."""
     columns = COLUMNS[resource]
     meta: dict[str, Any] = {"resourceVersion": resource_version}
     if continue_token:
@@ -149,7 +152,7 @@ def table(resource: str, objects: Sequence[Object], resource_version: str,
     return {
         "kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": meta,
         "columnDefinitions": [{"name": name, "type": kind, "format": fmt, "description": "", "priority": priority}
-                              for name, kind, fmt, priority, _ in columns],
+                              for name, kind, fmt, priority, _ in columns] if headers else None,
         "rows": [{"cells": [cell(o) for *_, cell in columns],
                   "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
                              "metadata": dict(o.get("metadata") or {})}} for o in objects],

@@ -3,6 +3,11 @@
 The server mounts this module at ``/k8s/<cluster>/...``: ``create(cloud)`` makes the state of every
 cluster (each created on first use), ``handle(state, request)`` serves one request. A path the table
 does not know is a 404 ``Status``, a known path with another method a 405, as the API server says.
+
+Served: ``/version``; discovery (``/api``, ``/apis``, each group and group version); OpenAPI v2
+(``/openapi/v2``, JSON or protobuf) and v3; ``/healthz``, ``/livez``, ``/readyz`` (and each check
+under them); and for every kind, core and grouped, namespaced or across namespaces: list (``?watch=true``
+streams its changes), create, get, replace, patch (the four patch types) and delete.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ ROUTES = routes([
     ("GET", _CORE + "/?", r.resources),
     ("GET", r"/apis/(?P<group>[a-z0-9.-]+)/?", r.group),
     ("GET", _GROUP + "/?", r.resources),
+    ("GET", r"/(?P<endpoint>healthz|livez|readyz)(?:/(?P<check>.+))?", r.health),
+    ("GET", r"/openapi/v2/?", r.openapi_v2_document),
     ("GET", r"/openapi/v3/?", r.openapi_root),
     ("GET", r"/openapi/v3/(?P<path>.+)", r.openapi_group_version),
     *((method, prefix + _COLLECTION, handler) for prefix in (_CORE, _GROUP)
