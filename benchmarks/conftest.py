@@ -1,12 +1,18 @@
 """What the benchmarks share at the end of a run: the table of netwarden's time and memory as ratios to
 the reference checker (``test_reference_bench.py`` fills it), printed after pytest-benchmark's own,
-which has no room for figures other than the timer's."""
+which has no room for figures other than the timer's. The end-to-end tests' harness for
+``netwarden watch`` (``tests/watch_process.py``) is shared with the latency benchmarks."""
 
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 import pytest
+
+sys.path.append(str(Path(__file__).resolve().parents[1] / "tests"))
+
 from compare import CACHE_ENV, KINDS, Cache, Row, table
 
 ROWS = pytest.StashKey[list[Row]]()

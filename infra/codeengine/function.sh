@@ -23,6 +23,10 @@ args=(--name "$NAME" --runtime "$RUNTIME" --build-source "$BUNDLE"
       --env-from-secret "$PREFIX-remediate-key"
       --env-from-secret "$PREFIX-function-token"
       --env-from-secret "$PREFIX-notify")
+# The clusters' writer tokens (terraform's kube_remediate_tokens), when NetworkPolicies are remediated.
+if ibmcloud ce secret get --name "$PREFIX-kube-remediate-token" >/dev/null 2>&1; then
+  args+=(--env-from-secret "$PREFIX-kube-remediate-token")
+fi
 
 if ibmcloud ce function get --name "$NAME" >/dev/null 2>&1; then
   ibmcloud ce function update "${args[@]}"

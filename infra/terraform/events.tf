@@ -1,5 +1,6 @@
 # The event path: VPC Activity Tracker events -> Activity Tracker Event Routing -> an Event Streams
-# topic -> a Code Engine Kafka subscription (infra/codeengine/subscriptions.sh) -> the event job.
+# topic -> a Code Engine Kafka subscription (infra/codeengine/subscriptions.sh) -> the watcher app
+# (POST /events), or the event job with create_watcher = false.
 # IBM Event Notifications has no VPC source, so this is the route for VPC changes.
 
 resource "ibm_resource_instance" "event_streams" {
@@ -53,14 +54,26 @@ resource "ibm_atracker_target" "event_streams" {
   depends_on = [ibm_iam_authorization_policy.atracker_to_event_streams]
 }
 
-# Route the watched regions' events to the topic. Rules are first-match: if the account already has
-# routes, merge this rule into them instead (atracker route_v2.md).
+# Route the watched regions' events to the topic. What a route rule can filter on is its locations
+# and nothing else: the rule has only `locations` and `target_ids` (terraform-provider-ibm
+# ibm/service/atracker/resource_ibm_atracker_route.go; atracker route_v2.md). So the route narrows as
+# far as the service allows, to the watched regions: no `global` (VPC events are regional) and no `*`
+# (the variable's validation refuses both), at most 8 locations per rule (route_v2.md), hence the
+# chunks. It cannot select the VPC service (`is`), the resource types (network ACLs, subnets, public
+# gateways, security groups) or the actions: every event of every service in those regions reaches
+# the topic. netwarden acknowledges and drops every event it does not watch, without a VPC call, so
+# the narrowing is about Event Streams cost and quota, not about correctness.
+# Routes are processed independently (an event matching rules of two routes goes to both); within a
+# route the first matching rule wins (route_v2.md).
 resource "ibm_atracker_route" "vpc_events" {
   count = var.create_event_path ? 1 : 0
   name  = "${var.prefix}-vpc-events"
 
-  rules {
-    target_ids = [ibm_atracker_target.event_streams[0].id]
-    locations  = var.watched_regions
+  dynamic "rules" {
+    for_each = chunklist(var.watched_regions, 8)
+    content {
+      target_ids = [ibm_atracker_target.event_streams[0].id]
+      locations  = rules.value
+    }
   }
 }

@@ -31,4 +31,11 @@ resource "ibm_code_engine_function" "remediate" {
     type      = "secret_full_reference"
     reference = ibm_code_engine_secret.notify.name
   }
+  dynamic "run_env_variables" {
+    for_each = local.kube_remediate_secrets
+    content {
+      type      = "secret_full_reference"
+      reference = run_env_variables.value
+    }
+  }
 }

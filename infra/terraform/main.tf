@@ -20,6 +20,14 @@ locals {
 
   # Scans and events write only in auto mode; then they need the remediation identity.
   scan_key_secret = var.remediation_mode == "auto" ? ibm_code_engine_secret.remediate_key.name : ibm_code_engine_secret.scan_key.name
+
+  # The clusters' service account tokens (infra/kubernetes/), each under the variable a cluster's
+  # token_env names: the read-only one for scans and the watcher, the writer one (if given) for
+  # remediation and, in auto mode, for scans and the watcher too. Empty lists when no token is given.
+  # How many tokens there are is not secret; the tokens are.
+  kube_reader_secrets    = nonsensitive(length(var.kube_tokens)) > 0 ? [ibm_code_engine_secret.kube_token[0].name] : []
+  kube_remediate_secrets = nonsensitive(length(var.kube_remediate_tokens)) > 0 ? [ibm_code_engine_secret.kube_remediate_token[0].name] : []
+  kube_scan_secrets      = var.remediation_mode == "auto" && length(local.kube_remediate_secrets) > 0 ? local.kube_remediate_secrets : local.kube_reader_secrets
 }
 
 resource "ibm_code_engine_project" "netwarden" {
@@ -69,6 +77,26 @@ resource "ibm_code_engine_secret" "function_token" {
   }
 }
 
+# Bearer tokens of the netwarden-reader service account (infra/kubernetes/netwarden-reader.yaml),
+# keyed by the environment variable each cluster's token_env names.
+resource "ibm_code_engine_secret" "kube_token" {
+  count      = nonsensitive(length(var.kube_tokens)) > 0 ? 1 : 0
+  project_id = ibm_code_engine_project.netwarden.project_id
+  name       = "${var.prefix}-kube-token"
+  format     = "generic"
+  data       = var.kube_tokens
+}
+
+# The same variables, holding tokens of the netwarden-remediate service account
+# (infra/kubernetes/netwarden-writer.yaml): only where NetworkPolicies are remediated.
+resource "ibm_code_engine_secret" "kube_remediate_token" {
+  count      = nonsensitive(length(var.kube_remediate_tokens)) > 0 ? 1 : 0
+  project_id = ibm_code_engine_project.netwarden.project_id
+  name       = "${var.prefix}-kube-remediate-token"
+  format     = "generic"
+  data       = var.kube_remediate_tokens
+}
+
 # The scheduled full scan: `netwarden job` sees CE_TYPE=dev.knative.sources.ping from the cron
 # subscription (infra/codeengine/subscriptions.sh) and runs `scan`, one shard per array instance.
 resource "ibm_code_engine_job" "scan" {
@@ -94,10 +122,19 @@ resource "ibm_code_engine_job" "scan" {
     type      = "secret_full_reference"
     reference = ibm_code_engine_secret.notify.name
   }
+  dynamic "run_env_variables" {
+    for_each = local.kube_scan_secrets
+    content {
+      type      = "secret_full_reference"
+      reference = run_env_variables.value
+    }
+  }
 }
 
 # The event-driven check: the Kafka subscription runs it with CE_TYPE=dev.knative.kafka.event and
-# the Activity Tracker event in CE_DATA; it re-reads the one resource the event names.
+# the Activity Tracker event in CE_DATA; it re-reads the one resource the event names. With the
+# watcher (watcher.tf) the subscription delivers to the app instead and this job is not run; it
+# stays defined as the fallback for create_watcher = false.
 resource "ibm_code_engine_job" "event" {
   project_id               = ibm_code_engine_project.netwarden.project_id
   name                     = "${var.prefix}-event"
@@ -147,5 +184,12 @@ resource "ibm_code_engine_job" "remediate" {
   run_env_variables {
     type      = "secret_full_reference"
     reference = ibm_code_engine_secret.notify.name
+  }
+  dynamic "run_env_variables" {
+    for_each = local.kube_remediate_secrets
+    content {
+      type      = "secret_full_reference"
+      reference = run_env_variables.value
+    }
   }
 }

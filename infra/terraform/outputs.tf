@@ -23,7 +23,19 @@ output "secrets" {
     remediate_key  = ibm_code_engine_secret.remediate_key.name
     notify         = ibm_code_engine_secret.notify.name
     function_token = ibm_code_engine_secret.function_token.name
+    kube_token     = join("", ibm_code_engine_secret.kube_token[*].name)
+    kube_remediate = join("", ibm_code_engine_secret.kube_remediate_token[*].name)
   }
+}
+
+output "watcher_app" {
+  description = "The watcher app (empty with create_watcher = false): subscriptions.sh delivers the Kafka events to it, else to the event job."
+  value       = var.create_watcher ? ibm_code_engine_app.watcher[0].name : ""
+}
+
+output "watcher_endpoint_internal" {
+  description = "The watcher's URL inside the project (GET /readyz, POST /remediate); it has no other."
+  value       = var.create_watcher ? ibm_code_engine_app.watcher[0].endpoint_internal : ""
 }
 
 output "state_bucket" {

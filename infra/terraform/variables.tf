@@ -33,9 +33,14 @@ variable "image_secret" {
 }
 
 variable "watched_regions" {
-  description = "VPC regions netwarden reads (NETWARDEN_REGIONS)."
+  description = "VPC regions netwarden reads (NETWARDEN_REGIONS); also the only locations the Activity Tracker route forwards."
   type        = list(string)
   default     = ["us-south"]
+
+  validation {
+    condition     = length(var.watched_regions) > 0 && alltrue([for r in var.watched_regions : !contains(["*", "global"], r)])
+    error_message = "watched_regions must name regions: \"*\" and \"global\" would route every location's (or every global) event to the topic."
+  }
 }
 
 variable "watched_vpcs" {
@@ -100,6 +105,36 @@ variable "function_code_reference" {
   description = "Code bundle of the function (built by infra/codeengine/function.sh); empty to leave the function to that script."
   type        = string
   default     = ""
+}
+
+variable "create_watcher" {
+  description = "Run the watcher app (netwarden watch, one instance): Kubernetes watches and Activity Tracker events in seconds. false: the event job takes the events."
+  type        = bool
+  default     = true
+}
+
+variable "kube_tokens" {
+  description = "Tokens of the netwarden-reader service account (infra/kubernetes/netwarden-reader.yaml), keyed by the variable each cluster's token_env names."
+  type        = map(string)
+  default     = {}
+  sensitive   = true
+
+  validation {
+    condition     = alltrue([for name in keys(var.kube_tokens) : can(regex("^[A-Z_][A-Z0-9_]*$", name))])
+    error_message = "kube_tokens keys are environment variable names (upper case letters, digits and underscores), as token_env names them."
+  }
+}
+
+variable "kube_remediate_tokens" {
+  description = "Tokens of the netwarden-remediate service account (infra/kubernetes/netwarden-writer.yaml), under the same variable names: for remediation (and auto mode) only."
+  type        = map(string)
+  default     = {}
+  sensitive   = true
+
+  validation {
+    condition     = alltrue([for name in keys(var.kube_remediate_tokens) : can(regex("^[A-Z_][A-Z0-9_]*$", name))])
+    error_message = "kube_remediate_tokens keys are environment variable names (upper case letters, digits and underscores), as token_env names them."
+  }
 }
 
 variable "create_event_path" {

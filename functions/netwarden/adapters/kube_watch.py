@@ -72,6 +72,8 @@ class ResourceWatch:
         self.timeout = timeout
         self.resource_version: str | None = None
         self.ready = threading.Event()
+        #: Set once the first list was tried, whether or not it succeeded.
+        self.started = threading.Event()
         self.state = "starting"
         self.relists = 0
         self._stop = threading.Event()
@@ -107,6 +109,7 @@ class ResourceWatch:
                 self.resource_version = None
             except ProviderError as e:
                 self.ready.clear()
+                self.started.set()
                 if self._stop.is_set():
                     break
                 self.state = f"reconnecting: {e.message}"
@@ -143,6 +146,7 @@ class ResourceWatch:
             raise
         self._response = response
         self.ready.set()
+        self.started.set()
         self.state = "watching"
         try:
             with translate_kube_errors(self.endpoint):
@@ -202,8 +206,14 @@ class ClusterWatch:
             thread.join(timeout)
 
     @property
-    def ready(self) -> bool:
+    def watching(self) -> bool:
+        """Every collection's watch is open now."""
         return all(w.ready.is_set() for w in self.watches)
+
+    @property
+    def started(self) -> bool:
+        """Every collection was tried once (open now, or reconnecting with backoff)."""
+        return all(w.started.is_set() for w in self.watches)
 
     def status(self) -> dict[str, dict[str, Any]]:
         """Per collection: its state (``watching``, ``reconnecting: why``...), the version it resumes

@@ -9,8 +9,9 @@ It runs, until SIGTERM or SIGINT:
 * an HTTP server on ``--listen`` (default ``0.0.0.0:$PORT``, 8080 without ``PORT``):
 
   - ``GET /healthz``: 200 ``ok`` while the process runs;
-  - ``GET /readyz``: 200 once the baseline is loaded and every watch is established, else 503; both
-    with each watch's state as JSON;
+  - ``GET /readyz``: 200 once the baseline is loaded and every watch was tried once, else 503; both
+    with ``watching`` (every watch open now) and each watch's state as JSON. A cluster that cannot be
+    reached leaves the watcher ready, reconnecting: it still takes the VPC's events;
   - ``POST /events`` (and ``POST /``): one Activity Tracker event as a CloudEvent, in binary mode as a
     Code Engine Kafka subscription delivers it (``Ce-*`` headers, the event as the body) or structured
     (``application/cloudevents+json``, the event in ``data``): 202 and checked in the background, 200

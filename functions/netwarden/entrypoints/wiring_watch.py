@@ -43,11 +43,17 @@ class WatchRuntime:
 
     @property
     def ready(self) -> bool:
-        return all(c.ready for c in self.clusters)
+        """Serving: the baseline is loaded (it is, once built) and every watch was tried once. A cluster
+        that cannot be reached does not make the watcher unready: the events of the VPC still need it."""
+        return all(c.started for c in self.clusters)
+
+    @property
+    def watching(self) -> bool:
+        return all(c.watching for c in self.clusters)
 
     def status(self) -> dict[str, Any]:
         """The watches of each cluster, and the worker's count of re-checks done and targets pending."""
-        return {"clusters": {c.name: c.status() for c in self.clusters},
+        return {"watching": self.watching, "clusters": {c.name: c.status() for c in self.clusters},
                 "rechecks": self.watcher.rechecks, "pending": self.watcher.pending()}
 
 
