@@ -165,6 +165,7 @@ def copy_deploy_files(dest: Path, config: Path | None, baseline: Path | None, *,
     dest.mkdir(parents=True, exist_ok=True)
     if config is not None and config.is_file():
         shutil.copy2(config, dest / "netwarden.yaml")
+        copy_ca_files(config, dest)
     else:
         (dest / "netwarden.yaml").write_text(MINIMAL_CONFIG, encoding="utf-8")
         if warn:
@@ -176,6 +177,29 @@ def copy_deploy_files(dest: Path, config: Path | None, baseline: Path | None, *,
         (dest / "baseline").mkdir()
         if warn:
             print(f"package: no baseline directory {baseline}: the baseline/ shipped is empty", file=sys.stderr)
+
+
+def copy_ca_files(config: Path, dest: Path) -> None:
+    """The clusters' ``ca_file`` certificates named relative to the config, copied beside it: the
+    deployed config names them the same way. An absolute one must already be where it points; a
+    relative one that is missing stops the build, naming it."""
+    from netwarden.config import Settings
+    from netwarden.core.errors import ConfigError
+
+    try:
+        clusters = Settings.load(config, environ={}).clusters
+    except ConfigError as e:
+        raise SystemExit(f"package: {e}") from e
+    base = config.resolve().parent
+    for cluster in clusters:
+        source = Path(cluster.ca_file).resolve() if cluster.ca_file else None
+        if source is None or not source.is_relative_to(base):
+            continue
+        if not source.is_file():
+            raise SystemExit(f"package: {config}: kubernetes.clusters[{cluster.name}].ca_file: {source} is not a file")
+        target = dest / source.relative_to(base)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
 
 
 def compile_baseline(baseline: Path) -> Path:

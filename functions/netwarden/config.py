@@ -8,7 +8,7 @@ Environment variables override the file, for Code Engine, where config comes fro
 config maps: ``NETWARDEN_BASELINE``, ``NETWARDEN_STATE``, ``NETWARDEN_REGIONS`` and ``NETWARDEN_VPCS``
 (comma lists), ``NETWARDEN_VPC_URL``, ``NETWARDEN_IAM_URL``, ``NETWARDEN_REMEDIATION_MODE``,
 ``NETWARDEN_MAX_CHANGES``. ``NETWARDEN_CONFIG`` names the file. Relative paths in the file
-(``baseline``, a ``file://`` state, a cluster's ``kubeconfig``) are taken from the file's own directory.
+(``baseline``, a ``file://`` state, a cluster's ``kubeconfig`` and ``ca_file``) are taken from the file's own directory.
 An override gets the same checks as the key it replaces (``config_values``), its error naming the variable.
 """
 
@@ -52,6 +52,9 @@ class ClusterSettings:
     kubeconfig: str | None = None
     context: str | None = None
     token_env: str | None = None
+    #: With ``server``: the PEM file of the CA that signed the API server's certificate (IKS/ROKS sign it
+    #: with the cluster's own CA); without it, the system's trust store.
+    ca_file: str | None = None
     in_cluster: bool = False
     namespaces: tuple[str, ...] | None = None
 
@@ -159,7 +162,7 @@ def secret(env_name: str | None, environ: Mapping[str, str] | None = None) -> st
 _TOP = {"baseline", "baseline_cache", "ibmcloud", "kubernetes", "state", "notify", "remediation", "suppressions",
         "security_groups"}
 _IBM = {"regions", "vpcs", "resource_group", "api_key_env", "vpc_url", "iam_url", "resource_manager_url"}
-_CLUSTER = {"name", "server", "kubeconfig", "context", "token_env", "in_cluster", "namespaces"}
+_CLUSTER = {"name", "server", "kubeconfig", "context", "token_env", "ca_file", "in_cluster", "namespaces"}
 _NOTIFY_CHANNELS = {"slack", "email", "event_notifications", "webhook"}
 _REMEDIATION = {"mode", "auto", "max_changes", "restore_namespace_labels", "ibm_managed_groups", "allow_destructive",
                 "max_delete_percent"}
@@ -190,9 +193,11 @@ def parse(doc: yaml_io.YamlDoc, *, base: Path = Path(".")) -> Settings:
         settings = replace(settings, ibmcloud=_ibmcloud(doc, data["ibmcloud"]))
     if data.get("kubernetes") is not None:
         clusters = _clusters(doc, data["kubernetes"])
-        settings = replace(settings, clusters=tuple(
-            replace(c, kubeconfig=str(base / c.kubeconfig)) if c.kubeconfig and not Path(c.kubeconfig).is_absolute()
-            and not c.kubeconfig.startswith("~") else c for c in clusters))
+        def here(path: str | None) -> str | None:
+            return str(base / path) if path and not Path(path).is_absolute() and not path.startswith("~") else path
+
+        settings = replace(settings, clusters=tuple(replace(c, kubeconfig=here(c.kubeconfig), ca_file=here(c.ca_file))
+                                                    for c in clusters))
     if data.get("notify") is not None:
         settings = replace(settings, notify=_notify(doc, data["notify"]))
     if data.get("remediation") is not None:
@@ -244,14 +249,14 @@ def _clusters(doc: yaml_io.YamlDoc, raw: Any) -> tuple[ClusterSettings, ...]:
         _mapping(doc, q, item, _CLUSTER)
         if "name" not in item:
             raise ConfigError("a cluster needs a name", location=doc.where(q, f"{yaml_io.dotted(q)}.name"))
-        text = {key: _str(doc, (*q, key), item[key]) for key in ("server", "kubeconfig", "context", "token_env")
-                if item.get(key) is not None}
+        text = {key: _str(doc, (*q, key), item[key]) for key in ("server", "kubeconfig", "context", "token_env",
+                                                                  "ca_file") if item.get(key) is not None}
         if "server" in text:
             cv.url(text["server"], doc.where((*q, "server")))
         c = ClusterSettings(name=cv.identifier(item["name"], "cluster", doc.where((*q, "name"))),
                             server=text.get("server"),
                             kubeconfig=text.get("kubeconfig"), context=text.get("context"),
-                            token_env=text.get("token_env"))
+                            token_env=text.get("token_env"), ca_file=text.get("ca_file"))
         if item.get("in_cluster") is not None:
             c = replace(c, in_cluster=_bool(doc, (*q, "in_cluster"), item["in_cluster"]))
         if item.get("namespaces") is not None:

@@ -177,11 +177,22 @@ def test_clusters_from_a_kubeconfig_context_and_a_token(cluster: Recipe, tmp_pat
     assert reader(settings(cluster, token_env="KUBE_TOKEN")).read_clusters().unreadable == ()
 
 
+def test_a_ca_file_is_what_the_client_verifies_the_api_server_with(tmp_path: Path) -> None:
+    from netwarden.adapters.kube_client import connect
+
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n")
+    conn = connect(ClusterSettings(name="c", server="https://c.example:30443", ca_file=str(ca)))
+    assert (conn.api.configuration.ssl_ca_cert, conn.api.configuration.verify_ssl) == (str(ca), True)
+
+
 @pytest.mark.parametrize(("cluster", "message"), [
     (ClusterSettings(name="c", server="http://127.0.0.1:1", token_env="NO_SUCH_TOKEN"),
      "kubernetes.clusters[c]: environment variable NO_SUCH_TOKEN (token_env) is not set"),
     (ClusterSettings(name="c", kubeconfig="does-not-exist.yaml"), "kubernetes.clusters[c]: cannot "),
     (ClusterSettings(name="c", in_cluster=True), "kubernetes.clusters[c]: cannot load the in-cluster configuration"),
+    (ClusterSettings(name="c", server="https://127.0.0.1:1", ca_file="no-such-ca.pem"),
+     "kubernetes.clusters[c]: ca_file no-such-ca.pem is not a readable file"),
 ])
 def test_unusable_connection_settings_are_config_errors(cluster: ClusterSettings, message: str) -> None:
     with pytest.raises(ConfigError) as e:

@@ -57,10 +57,12 @@ def test_full_config(tmp_path: Path) -> None:
 def test_relative_kubeconfig_is_taken_from_the_config_directory(tmp_path: Path) -> None:
     path = tmp_path / "netwarden.yaml"
     path.write_text("kubernetes:\n  clusters:\n    - {name: a, kubeconfig: kube/config}\n"
-                    "    - {name: b, kubeconfig: /etc/kube/config}\n")
-    a, b = Settings.load(path, environ={}).clusters
+                    "    - {name: b, kubeconfig: /etc/kube/config}\n"
+                    "    - {name: c, server: 'https://c.example:30443', ca_file: certs/c.pem}\n")
+    a, b, c = Settings.load(path, environ={}).clusters
     assert a.kubeconfig == str(tmp_path / "kube" / "config")
     assert b.kubeconfig == "/etc/kube/config"
+    assert c.ca_file == str(tmp_path / "certs" / "c.pem")
 
 
 def test_environment_overrides_file(tmp_path: Path) -> None:

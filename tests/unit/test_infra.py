@@ -228,6 +228,18 @@ def test_package_accepts_a_deployment_config(tmp_path: Path) -> None:
     PACKAGE.refuse_local_config(config)
 
 
+def test_package_ships_the_clusters_ca_files_beside_the_config(tmp_path: Path) -> None:
+    config = tmp_path / "netwarden.yaml"
+    config.write_text("kubernetes:\n  clusters:\n    - {name: c, server: 'https://c.example:30443', "
+                      "token_env: KUBE_TOKEN_C, ca_file: certs/c.pem}\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match=r"clusters\[c\]\.ca_file: .*c\.pem is not a file"):
+        PACKAGE.copy_ca_files(config, tmp_path / "out")
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "c.pem").write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")
+    PACKAGE.copy_deploy_files(tmp_path / "deploy", config, None, warn=False)
+    assert (tmp_path / "deploy" / "certs" / "c.pem").read_text(encoding="utf-8").startswith("-----BEGIN")
+
+
 def test_the_package_script_refuses_before_writing_anything(tmp_path: Path) -> None:
     config = tmp_path / "netwarden.yaml"
     config.write_text(LOCAL_CONFIGS["vpc-url-loopback"][0], encoding="utf-8")

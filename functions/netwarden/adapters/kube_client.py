@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from netwarden.config import ClusterSettings, secret
@@ -90,6 +91,10 @@ def connect(cluster: ClusterSettings) -> KubeConnection:
                     raise ConfigError(f"{where}: environment variable {cluster.token_env} (token_env) is not set")
                 cfg.api_key = {"BearerToken": token}
                 cfg.api_key_prefix = {"BearerToken": "Bearer"}
+            if cluster.ca_file:
+                if not Path(cluster.ca_file).is_file():
+                    raise ConfigError(f"{where}: ca_file {cluster.ca_file} is not a readable file")
+                cfg.ssl_ca_cert = cluster.ca_file
         elif cluster.kubeconfig:
             config.load_kube_config(  # type: ignore[no-untyped-call]
                 config_file=cluster.kubeconfig, context=cluster.context, client_configuration=cfg,
