@@ -67,7 +67,8 @@ def read_baseline(path: Path) -> Snapshot:
 
 
 def read_baseline_with_sources(path: Path) -> tuple[Snapshot, schema.Sources]:
-    """The Snapshot and, for lint, where each ACL, rule, subnet, namespace and policy selector is."""
+    """The Snapshot and, for lint and the reports (``core.report.locations``), where each ACL, rule,
+    subnet, namespace, policy (and its selectors), security group (its rules, its targets) and workload is."""
     _check_dir(path)
     return parse_tree({rel: _Lazy(path / rel) for rel in baseline_tree.yaml_files(path)}, str(path))
 

@@ -25,6 +25,7 @@ from netwarden.adapters.yaml_io import PathKey, YamlDoc, dotted
 from netwarden.core import lint, normalize
 from netwarden.core.acl.evaluate import PROTOCOL_CHOICES, protocol_numbers
 from netwarden.core.errors import BaselineError, Location, shown
+from netwarden.core.lint_findings import list_subject
 from netwarden.core.model import AclRule, Namespace, NetworkAcl, NetworkPolicy, Subnet
 from netwarden.core.netpol import syntax
 from netwarden.core.netpol import validate as netpol_validate
@@ -122,6 +123,8 @@ def parse_acl(doc: YamlDoc, scope: tuple[str, str], stem: str, sources: Sources 
         raise fail(doc, ("rules",), f"expected a list of rules, got {describe(raw_rules)}")
     if sources is not None:
         sources[lint.acl_subject(*scope, name)] = Location(doc.file, doc.line(("name",)))
+        if "rules" in data:
+            sources[list_subject(lint.acl_subject(*scope, name), "rules")] = Location(doc.file, doc.line(("rules",)))
     rules: list[AclRule] = []
     seen: dict[str, int] = {}
     for index, raw in enumerate(raw_rules):

@@ -4,7 +4,8 @@ field by field and turned into a ``SecurityGroup``.
 A group's rules are a set: the file lists them in any order, the model holds them in canonical order,
 and the same rule twice is an error (at the second one's line), because a reviewer who deletes one copy
 would expect the rule gone. Every problem names the file, the line and the field, as the other baseline
-files' do (``baseline_schema``); sources are made for lint (the group, and each rule by what it allows).
+files' do (``baseline_schema``); sources are made for lint and the reports (the group, its ``rules:``
+and ``targets:`` keys, each rule by what it allows, each target by its text).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from netwarden.adapters.baseline_schema import (
 from netwarden.adapters.yaml_io import PathKey, YamlDoc, dotted
 from netwarden.core import lint, normalize, sg_rules
 from netwarden.core.errors import Location, shown
+from netwarden.core.lint_findings import list_subject, sg_target_subject
 from netwarden.core.model import MANAGED_BY, SecurityGroup, SgRule, SgTarget
 
 GROUP_KEYS = ("name", "managed_by", "rules", "targets")
@@ -48,6 +50,9 @@ def parse_security_group(doc: YamlDoc, scope: tuple[str, str], stem: str, source
                                          "the groups IBM creates and edits for a cluster)")
     if sources is not None:
         sources[lint.sg_subject(*scope, name)] = Location(doc.file, doc.line(("name",)))
+        for key in ("rules", "targets"):
+            if key in data:
+                sources[list_subject(lint.sg_subject(*scope, name), key)] = Location(doc.file, doc.line((key,)))
     rules: list[SgRule] = []
     seen: dict[SgRule, int] = {}
     for index, raw in enumerate(_list(doc, ("rules",), data.get("rules"), "rules")):
@@ -71,6 +76,9 @@ def parse_security_group(doc: YamlDoc, scope: tuple[str, str], stem: str, source
         target = SgTarget(type=kind, name=ibm_name(doc, (*path, "name"), entry["name"], "target"))
         if target in targets:
             raise fail(doc, (*path, "name"), f"duplicate target {sg_rules.target_text(target)}")
+        if sources is not None:
+            subject = sg_target_subject(*scope, name, sg_rules.target_text(target))
+            sources[subject] = Location(doc.file, doc.line(path))
         targets.append(target)
     return sg_rules.group(name, rules, targets, managed_by=managed_by)
 

@@ -66,13 +66,25 @@ def rule_subject(region: str, vpc: str, acl: str, index: int) -> Subject:
     return ("acl", region, vpc, acl, "rules", index)
 
 
+def list_subject(owner: Subject, key: str) -> Subject:
+    """The ``rules:`` (or ``targets:``) key of an ACL's or a group's file: where an entry the baseline
+    lacks would go. An ACL's ``rule_subject`` lies below it."""
+    return (*owner, key)
+
+
 def sg_subject(region: str, vpc: str, group: str) -> Subject:
     return ("sg", region, vpc, group)
 
 
-def sg_rule_subject(region: str, vpc: str, group: str, rule: SgRule) -> Subject:
-    """A rule of a group, by what it allows (a group's rules have no order and no name IBM keeps)."""
-    return ("sg", region, vpc, group, "rule", sg_text(rule))
+def sg_rule_subject(region: str, vpc: str, group: str, rule: SgRule | str) -> Subject:
+    """A rule of a group, by what it allows (a group's rules have no order and no name IBM keeps): the
+    rule, or its text (``core.sg_rules.text``, as a finding's resource names it)."""
+    return ("sg", region, vpc, group, "rule", rule if isinstance(rule, str) else sg_text(rule))
+
+
+def sg_target_subject(region: str, vpc: str, group: str, target: str) -> Subject:
+    """A target of a group, by its text (``core.sg_rules.target_text``)."""
+    return ("sg", region, vpc, group, "target", target)
 
 
 def subnet_subject(region: str, vpc: str, subnet: str, field: str | None = None) -> Subject:

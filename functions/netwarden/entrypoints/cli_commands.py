@@ -32,11 +32,15 @@ def snapshot(args: argparse.Namespace) -> int:
 
 
 def check(args: argparse.Namespace) -> int:
-    """Baseline vs live (or ``--snapshot FILE``); a snapshot file may also serve as ``--baseline``."""
+    """Baseline vs live (or ``--snapshot FILE``); a snapshot file may also serve as ``--baseline``. The
+    formats that point at baseline lines (``wiring_report.LOCATED_FORMATS``) read them first."""
     from netwarden.core.report.render import render
+    from netwarden.entrypoints import wiring_report
 
     settings = settings_from(args)
     report = wiring.check(settings, Path(args.snapshot) if args.snapshot else None)
+    if args.format in wiring_report.LOCATED_FORMATS:
+        report = wiring_report.with_locations(report, settings.baseline)
     write_output(render(report, args.format, baseline_dir=wiring.repo_path(settings.baseline)), args.out)
     return exits.of_check(report.status)
 

@@ -1,8 +1,10 @@
 """The check report as Markdown (a pull-request comment) and as JUnit XML (a CI test report).
 
-Markdown: a status line, one table row per finding (most severe first) and, folded under
-``<details>``, the impact of each finding. A comment has a size limit (65,536 characters on GitHub),
-so past ``MAX_ROWS`` rows the table says how many more there are instead of being cut mid-way.
+Markdown: a status line, one table row per finding (most severe first), each naming the baseline
+``file:line`` it is about (``CheckReport.locations``; the file alone when the report has no line for
+it) and, folded under ``<details>``, the impact of each finding. A comment has a size limit (65,536
+characters on GitHub), so past ``MAX_ROWS`` rows the table says how many more there are instead of
+being cut mid-way.
 
 JUnit: one test case per finding (a ``failure``, or ``skipped`` when suppressed), one per unreadable
 scope (an ``error``), one per out-of-scope note (``skipped``: not checked), and a single passing case
@@ -44,7 +46,7 @@ def render_markdown(report: CheckReport, *, baseline_dir: str = "baseline") -> s
                 message += (f" _(suppression expired {mark.expires}: {_cell(mark.reason)})_" if mark.expired
                             else f" _(suppressed: {_cell(mark.reason)})_")
             lines.append(f"| {severity} | {_code(f.code)} | {_code(f.resource.path)} | {message} | "
-                         f"{_code(baseline_file(f, baseline_dir))} |")
+                         f"{_code(_where(report, f, baseline_dir))} |")
         if len(report.findings) > MAX_ROWS:
             lines.append(f"\n_... and {len(report.findings) - MAX_ROWS} more findings: see the JSON or SARIF report._")
         impacts = [f for f in report.findings[:MAX_ROWS] if f.impact.examples or f.impact.breakage]
@@ -62,6 +64,12 @@ def render_markdown(report: CheckReport, *, baseline_dir: str = "baseline") -> s
         lines += ["", "**Notes**:", ""]
         lines += [f"- {_cell(n.message)}" for n in report.notes]
     return "\n".join(lines) + "\n"
+
+
+def _where(report: CheckReport, finding: Finding, baseline_dir: str) -> str:
+    """``file:line`` of the finding in the baseline, or its file when the report has no line for it."""
+    place = report.locations.get(finding.fingerprint)
+    return baseline_file(finding, baseline_dir) if place is None else f"{place[0]}:{place[1]}"
 
 
 def render_junit(report: CheckReport) -> str:

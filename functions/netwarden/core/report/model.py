@@ -3,9 +3,10 @@
 ``CheckReport`` is what ``app.check.run`` returns and what every output is made from: the status
 (``in_sync`` | ``drift`` | ``incomplete``), the findings, the scopes that could not be read, which
 findings a suppression covers, and notes: what was not checked and why, such as a baseline VPC outside
-the configured scope (one note per scope, never one per resource, and never a finding). The JSON
-form (DESIGN.md's report contract, validated by ``docs/report.schema.json``), the one-line summary
-and the baseline file of a finding live here too, because every renderer (``core.report.text``,
+the configured scope (one note per scope, never one per resource, and never a finding), and where in
+the baseline each finding is (``locations``, made by ``core.report.locations``). The JSON form
+(DESIGN.md's report contract, validated by ``docs/report.schema.json``), the one-line summary and the
+baseline file and line of a finding live here too, because every renderer (``core.report.text``,
 ``core.report.markup``, ``core.report.sarif``) needs them; ``core.report.render`` picks the renderer.
 This module imports none of them.
 
@@ -55,7 +56,9 @@ class Note:
 @dataclass(frozen=True, slots=True)
 class CheckReport:
     """The outcome of one check. ``findings`` are sorted most severe first; ``suppressions`` maps a
-    finding's fingerprint to the suppression that matched it (active or expired)."""
+    finding's fingerprint to the suppression that matched it (active or expired); ``locations`` maps it
+    to the baseline file and line the finding is about (``core.report.locations``; empty when the
+    baseline's lines were not read)."""
 
     status: str
     findings: tuple[Finding, ...] = ()
@@ -63,6 +66,7 @@ class CheckReport:
     generated_at: str | None = None
     suppressions: Mapping[str, SuppressionMark] = field(default_factory=dict)
     notes: tuple[Note, ...] = ()
+    locations: Mapping[str, tuple[str, int]] = field(default_factory=dict)
 
     def suppression(self, finding: Finding) -> SuppressionMark | None:
         return self.suppressions.get(finding.fingerprint)
@@ -134,6 +138,12 @@ def summary(report: CheckReport) -> str:
     return f"{head}: " + ", ".join(parts)
 
 
+def location(report: CheckReport, finding: Finding, baseline_dir: str = "baseline") -> tuple[str, int]:
+    """The baseline file and line ``finding`` is about: from ``report.locations``, else its
+    ``baseline_file``, line 1."""
+    return report.locations.get(finding.fingerprint) or (baseline_file(finding, baseline_dir), 1)
+
+
 def baseline_file(finding: Finding, baseline_dir: str = "baseline") -> str:
     """The baseline file that holds (or would hold) the resource of ``finding`` (or, when the baseline
     is a snapshot file, that file)."""
@@ -145,6 +155,10 @@ def baseline_file(finding: Finding, baseline_dir: str = "baseline") -> str:
         return f"{root}/vpc/{r.region}/{r.vpc}/network-acls/{r.acl}.yaml"
     if r.kind == "subnet":
         return f"{root}/vpc/{r.region}/{r.vpc}/subnets.yaml"
+    if r.kind == "security-group":
+        return f"{root}/vpc/{r.region}/{r.vpc}/security-groups/{r.security_group}.yaml"
     if r.kind == "network-policy":
         return f"{root}/kubernetes/{r.cluster}/{r.namespace}/{r.name}.yaml"
+    if r.kind == "workload":
+        return f"{root}/kubernetes/{r.cluster}/workloads.yaml"
     return f"{root}/kubernetes/{r.cluster}/namespaces.yaml"

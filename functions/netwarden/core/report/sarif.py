@@ -3,11 +3,14 @@
 Each finding is one result: ``ruleId`` is the finding code, and the run's driver lists one rule per
 code of ``core.findings.CODES`` with its help text, a default level and a ``security-severity`` (how
 code scanning ranks security alerts). Code scanning needs a file and a line for every result, so
-a result points at the baseline file that holds (or would hold) the resource, line 1, and names the
-resource itself as a logical location. ``partialFingerprints`` carries the finding's fingerprint,
-so an alert stays one alert across runs. A suppressed finding keeps its result, with an external
-suppression and its justification. Unreadable scopes are tool notifications (``error``): they are not
-findings; so are the report's notes (``note``), such as a baseline scope outside the configured one.
+a result points at the baseline file and line of what it is about (the rule, the subnet's entry, the
+policy: ``CheckReport.locations``, made by ``core.report.locations``), or, when the report has no
+line for it (a snapshot file standing in for a baseline), at the file that holds (or would hold) the
+resource, line 1; and it names the resource itself as a logical location. ``partialFingerprints``
+carries the finding's fingerprint, so an alert stays one alert across runs. A suppressed finding
+keeps its result, with an external suppression and its justification. Unreadable scopes are tool
+notifications (``error``): they are not findings; so are the report's notes (``note``), such as a
+baseline scope outside the configured one.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 
 from netwarden import __version__
 from netwarden.core.findings import CODES, Finding
-from netwarden.core.report.model import CheckReport, baseline_file
+from netwarden.core.report.model import CheckReport, location
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
@@ -45,6 +48,7 @@ def _rule(index: int, code: str) -> dict[str, Any]:
 
 
 def _result(report: CheckReport, finding: Finding, rule_index: int, baseline_dir: str) -> dict[str, Any]:
+    file, line = location(report, finding, baseline_dir)
     result: dict[str, Any] = {
         "ruleId": finding.code,
         "ruleIndex": rule_index,
@@ -52,8 +56,8 @@ def _result(report: CheckReport, finding: Finding, rule_index: int, baseline_dir
         "message": {"text": finding.message},
         "locations": [{
             "physicalLocation": {
-                "artifactLocation": {"uri": baseline_file(finding, baseline_dir)},
-                "region": {"startLine": 1},
+                "artifactLocation": {"uri": file},
+                "region": {"startLine": line},
             },
             "logicalLocations": [{"fullyQualifiedName": finding.resource.path, "kind": "resource"}],
         }],
