@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test unit lint demo bench package deploy clean
+.PHONY: install browser test unit lint demo bench package deploy clean
 
 install: $(STAMP)
 
@@ -16,7 +16,23 @@ $(STAMP): pyproject.toml
 
 test: lint unit
 
-unit: install
+# The browser the HTML report's test opens (tests/e2e/test_html_report_browser.py): Debian's Chromium.
+# Installed only where it is missing; a failed install does not stop the run, the test then fails and says why.
+CHROMIUM := /usr/bin/chromium
+
+browser:
+	@if [ -x $(CHROMIUM) ]; then \
+		echo "browser: $(CHROMIUM) is installed"; \
+	else \
+		echo "browser: installing Debian's chromium for the HTML report's browser test"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		{ $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get -qq update && \
+		  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get -qq install -y --no-install-recommends \
+			-o Dpkg::Use-Pty=0 chromium >/dev/null; } || \
+		echo "browser: could not install chromium: the HTML report's browser test will fail" >&2; \
+	fi
+
+unit: install browser
 	$(BIN)/python -m pytest -q -p no:randomly tests
 
 lint: install

@@ -36,12 +36,13 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, dict[str
 def test_each_step_ends_with_its_exit_code(story: tuple[str, Path, dict[str, int]]) -> None:
     text, _, _ = story
     exits = [line.strip() for line in text.splitlines() if line.strip().startswith("-> exit")]
-    assert [e.split()[2] for e in exits] == ["0", "0", "0", "0", "0", "2", "2", "2", "2", "2", "2", "0", "0",
+    assert [e.split()[2] for e in exits] == ["0", "0", "0", "0", "0", "2", "2", "2", "2", "2", "2", "2", "0", "0",
                                                  "0"]
 
 
 def test_drift_is_found_with_impact(story: tuple[str, Path, dict[str, int]]) -> None:
-    _, workdir, _ = story
+    text, workdir, _ = story
+    assert str(workdir / "reports" / "check.html") in text, "the demo says where the HTML report is"
     report = json.loads((workdir / "reports" / "check.json").read_text())
     assert report["status"] == "drift"
     codes = sorted(f["code"] for f in report["findings"])
@@ -54,8 +55,24 @@ def test_drift_is_found_with_impact(story: tuple[str, Path, dict[str, int]]) -> 
     allow_all = next(f for f in report["findings"] if f["code"] == "subnet-allow-all")
     assert allow_all["severity"] == "critical" and allow_all["impact"]["exposure"] == "widened"
     assert any("from 0.0.0.0/0" in e for e in allow_all["impact"]["examples"])
-    for ext in ("txt", "md", "sarif", "xml"):
+    for ext in ("txt", "md", "sarif", "xml", "html"):
         assert (workdir / "reports" / f"check.{ext}").stat().st_size > 0
+    html = (workdir / "reports" / "check.html").read_text(encoding="utf-8")
+    assert 'class="matrix' in html and "deny-all-inbound" in html
+
+
+def test_the_terminal_report_of_the_drift_is_readable_at_80_columns(story: tuple[str, Path, dict[str, int]]) -> None:
+    """``check`` in a pipe fills 80 columns: no line is longer, and every message and impact is there
+    with its words whole and in order (only the whitespace between them may be a line break)."""
+    _, workdir, _ = story
+    text = (workdir / "reports" / "check.txt").read_text(encoding="utf-8")
+    assert max(len(line) for line in text.splitlines()) <= 80
+    flat = " ".join(text.split())
+    report = json.loads((workdir / "reports" / "check.json").read_text())
+    for f in report["findings"]:
+        for said in (f["message"], *f["impact"]["examples"][:3], *f["impact"].get("breakage", [])):
+            assert " ".join(said.split()) in flat, said
+        assert f"{f['severity'].upper()} {f['code']} " in flat
 
 
 def test_event_alerts_and_scans_alert_once(story: tuple[str, Path, dict[str, int]]) -> None:

@@ -174,17 +174,14 @@ def test_markdown_caps_long_reports() -> None:
     assert len(text) < 65536
 
 
-def test_text_is_a_table() -> None:
+def test_text_is_one_block_per_finding() -> None:
     report = _report(replace(DRIFTED, unreadable=(Unreadable("eu-de", "HTTP 503"),)))
     text = render(report, "text")
     lines = text.splitlines()
     assert lines[0].startswith("netwarden check: incomplete:")
-    header = next(line for line in lines if line.startswith("SEVERITY"))
-    assert header.split() == ["SEVERITY", "CODE", "RESOURCE", "MESSAGE"]
-    column = header.index("RESOURCE")
     for finding in report.findings:
-        row = next(line for line in lines if finding.resource.path in line and finding.code in line)
-        assert row.index(finding.resource.path) == column
+        head = lines.index(f"  {finding.severity.upper()} {finding.code} {finding.resource.path}")
+        assert lines[head - 1] == "" and lines[head + 1].startswith(f"    {finding.message.split()[0]}")
     assert "suppressed until 2027-01-31: egress test until the proxy lands" in text
     assert "eu-de" in text.split("not checked (could not be read):")[1]
 
@@ -210,7 +207,7 @@ def _junit_note(text: str) -> list[str]:
 #: format -> the note(s) as that format carries them
 NOTE_IN = {
     "json": lambda text: [n["message"] for n in json.loads(text)["notes"] if n["scope"] == "us-south/prod-vpc"],
-    "text": lambda text: [line.strip() for line in text.split("notes:\n")[1].splitlines()],
+    "text": lambda text: " ".join(text.split("notes:\n")[1].split()).split("\0") if "notes:" in text else [],
     "markdown": lambda text: [line[2:] for line in text.split("**Notes**:")[1].splitlines() if line.startswith("- ")],
     "sarif": lambda text: [n["message"]["text"] for n in json.loads(text)["runs"][0]["invocations"][0][
         "toolExecutionNotifications"] if n["level"] == "note" and n["descriptor"]["id"] == "out-of-scope"],

@@ -13,10 +13,11 @@ import importlib.util
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from netwarden.core.errors import ConfigError, NetwardenError
-from netwarden.entrypoints.exits import EXIT_ERROR, EXIT_INTERRUPTED
+from netwarden.entrypoints import completion
+from netwarden.entrypoints.exits import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -29,58 +30,84 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
 
 
-def _common(parser: argparse.ArgumentParser, *, baseline: bool = False) -> None:
-    parser.add_argument("--config", help="config file (default ./netwarden.yaml or $NETWARDEN_CONFIG)")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    if baseline:
-        parser.add_argument("--baseline", metavar="DIR", help="baseline directory (overrides the config)")
+def _globals(parser: argparse.ArgumentParser, *, after: bool) -> None:
+    """The options every command takes, before the command or after it (``after``: the copy each
+    command's parser gets, which sets nothing unless given, so that one given before it holds)."""
+    unset: Any = argparse.SUPPRESS
+    parser.add_argument("-c", "--config", metavar="FILE", default=unset if after else None,
+                        help="config file (default ./netwarden.yaml or $NETWARDEN_CONFIG)")
+    parser.add_argument("--debug", action="store_true", default=unset if after else False, help="show tracebacks")
+    parser.add_argument("--no-color", action="store_true", default=unset if after else False,
+                        help="no colour, even on a terminal (also: $NO_COLOR)")
+
+
+def _baseline(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--baseline", metavar="DIR", help="baseline directory (overrides the config)")
+
+
+def _format(parser: argparse.ArgumentParser, choices: Sequence[str]) -> None:
+    parser.add_argument("-o", "--output", "--format", dest="format", default=choices[0], choices=list(choices),
+                        help=f"output format (default {choices[0]})")
+
+
+def version_line() -> str:
+    from netwarden import __version__
+
+    return f"netwarden {__version__} (Python {sys.version.split()[0]})"
 
 
 def build_parser() -> argparse.ArgumentParser:
     from netwarden.entrypoints import cli_commands as c
+    from netwarden.entrypoints.cli_help import COMMANDS
 
+    after = _Parser(add_help=False)
+    _globals(after, after=True)
     parser = _Parser(
         prog="netwarden",
-        description="Keep IBM Cloud VPC ACLs, subnet attachments and Kubernetes NetworkPolicies "
+        description="Keep IBM Cloud VPC ACLs, security groups, subnet attachments and Kubernetes NetworkPolicies "
         "where the baseline in git puts them.",
+        epilog="Run 'netwarden help COMMAND' for a command's options, an example and its exit codes.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _globals(parser, after=False)
+    parser.add_argument("--version", action="version", version=version_line())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("snapshot", help="live state -> canonical snapshot JSON")
-    _common(p)
+    def command(where: Any, name: str, run: Command, key: str | None = None) -> argparse.ArgumentParser:
+        text = COMMANDS[key or name]
+        p: argparse.ArgumentParser = where.add_parser(
+            name, parents=[after], help=text.summary, description=text.description, epilog=text.epilog(),
+            formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.set_defaults(run=run)
+        return p
+
+    p = command(sub, "snapshot", c.snapshot)
     p.add_argument("--out", metavar="FILE", help="write here instead of stdout")
-    p.set_defaults(run=c.snapshot)
 
-    p = sub.add_parser("check", help="baseline vs live state (or a snapshot file)")
-    _common(p, baseline=True)
+    p = command(sub, "check", c.check)
+    _baseline(p)
     p.add_argument("--snapshot", metavar="FILE", help="check this snapshot file instead of the live state")
-    p.add_argument("--format", default="text", choices=["text", "json", "markdown", "sarif", "junit"])
+    _format(p, ("text", "json", "markdown", "sarif", "junit", "html"))
     p.add_argument("--out", metavar="FILE", help="write the report here instead of stdout")
-    p.set_defaults(run=c.check)
 
-    p = sub.add_parser("remediate", help="plan (and with --apply, execute and verify) the way back to the baseline")
-    _common(p, baseline=True)
+    p = command(sub, "remediate", c.remediate)
+    _baseline(p)
     p.add_argument("--apply", action="store_true", help="execute the plan (default: dry run)")
     p.add_argument("--max-changes", type=int, metavar="N", help="refuse a plan of more than N steps")
     p.add_argument("--only", nargs="+", metavar="CODE", help="remediate only these finding codes")
     p.add_argument("--allow-destructive", action="store_true",
                    help="run a plan the blast-radius guards refuse (it empties a namespace or an ACL, takes the IBM "
                         "private ranges from a worker subnet, or deletes more than max_delete_percent)")
-    p.add_argument("--format", default="text", choices=["text", "json"])
-    p.set_defaults(run=c.remediate)
+    _format(p, ("text", "json"))
 
-    p = sub.add_parser("scan", help="the scheduled job: snapshot, check, alert, remediate, persist")
-    _common(p, baseline=True)
-    p.set_defaults(run=c.scan)
+    p = command(sub, "scan", c.scan)
+    _baseline(p)
 
-    p = sub.add_parser("event", help="one Activity Tracker event -> targeted check -> alert")
-    _common(p, baseline=True)
+    p = command(sub, "event", c.event)
+    _baseline(p)
     p.add_argument("--payload", metavar="FILE", help="the event JSON, or - for stdin (default: $CE_DATA)")
-    p.set_defaults(run=c.event)
 
-    p = sub.add_parser("watch", help="the resident watcher: watch the clusters and take Activity Tracker events, "
-                       "alert in seconds")
-    _common(p, baseline=True)
+    p = command(sub, "watch", c.watch)
+    _baseline(p)
     p.add_argument("--listen", metavar="HOST:PORT", help="where to serve /events, /remediate, /healthz, /readyz "
                    "(default 0.0.0.0:$PORT, else 8080)")
     p.add_argument("--coalesce", type=float, default=0.5, metavar="SECONDS",
@@ -88,15 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--watch-timeout", type=int, default=300, metavar="SECONDS",
                    help="how long one watch request streams before it is resumed (default 300)")
     p.add_argument("--port-file", metavar="FILE", help="once listening, write the port here")
-    p.set_defaults(run=c.watch)
 
-    p = sub.add_parser("job", help="the Code Engine job command (dispatches on CE_TYPE)")
-    _common(p, baseline=True)
-    p.set_defaults(run=c.job)
+    p = command(sub, "job", c.job)
+    _baseline(p)
 
-    p = sub.add_parser("explain", help="does one flow reach a subnet or pod (or leave it), layer by layer, and which "
-                       "rule decides; for the baseline and the live state")
-    _common(p, baseline=True)
+    p = command(sub, "explain", c.explain)
+    _baseline(p)
     p.add_argument("--from", dest="source", required=True, metavar="SUBNET|POD|CIDR",
                    help="where the flow comes from: a subnet, a pod or workload ([CLUSTER/]NAMESPACE/NAME), a CIDR")
     p.add_argument("--to", dest="destination", required=True, metavar="SUBNET|POD|CIDR", help="where it goes")
@@ -104,26 +128,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="the destination port (tcp, udp; default every port)")
     p.add_argument("--snapshot", metavar="FILE", help="answer for this snapshot file instead of the live state")
     p.add_argument("--baseline-only", action="store_true", help="answer for the baseline only (no live read)")
-    p.add_argument("--format", default="text", choices=["text", "json"])
-    p.set_defaults(run=c.explain)
+    _format(p, ("text", "json"))
 
-    p = sub.add_parser("baseline", help="capture or lint a baseline")
-    bsub = p.add_subparsers(dest="baseline_command", required=True, metavar="SUBCOMMAND")
-    q = bsub.add_parser("capture", help="live state -> baseline files")
-    _common(q)
+    p = command(sub, "baseline", _needs_subcommand)
+    bsub = p.add_subparsers(dest="baseline_command", metavar="SUBCOMMAND")
+    q = command(bsub, "capture", c.baseline_capture, "baseline capture")
     q.add_argument("--out", metavar="DIR", help="baseline directory to write (default: the config's)")
     q.add_argument("--force", action="store_true",
                    help="overwrite a baseline that differs from the live state (default: list the changes, exit 1)")
-    q.set_defaults(run=c.baseline_capture)
-    q = bsub.add_parser("lint", help="schema and recipe checks of a baseline directory")
-    _common(q)
+    q = command(bsub, "lint", c.baseline_lint, "baseline lint")
     q.add_argument("dir", nargs="?", help="baseline directory (default: the config's)")
-    q.add_argument("--format", default="text", choices=["text", "json"])
-    q.set_defaults(run=c.baseline_lint)
+    _format(q, ("text", "json"))
 
-    p = sub.add_parser("fake", help="run the embedded IBM Cloud and Kubernetes emulators")
-    fsub = p.add_subparsers(dest="fake_command", required=True, metavar="SUBCOMMAND")
-    q = fsub.add_parser("serve", help="serve the emulators until stopped")
+    p = command(sub, "fake", _needs_subcommand)
+    fsub = p.add_subparsers(dest="fake_command", metavar="SUBCOMMAND")
+    q = command(fsub, "serve", fake_serve, "fake serve")
     q.add_argument("--host", default="127.0.0.1")
     q.add_argument("--port", type=int, default=0)
     q.add_argument("--scenario", default="recipe", help="recipe | none | large:N")
@@ -133,22 +152,50 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run in the background: return once serving (exit 0) or failed (exit 1)")
     q.add_argument("--ready-timeout", type=float, default=120.0, metavar="SECONDS",
                    help="with --detach: give up (and stop it) if it is not serving by then (default 120)")
-    q.add_argument("--debug", action="store_true")
-    q.set_defaults(run=fake_serve)
 
-    p = sub.add_parser("demo", help="the recipe cluster end to end on the embedded emulators")
+    p = command(sub, "demo", demo)
     p.add_argument("--workdir", metavar="DIR", help="write here (default: a temporary directory)")
     p.add_argument("--baseline", metavar="DIR", help="the recipe baseline (default: ./baseline)")
-    p.add_argument("--debug", action="store_true")
-    p.set_defaults(run=demo)
+
+    command(sub, "version", lambda args: _print(version_line()))
+    p = command(sub, "help", lambda args: _help(parser, args.topic))
+    p.add_argument("topic", nargs="*", metavar="COMMAND", help="the command (and subcommand) to show")
+    p = command(sub, "completion", lambda args: _print(completion.script(parser, args.shell)))
+    p.add_argument("shell", choices=["bash", "zsh"])
     return parser
+
+
+def _print(text: str) -> int:
+    print(text)
+    return EXIT_OK
+
+
+def _needs_subcommand(args: argparse.Namespace) -> int:
+    raise ConfigError(f"netwarden {args.command} needs a subcommand (netwarden help {args.command})")
+
+
+def _help(parser: argparse.ArgumentParser, topic: Sequence[str]) -> int:
+    """``netwarden help [COMMAND [SUBCOMMAND]]``: that parser's help, on stdout."""
+    current = parser
+    for word in topic:
+        choices = next((a.choices for a in current._actions if isinstance(a, argparse._SubParsersAction)), None)
+        if not isinstance(choices, dict) or word not in choices:
+            known = ", ".join(sorted(choices)) if isinstance(choices, dict) else "none"
+            raise ConfigError(f"no command {' '.join(topic)!r} (commands: {known})")
+        current = choices[word]
+    current.print_help()
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     debug = bool(getattr(args, "debug", False))
-    run: Command = args.run
+    run: Command | None = getattr(args, "run", None)
+    if run is None:
+        parser.print_usage(sys.stderr)
+        print("netwarden: error: a command is required (netwarden help lists them)", file=sys.stderr)
+        return EXIT_ERROR
     try:
         return run(args)
     except NetwardenError as e:

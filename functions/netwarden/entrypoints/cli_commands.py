@@ -12,7 +12,7 @@ from pathlib import Path
 
 from netwarden.config import Settings
 from netwarden.core.errors import ConfigError, Location, NetwardenError
-from netwarden.entrypoints import exits, wiring
+from netwarden.entrypoints import exits, terminal, wiring
 from netwarden.entrypoints.exits import EXIT_DRIFT, EXIT_ERROR, EXIT_INCOMPLETE, EXIT_OK
 
 
@@ -26,8 +26,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def snapshot(args: argparse.Namespace) -> int:
     from netwarden.core import snapshot_format
 
-    snap = wiring.live_snapshot(settings_from(args))
-    write_output(snapshot_format.dumps(snap), args.out)
+    settings = settings_from(args)
+    with terminal.progress("reading the live state"):
+        snap = wiring.live_snapshot(settings)
+    write_output(snapshot_format.dumps(snap), args.out,
+                 what=f"the snapshot ({len(snap.vpcs)} VPC(s), {len(snap.clusters)} cluster(s), "
+                      f"{len(snap.unreadable)} unreadable)")
     return EXIT_INCOMPLETE if snap.unreadable else EXIT_OK
 
 
@@ -38,10 +42,21 @@ def check(args: argparse.Namespace) -> int:
     from netwarden.entrypoints import wiring_report
 
     settings = settings_from(args)
-    report = wiring.check(settings, Path(args.snapshot) if args.snapshot else None)
+    with terminal.progress("reading the live state" if not args.snapshot else "checking"):
+        report, baseline, live = wiring.check_states(settings, Path(args.snapshot) if args.snapshot else None)
     if args.format in wiring_report.LOCATED_FORMATS:
         report = wiring_report.with_locations(report, settings.baseline)
-    write_output(render(report, args.format, baseline_dir=wiring.repo_path(settings.baseline)), args.out)
+    if args.format == "text" and args.out is None:
+        from netwarden.core.report.text import render_text
+
+        text = render_text(report, width=terminal.width(), color=terminal.color(args.no_color))
+    elif args.format == "html":
+        from netwarden.core.report.html import render_html
+
+        text = render_html(report, baseline, live, baseline_dir=wiring.repo_path(settings.baseline))
+    else:
+        text = render(report, args.format, baseline_dir=wiring.repo_path(settings.baseline))
+    write_output(text, args.out, what=f"the {args.format} report ({report.status}, {len(report.findings)} finding(s))")
     return exits.of_check(report.status)
 
 
@@ -60,8 +75,9 @@ def remediate(args: argparse.Namespace) -> int:
     max_changes = settings.remediation.max_changes if args.max_changes is None else args.max_changes
     if max_changes < 0:
         raise ConfigError("--max-changes: expected a whole number >= 0")
-    result = wiring.remediate(settings, codes=args.only, apply=args.apply, initiator="cli", max_changes=max_changes,
-                              allow_destructive=args.allow_destructive)
+    with terminal.progress("planning" if not args.apply else "remediating"):
+        result = wiring.remediate(settings, codes=args.only, apply=args.apply, initiator="cli",
+                                  max_changes=max_changes, allow_destructive=args.allow_destructive)
     write_output(render(result, args.format), None)
     if result.status in ("refused", "failed"):
         print(f"netwarden: error: remediation {result.status}: {result.reason}", file=sys.stderr)
@@ -141,7 +157,8 @@ def baseline_capture(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     out = Path(args.out) if args.out else settings.baseline
-    snap = as_baseline(wiring.live_snapshot(settings))
+    with terminal.progress("reading the live state"):
+        snap = as_baseline(wiring.live_snapshot(settings))
     if snap.unreadable:
         for u in snap.unreadable:
             print(f"netwarden: unreadable: {u.scope}: {u.reason}", file=sys.stderr)
@@ -220,8 +237,9 @@ def explain(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     states = [("baseline", wiring.load_baseline(settings.baseline, settings))]
     if not args.baseline_only:
-        states.append(("live", wiring.read_snapshot(Path(args.snapshot)) if args.snapshot
-                       else wiring.live_snapshot(settings)))
+        with terminal.progress("reading the live state"):
+            states.append(("live", wiring.read_snapshot(Path(args.snapshot)) if args.snapshot
+                           else wiring.live_snapshot(settings)))
     question, answers = ask.ask(states, args.source, args.destination, args.protocol, args.port)
     if args.format == "json":
         write_output(json.dumps({"question": question.text(), "answers": {
@@ -231,8 +249,8 @@ def explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def write_output(text: str, out: str | None) -> None:
-    """Write ``text`` to ``out`` (atomically) or to stdout."""
+def write_output(text: str, out: str | None, *, what: str = "the output") -> None:
+    """Write ``text`` to ``out`` (atomically), saying on stderr what was written where; or to stdout."""
     import sys
 
     if out is None:
@@ -240,4 +258,6 @@ def write_output(text: str, out: str | None) -> None:
         return
     from netwarden.adapters.files import write_atomic
 
-    write_atomic(Path(out), text.encode("utf-8"))
+    data = text.encode("utf-8")
+    write_atomic(Path(out), data)
+    print(f"netwarden: wrote {what} to {out} ({len(data):,} bytes)", file=sys.stderr)

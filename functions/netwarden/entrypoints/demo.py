@@ -105,7 +105,8 @@ class Demo:
             self.chapter(6, "Remediation: plan, apply, verify")
             self.remediate()
         self.chapter(7, "Where to look next")
-        self.say(f"  reports:     {self.reports}/check.{{txt,json,md,sarif,xml}}")
+        self.say(f"  the drift:   {self.reports / 'check.html'} (in a browser: rule tables, who reaches whom)")
+        self.say(f"  reports:     {self.reports}/check.{{txt,json,md,sarif,xml,html}}")
         self.say(f"  state store: {self.workdir / 'state'} (finding states, run history, audit records)")
         self.say(f"  run logs:    {self.workdir / 'netwarden.log'} (JSON lines)")
         self.say(f"  config:      {self.config} (what `netwarden fake serve --write-config` also writes)")
@@ -183,7 +184,7 @@ class Demo:
         before = len(self._fake("slack")["messages"])
         self.run(Step("drift found; alerts for what is new", ("scan",), 0), show=False)
         self.reports.mkdir(parents=True, exist_ok=True)
-        for fmt, ext in (("json", "json"), ("markdown", "md"), ("sarif", "sarif"), ("junit", "xml")):
+        for fmt, ext in (("json", "json"), ("markdown", "md"), ("sarif", "sarif"), ("junit", "xml"), ("html", "html")):
             self.run(Step(f"report ({fmt})", ("check", "--format", fmt, "--out", str(self.reports / f"check.{ext}")),
                           2), show=False)
         text = self.run(Step("drift", ("check",), 2))

@@ -41,14 +41,15 @@ def now_rfc3339() -> str:
 # --- use-cases ---------------------------------------------------------------------------------------
 
 
-def check(settings: Settings, snapshot_file: Path | None = None) -> CheckReport:
-    """Baseline vs the live state (or ``snapshot_file``); the baseline may be a snapshot file too."""
+def check_states(settings: Settings, snapshot_file: Path | None = None) -> tuple[CheckReport, Snapshot, Snapshot]:
+    """Baseline vs the live state (or ``snapshot_file``; the baseline may be a snapshot file too): the
+    report, and the baseline and live state it compared (the HTML report draws both)."""
     from netwarden.app import check as check_app
 
     baseline = load_baseline(settings.baseline, settings)
     live = read_snapshot(snapshot_file) if snapshot_file is not None else live_snapshot(settings)
     return check_app.run(baseline, live, suppressions=settings.suppressions, generated_at=now_rfc3339(),
-                         ibm_churn=settings.ibm_churn == "expected")
+                         ibm_churn=settings.ibm_churn == "expected"), baseline, live
 
 
 def remediate(settings: Settings, *, codes: Iterable[str] | None, apply: bool, initiator: str,

@@ -1,54 +1,125 @@
-"""The ``text`` format of a check report: a table for a terminal, most severe first, with each finding's
-impact and suppression on the lines below it; then what could not be read, and the notes."""
+"""The ``text`` format of a check report: what a person reads in a terminal.
+
+One block per finding, most severe first: a head line (severity, code, resource), then the message,
+the impact, what breaks and the suppression, each wrapped to ``width`` with a hanging indent. Words
+are never broken: a token longer than a line (a long resource path) is split only after a ``/``, a
+``,`` or a ``;``, and stands alone on its line otherwise. With more than ``GROUP_AFTER`` findings they
+are grouped under a heading per severity with its count. ``color`` puts the severity (and the status)
+in ANSI colour; the caller decides (a terminal, no ``NO_COLOR``, no ``--no-color``). Without colour
+the output is plain and stable, for pipes and files. Then what could not be read, and the notes.
+"""
 
 from __future__ import annotations
 
-from netwarden.core.findings import Finding
+from collections.abc import Iterable
+
+from netwarden.core.findings import SEVERITIES, Finding
 from netwarden.core.report.model import CheckReport, summary
 
+#: Past this many findings, the blocks are grouped under a heading per severity.
+GROUP_AFTER = 5
+#: The fewest columns the layout is made for; a narrower terminal gets this width.
+MIN_WIDTH = 40
+_COLORS = {"critical": "1;31", "high": "31", "medium": "33", "low": "36", "info": "2",
+           "in_sync": "32", "drift": "33", "incomplete": "1;31"}
+_INDENT = "    "
 
-def render_text(report: CheckReport) -> str:
-    """A table for a terminal: one row per finding, most severe first; impact and suppression below."""
-    lines = [f"netwarden check: {summary(report)}"]
+
+def render_text(report: CheckReport, *, width: int = 80, color: bool = False) -> str:
+    width = max(MIN_WIDTH, width)
+    paint = _Paint(color)
+    lines = _wrap(f"netwarden check: {summary(report)}", width)
+    lines[0] = lines[0].replace(report.status.replace("_", " "), paint(report.status.replace("_", " "),
+                                                                         report.status), 1)
     if report.generated_at:
         lines.append(f"generated at {report.generated_at}")
-    if report.findings:
-        header = ("SEVERITY", "CODE", "RESOURCE", "MESSAGE")
-        rows = [(f.severity, f.code, f.resource.path, f.message) for f in report.findings]
-        widths = [max(len(header[i]), *(len(r[i]) for r in rows)) for i in range(3)]
-        lines.append("")
-        lines.append(_row(header, widths))
-        indent = " " * (sum(widths) + 6)
-        for f, row in zip(report.findings, rows, strict=True):
-            lines.append(_row(row, widths))
-            for note in _notes(report, f):
-                lines.append(f"{indent}{note}")
+    grouped = len(report.findings) > GROUP_AFTER
+    for severity in SEVERITIES:
+        findings = [f for f in report.findings if f.severity == severity]
+        if not findings:
+            continue
+        if grouped:
+            lines += ["", paint(f"{severity.upper()} ({len(findings)})", severity)]
+        for f in findings:
+            lines.append("")
+            lines += _block(report, f, width, paint)
     if report.unreadable:
-        lines.append("")
-        lines.append("not checked (could not be read):")
-        width = max(len(u.scope) for u in report.unreadable)
-        lines.extend(f"  {u.scope.ljust(width)}  {u.reason}" for u in report.unreadable)
+        lines += ["", "not checked (could not be read):"]
+        for u in report.unreadable:
+            lines += _wrap(f"{u.scope}: {u.reason}", width, "  ", _INDENT)
     if report.notes:
-        lines.append("")
-        lines.append("notes:")
-        lines.extend(f"  {n.message}" for n in report.notes)
+        lines += ["", "notes:"]
+        for n in report.notes:
+            lines += _wrap(n.message, width, "  ", _INDENT)
     return "\n".join(lines) + "\n"
 
 
-def _row(cells: tuple[str, ...], widths: list[int]) -> str:
-    return "  ".join(c.ljust(w) for c, w in zip(cells[:3], widths, strict=True)) + "  " + cells[3]
+def _block(report: CheckReport, f: Finding, width: int, paint: _Paint) -> list[str]:
+    head = _wrap(f"{f.severity.upper()} {f.code} {f.resource.path}", width, "  ", _INDENT)
+    head[0] = head[0].replace(f.severity.upper(), paint(f.severity.upper(), f.severity), 1)
+    out = head + _wrap(f.message, width, _INDENT, _INDENT)
+    for label, text in _details(report, f):
+        out += _wrap(f"{label}: {text}", width, _INDENT, _INDENT + "  ")
+    return out
 
 
-def _notes(report: CheckReport, f: Finding) -> list[str]:
-    notes = []
-    if f.impact.exposure != "unknown" or f.impact.examples:
-        examples = "; ".join(f.impact.examples[:3])
-        notes.append(f"impact: {f.impact.exposure}" + (f" ({examples})" if examples else ""))
-    if f.impact.breakage:
-        notes.append("breaks: " + "; ".join(f.impact.breakage))
+def _details(report: CheckReport, f: Finding) -> Iterable[tuple[str, str]]:
+    impact = f.impact
+    if impact.exposure != "unknown" or impact.examples:
+        examples = "; ".join(impact.examples[:3])
+        more = f" (and {len(impact.examples) - 3} more)" if len(impact.examples) > 3 else ""
+        yield "impact", impact.exposure + (f": {examples}{more}" if examples else "")
+    if impact.summary:
+        yield "in short", impact.summary
+    if impact.breakage:
+        yield "breaks", "; ".join(impact.breakage)
     mark = report.suppression(f)
     if mark is not None:
         until = f" until {mark.expires}" if mark.expires else ""
-        notes.append(f"suppression expired {mark.expires}: {mark.reason}" if mark.expired
-                     else f"suppressed{until}: {mark.reason}")
-    return notes
+        if mark.expired:
+            yield f"suppression expired {mark.expires}", mark.reason
+        else:
+            yield f"suppressed{until}", mark.reason
+
+
+class _Paint:
+    """ANSI colour for a severity or a status, or nothing."""
+
+    def __init__(self, on: bool) -> None:
+        self.on = on
+
+    def __call__(self, text: str, key: str) -> str:
+        code = _COLORS.get(key)
+        return f"\x1b[{code}m{text}\x1b[0m" if self.on and code else text
+
+
+def _wrap(text: str, width: int, first: str = "", rest: str = "") -> list[str]:
+    """``text`` filled to ``width``: ``first`` before the first line, ``rest`` before the others. The
+    pieces of a split token each start a line of their own, so nothing is inserted into it."""
+    lines: list[str] = []
+    line, indent = first, first
+    for word, glued in _words(text, width - len(rest)):
+        if line != indent and (glued or len(line) + 1 + len(word) > width):
+            lines.append(line)
+            line = indent = rest
+        line += ("" if line == indent else " ") + word
+    lines.append(line)
+    return [x.rstrip() for x in lines]
+
+
+def _words(text: str, room: int) -> list[tuple[str, bool]]:
+    """The words of ``text``, each with whether it continues the one before it: a word longer than
+    ``room`` is split after its ``/``, ``,`` or ``;`` where it must be (and left whole if it has none)."""
+    out: list[tuple[str, bool]] = []
+    for token in text.split():
+        word, glued = token, False
+        while len(word) > room and (cut := _cut(word, room)) > 0:
+            out.append((word[:cut], glued))
+            word, glued = word[cut:], True
+        out.append((word, glued))
+    return out
+
+
+def _cut(word: str, room: int) -> int:
+    """Where to split an over-long token: after the last separator that leaves a piece within ``room``."""
+    return max((i + 1 for i, ch in enumerate(word[:room]) if ch in "/,;"), default=0)
