@@ -17,14 +17,16 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date
 from pathlib import Path
 from typing import Any
 
+from netwarden import config_sections as cs
 from netwarden import config_values as cv
 from netwarden.adapters import yaml_io
+from netwarden.config_sections import MAX_CHANGES, NotifySettings, RemediationSettings, Suppression
+
+__all__ = ["MAX_CHANGES", "NotifySettings", "RemediationSettings", "Settings", "Suppression", "secret"]
 from netwarden.core.errors import ConfigError, Location
-from netwarden.core.findings import CODES
 
 DEFAULT_VPC_URL = "https://{region}.iaas.cloud.ibm.com/v1"
 DEFAULT_IAM_URL = "https://iam.cloud.ibm.com"
@@ -57,37 +59,6 @@ class ClusterSettings:
     ca_file: str | None = None
     in_cluster: bool = False
     namespaces: tuple[str, ...] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Suppression:
-    code: str
-    resource: str
-    reason: str
-    #: The last day the suppression is active (``config_values.expiry``: a datetime counts by the day before).
-    expires: date | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class NotifySettings:
-    """Each channel's block as given (validated by the notifier that reads it), and the reminder period."""
-
-    channels: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    remind_after_seconds: int = 24 * 3600
-
-
-@dataclass(frozen=True, slots=True)
-class RemediationSettings:
-    mode: str = "alert"
-    auto: tuple[str, ...] = ("subnet-allow-all", "subnet-acl-changed", "acl-rule-missing")
-    max_changes: int = 10
-    restore_namespace_labels: bool = False
-    #: Let a plan restore the rules and bindings of IBM-managed security groups (``core.plan.sg_plan``).
-    ibm_managed_groups: bool = False
-    #: The blast-radius guard: a plan that empties what the baseline manages is refused unless this is set.
-    allow_destructive: bool = False
-    #: The largest share (percent) of one kind of resource a plan may delete before it is refused whole.
-    max_delete_percent: int = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +114,8 @@ class Settings:
             ))
         rem = s.remediation
         if env.get("NETWARDEN_REMEDIATION_MODE"):
-            rem = replace(rem, mode=_mode(env["NETWARDEN_REMEDIATION_MODE"], Location("NETWARDEN_REMEDIATION_MODE")))
+            name = "NETWARDEN_REMEDIATION_MODE"
+            rem = replace(rem, mode=cs.mode_value(env[name], Location(name)))
         if env.get("NETWARDEN_MAX_CHANGES"):
             where = Location("NETWARDEN_MAX_CHANGES")
             rem = replace(rem, max_changes=cv.whole_text(env["NETWARDEN_MAX_CHANGES"], where, high=MAX_CHANGES))
@@ -163,23 +135,17 @@ _TOP = {"baseline", "baseline_cache", "ibmcloud", "kubernetes", "state", "notify
         "security_groups"}
 _IBM = {"regions", "vpcs", "resource_group", "api_key_env", "vpc_url", "iam_url", "resource_manager_url"}
 _CLUSTER = {"name", "server", "kubeconfig", "context", "token_env", "ca_file", "in_cluster", "namespaces"}
-_NOTIFY_CHANNELS = {"slack", "email", "event_notifications", "webhook"}
-_REMEDIATION = {"mode", "auto", "max_changes", "restore_namespace_labels", "ibm_managed_groups", "allow_destructive",
-                "max_delete_percent"}
-_SUPPRESSION = {"code", "resource", "reason", "expires"}
 _URLS = ("vpc_url", "iam_url", "resource_manager_url")
-#: The largest ``remediation.max_changes``: a plan past it is a mistake, not a remediation.
-MAX_CHANGES = 100_000
 
 
 def parse(doc: yaml_io.YamlDoc, *, base: Path = Path(".")) -> Settings:
     data = doc.data if doc.data is not None else {}
-    _mapping(doc, (), data, _TOP)
+    cs.check_mapping(doc, (), data, _TOP)
     settings = Settings(source=doc.file)
     if "baseline" in data:
-        settings = replace(settings, baseline=base / _str(doc, ("baseline",), data["baseline"]))
+        settings = replace(settings, baseline=base / cs.text(doc, ("baseline",), data["baseline"]))
     if "state" in data:
-        state = _str(doc, ("state",), data["state"])
+        state = cs.text(doc, ("state",), data["state"])
         if state.startswith("file://") and not state.startswith("file:///"):
             state = f"file://{base / state[len('file://'):]}"
         settings = replace(settings, state=state)
@@ -199,13 +165,13 @@ def parse(doc: yaml_io.YamlDoc, *, base: Path = Path(".")) -> Settings:
         settings = replace(settings, clusters=tuple(replace(c, kubeconfig=here(c.kubeconfig), ca_file=here(c.ca_file))
                                                     for c in clusters))
     if data.get("notify") is not None:
-        settings = replace(settings, notify=_notify(doc, data["notify"]))
+        settings = replace(settings, notify=cs.notify_section(doc, data["notify"]))
     if data.get("remediation") is not None:
-        settings = replace(settings, remediation=_remediation(doc, data["remediation"]))
+        settings = replace(settings, remediation=cs.remediation_section(doc, data["remediation"]))
     if data.get("suppressions") is not None:
-        settings = replace(settings, suppressions=_suppressions(doc, data["suppressions"]))
+        settings = replace(settings, suppressions=cs.suppressions_section(doc, data["suppressions"]))
     if data.get("security_groups") is not None:
-        _mapping(doc, ("security_groups",), data["security_groups"], {"ibm_churn"})
+        cs.check_mapping(doc, ("security_groups",), data["security_groups"], {"ibm_churn"})
         churn = data["security_groups"].get("ibm_churn", "expected")
         if churn not in ("expected", "drift"):
             raise ConfigError(f"{churn!r} is not 'expected' or 'drift'", location=doc.where(("security_groups",
@@ -216,13 +182,13 @@ def parse(doc: yaml_io.YamlDoc, *, base: Path = Path(".")) -> Settings:
 
 def _ibmcloud(doc: yaml_io.YamlDoc, raw: Any) -> IbmCloudSettings:
     p = ("ibmcloud",)
-    _mapping(doc, p, raw, _IBM)
+    cs.check_mapping(doc, p, raw, _IBM)
     s = IbmCloudSettings()
     if "regions" in raw:
         s = replace(s, regions=_ids(doc, (*p, "regions"), raw["regions"], "region", non_empty=True))
     if raw.get("vpcs") is not None:
         s = replace(s, vpcs=_ids(doc, (*p, "vpcs"), raw["vpcs"], "vpc"))
-    text = {key: _str(doc, (*p, key), raw[key]) for key in
+    text = {key: cs.text(doc, (*p, key), raw[key]) for key in
             ("resource_group", "api_key_env", "vpc_url", "iam_url", "resource_manager_url") if raw.get(key) is not None}
     for key in _URLS:
         if key in text:
@@ -238,7 +204,7 @@ def _ibmcloud(doc: yaml_io.YamlDoc, raw: Any) -> IbmCloudSettings:
 
 
 def _clusters(doc: yaml_io.YamlDoc, raw: Any) -> tuple[ClusterSettings, ...]:
-    _mapping(doc, ("kubernetes",), raw, {"clusters"})
+    cs.check_mapping(doc, ("kubernetes",), raw, {"clusters"})
     items = raw.get("clusters") or []
     p: yaml_io.PathKey = ("kubernetes", "clusters")
     if not isinstance(items, list):
@@ -246,10 +212,10 @@ def _clusters(doc: yaml_io.YamlDoc, raw: Any) -> tuple[ClusterSettings, ...]:
     out: list[ClusterSettings] = []
     for i, item in enumerate(items):
         q = (*p, i)
-        _mapping(doc, q, item, _CLUSTER)
+        cs.check_mapping(doc, q, item, _CLUSTER)
         if "name" not in item:
             raise ConfigError("a cluster needs a name", location=doc.where(q, f"{yaml_io.dotted(q)}.name"))
-        text = {key: _str(doc, (*q, key), item[key]) for key in ("server", "kubeconfig", "context", "token_env",
+        text = {key: cs.text(doc, (*q, key), item[key]) for key in ("server", "kubeconfig", "context", "token_env",
                                                                   "ca_file") if item.get(key) is not None}
         if "server" in text:
             cv.url(text["server"], doc.where((*q, "server")))
@@ -258,7 +224,7 @@ def _clusters(doc: yaml_io.YamlDoc, raw: Any) -> tuple[ClusterSettings, ...]:
                             kubeconfig=text.get("kubeconfig"), context=text.get("context"),
                             token_env=text.get("token_env"), ca_file=text.get("ca_file"))
         if item.get("in_cluster") is not None:
-            c = replace(c, in_cluster=_bool(doc, (*q, "in_cluster"), item["in_cluster"]))
+            c = replace(c, in_cluster=cs.flag(doc, (*q, "in_cluster"), item["in_cluster"]))
         if item.get("namespaces") is not None:
             c = replace(c, namespaces=_ids(doc, (*q, "namespaces"), item["namespaces"], "namespace"))
         if not (c.server or c.kubeconfig or c.in_cluster):
@@ -271,121 +237,13 @@ def _clusters(doc: yaml_io.YamlDoc, raw: Any) -> tuple[ClusterSettings, ...]:
     return tuple(out)
 
 
-def _notify(doc: yaml_io.YamlDoc, raw: Any) -> NotifySettings:
-    p = ("notify",)
-    _mapping(doc, p, raw, _NOTIFY_CHANNELS | {"remind_after"})
-    channels: dict[str, Mapping[str, Any]] = {}
-    for name in sorted(_NOTIFY_CHANNELS & set(raw)):
-        block = raw[name]
-        if block is None:
-            continue
-        if not isinstance(block, dict):
-            raise ConfigError("expected a mapping", location=doc.where((*p, name)))
-        channels[name] = block
-    email = channels.get("email", {})
-    if email.get("password_env") is not None and (email.get("tls") == "none" or email.get("starttls") is False):
-        # Found here, at its line, for every command; the email notifier refuses it too when built.
-        raise ConfigError("a password is only sent over TLS: set tls: starttls or implicit, or drop password_env",
-                          location=doc.where((*p, "email", "password_env")))
-    remind = NotifySettings().remind_after_seconds
-    if raw.get("remind_after") is not None:
-        remind = cv.duration(raw["remind_after"], doc.where((*p, "remind_after")))
-    return NotifySettings(channels=channels, remind_after_seconds=remind)
-
-
-def _remediation(doc: yaml_io.YamlDoc, raw: Any) -> RemediationSettings:
-    p = ("remediation",)
-    _mapping(doc, p, raw, _REMEDIATION)
-    r = RemediationSettings()
-    if "mode" in raw:
-        r = replace(r, mode=_mode(raw["mode"], doc.where((*p, "mode"))))
-    if "auto" in raw:
-        auto = _str_list(doc, (*p, "auto"), raw["auto"] or [])
-        for i, code in enumerate(auto):
-            _known_code(code, doc.where((*p, "auto", i)))
-        r = replace(r, auto=auto)
-    if "max_changes" in raw:
-        r = replace(r, max_changes=cv.whole(raw["max_changes"], doc.where((*p, "max_changes")), high=MAX_CHANGES))
-    if "max_delete_percent" in raw:
-        r = replace(r, max_delete_percent=cv.whole(raw["max_delete_percent"], doc.where((*p, "max_delete_percent")),
-                                                   high=100))
-    if "allow_destructive" in raw:
-        r = replace(r, allow_destructive=_bool(doc, (*p, "allow_destructive"), raw["allow_destructive"]))
-    if "restore_namespace_labels" in raw:
-        r = replace(r, restore_namespace_labels=_bool(doc, (*p, "restore_namespace_labels"),
-                                                      raw["restore_namespace_labels"]))
-    if "ibm_managed_groups" in raw:
-        r = replace(r, ibm_managed_groups=_bool(doc, (*p, "ibm_managed_groups"), raw["ibm_managed_groups"]))
-    return r
-
-
-def _suppressions(doc: yaml_io.YamlDoc, raw: Any) -> tuple[Suppression, ...]:
-    p: yaml_io.PathKey = ("suppressions",)
-    if not isinstance(raw, list):
-        raise ConfigError("expected a list", location=doc.where(p))
-    out = []
-    for i, item in enumerate(raw):
-        q = (*p, i)
-        _mapping(doc, q, item, _SUPPRESSION)
-        for key in ("code", "resource", "reason"):
-            if not item.get(key):
-                raise ConfigError(f"a suppression needs {key}", location=doc.where(q, f"{yaml_io.dotted(q)}.{key}"))
-        _known_code(str(item["code"]), doc.where((*q, "code")))
-        expires = item.get("expires")
-        if expires is not None:
-            expires = cv.expiry(expires, doc.where((*q, "expires")))
-        out.append(Suppression(str(item["code"]), str(item["resource"]), str(item["reason"]), expires))
-    return tuple(out)
-
-
-def _known_code(code: str, where: Location) -> None:
-    """A misspelt finding code would silently suppress (or auto-remediate) nothing: refuse it."""
-    if code not in CODES:
-        raise ConfigError(f"{code!r} is not a finding code (known: {', '.join(CODES)})", location=where)
-
-
-def _mapping(doc: yaml_io.YamlDoc, path: yaml_io.PathKey, raw: Any, allowed: set[str]) -> None:
-    if not isinstance(raw, dict):
-        raise ConfigError("expected a mapping", location=doc.where(path, yaml_io.dotted(path) or "(top level)"))
-    for key in raw:
-        if key not in allowed:
-            raise ConfigError(f"unknown key (expected one of: {', '.join(sorted(allowed))})",
-                              location=doc.where((*path, key)))
-
-
-def _str(doc: yaml_io.YamlDoc, path: yaml_io.PathKey, value: Any) -> str:
-    if not isinstance(value, str) or not value:
-        raise ConfigError("expected a non-empty string", location=doc.where(path))
-    return value
-
-
-def _bool(doc: yaml_io.YamlDoc, path: yaml_io.PathKey, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError("expected true or false", location=doc.where(path))
-    return value
-
-
 def _ids(doc: yaml_io.YamlDoc, path: yaml_io.PathKey, value: Any, kind: str, *,
          non_empty: bool = False) -> tuple[str, ...]:
     """A list of identifiers of one ``kind`` (``config_values.KINDS``), each refused at its own line."""
-    items = _str_list(doc, path, value, non_empty=non_empty)
+    items = cs.str_list(doc, path, value, non_empty=non_empty)
     for i, item in enumerate(items):
         cv.identifier(item, kind, doc.where((*path, i)))
     return items
-
-
-def _str_list(doc: yaml_io.YamlDoc, path: yaml_io.PathKey, value: Any, *, non_empty: bool = False) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ConfigError("expected a list of strings", location=doc.where(path))
-    if non_empty and not value:
-        raise ConfigError("expected at least one entry", location=doc.where(path))
-    return tuple(value)
-
-
-def _mode(value: Any, where: Location) -> str:
-    if value not in ("alert", "auto"):
-        raise ConfigError(f"{value!r} is not 'alert' or 'auto'", location=where)
-    return str(value)
 
 
 def _csv(env: Mapping[str, str], name: str, kind: str) -> tuple[str, ...] | None:
