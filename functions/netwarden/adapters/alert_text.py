@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from netwarden.core.findings import SEVERITIES, SEVERITY_RANK
+from netwarden.core.initiator import UNKNOWN
 from netwarden.core.lifecycle import KINDS, Alert
 
 KIND_LABEL = {"new": "New", "changed": "Changed", "reminder": "Still open", "resolved": "Resolved"}
@@ -84,6 +85,8 @@ def detail_lines(a: Alert) -> list[str]:
         lines.append(f"open since {a.first_seen}, resolved {a.resolved_at}")
     elif a.kind in ("changed", "reminder"):
         lines.append(f"open since {a.first_seen}")
+    if a.kind != "resolved":
+        lines.append(f"changed by {a.initiator.text}" if a.initiator else f"who: {UNKNOWN}")
     lines.extend(a.notes)
     if a.retry:
         lines.append("sent late: an earlier delivery to this channel failed")
@@ -118,7 +121,8 @@ def run_label(context: Mapping[str, Any]) -> str:
 
 def to_dict(a: Alert) -> dict[str, Any]:
     """An alert as JSON data (webhook, Event Notifications ``data``)."""
-    out: dict[str, Any] = {"kind": a.kind, **a.finding.to_dict(), "first_seen": a.first_seen}
+    out: dict[str, Any] = {"kind": a.kind, **a.finding.to_dict(), "first_seen": a.first_seen,
+                           "initiator": a.initiator.to_dict() if a.initiator else None}
     if a.previous_severity:
         out["previous_severity"] = a.previous_severity
     if a.resolved_at:

@@ -156,7 +156,8 @@ def handle(data: Any, services: EventServices, *, source: str = "event") -> scan
                                        run_id=run_id)
     return scan.record(outcome.findings, store=store, notifiers=services.notifiers(), options=services.options,
                        run_id=run_id, started=now, status="drift" if outcome.findings else "in_sync",
-                       checked=outcome.checked, kind="event", remediate=remediator)
+                       checked=outcome.checked, kind="event", remediate=remediator,
+                       initiators={f.fingerprint: parsed.who for f in outcome.findings} if parsed.who else None)
 
 
 def _remediate_vpc(outcome: EventOutcome, baseline: Snapshot, services: EventServices, store: StateStore, *,

@@ -41,6 +41,7 @@ from netwarden.core import lifecycle, snapshot_format
 from netwarden.core.coverage import Coverage
 from netwarden.core.errors import LockHeld, NetwardenError, NotifyError, StateError
 from netwarden.core.findings import Finding
+from netwarden.core.initiator import Initiator
 from netwarden.core.lifecycle import FindingState, SuppressionRule
 from netwarden.core.model import Snapshot
 from netwarden.core.ports import Notifier, StateStore
@@ -191,6 +192,7 @@ def record(
     live: Snapshot | None = None,
     out_of_scope: Sequence[str] = (),
     checked: Sequence[Coverage] | None = None,
+    initiators: Mapping[str, Initiator] | None = None,
     kind: str = "scan",
     remediate: Callable[[], RemediationOutcome | None] | None = None,
     clock: Callable[[], datetime] = utc_now,
@@ -199,7 +201,8 @@ def record(
     """Lifecycle, alerts and persistence for ``findings``, under the scan lock. ``checked`` is what the
     run read (None: everything); open findings outside it, or in an ``unreadable`` or ``out_of_scope``
     scope, were not re-checked, so they stay open, never resolved. ``live`` is kept as the last snapshot
-    (per shard when sharded); a targeted check passes none."""
+    (per shard when sharded); a targeted check passes none. ``initiators`` (by fingerprint): who made
+    the change an event reported, kept in the finding's state (``core.initiator``)."""
     with _locked(store, run_id, options, sleep):
         previous, reset = load_states(store, run_id)
         outcome = remediate() if remediate is not None else None
@@ -207,7 +210,7 @@ def record(
         step = lifecycle.advance(previous, findings, now=started, channels=channels,
                                  remind_after=options.remind_after, suppressions=options.suppressions,
                                  unreadable=[*unreadable, *out_of_scope], notes=outcome.notes if outcome else None,
-                                 checked=checked)
+                                 checked=checked, initiators=initiators)
         open_now = [m.finding for m in step.marked if not m.suppressed]
         # what this run could not see (an event's other resources, an unreadable scope) stays open too
         carried = [s.finding for fp, s in step.states.items()

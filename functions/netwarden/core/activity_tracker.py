@@ -23,6 +23,7 @@ from typing import Any
 
 from netwarden.core import identifiers as ids
 from netwarden.core.errors import EventFormatError
+from netwarden.core.initiator import Initiator, of_event
 
 #: action -> what to re-read: the ACL the event names, or the subnet it names.
 CHECKS: dict[str, str] = {
@@ -144,6 +145,8 @@ class ChangeEvent:
     rule_id: str | None
     check: str | None
     ignored: str | None = None
+    #: Who made the change, as the event names them (id, name, kind, the event's time and id).
+    who: Initiator | None = None
 
     @property
     def summary(self) -> str:
@@ -210,6 +213,10 @@ def _parse(data: Any) -> ChangeEvent:
         rule_id=_rule_id(rest, data) if CHECKS.get(action) is not None else None,
         check=check,
         ignored=ignored,
+        who=of_event({"id": _text(initiator, "id", field="initiator.id"),
+                      "name": _text(initiator, "name", field="initiator.name"),
+                      "typeURI": _text(initiator, "typeURI", field="initiator.typeURI")},
+                     at=_text(data, "eventTime"), event_id=_text(data, "id")),
     )
 
 

@@ -29,6 +29,8 @@ from typing import Any, Protocol
 
 from netwarden.core.coverage import Coverage, covered, in_scopes
 from netwarden.core.findings import SEVERITY_RANK, Finding, Impact, ResourceRef
+from netwarden.core.initiator import Initiator
+from netwarden.core.initiator import from_dict as initiator_from_dict
 
 OPEN, RESOLVED = "open", "resolved"
 #: Alert kinds, in the order an alert message lists them.
@@ -109,6 +111,8 @@ class FindingState:
     suppressed: str | None = None
     delivered: Mapping[str, Delivery] = field(default_factory=dict)
     failed: tuple[str, ...] = ()
+    #: Who made the change, when an Activity Tracker event said (``core.initiator``); kept until resolved.
+    initiator: Initiator | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +126,7 @@ class Alert:
     resolved_at: str | None = None
     notes: tuple[str, ...] = ()
     retry: bool = False
+    initiator: Initiator | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -164,6 +169,7 @@ def advance(
     unreadable: Sequence[str] = (),
     notes: Mapping[str, str] | None = None,
     checked: Sequence[Coverage] | None = None,
+    initiators: Mapping[str, Initiator] | None = None,
 ) -> Step:
     """Move every fingerprint one run on and decide, per channel, what to send.
 
@@ -172,7 +178,9 @@ def advance(
     there were not re-checked and stay open; ``notes`` adds a line (for example a remediation outcome)
     to a fingerprint's alerts. A run that saw only part of the estate (a shard, an event's targeted
     check, the watcher's re-read of one cluster) passes what it read as ``checked``: an open finding
-    outside it stays as it was, for the run that reads its part to resolve.
+    outside it stays as it was, for the run that reads its part to resolve. ``initiators`` (by
+    fingerprint) name who made the change an event reported: a finding keeps the first it was given
+    while it stays open, and takes a new one when its content changes.
     """
     stamp = rfc3339(now)
     states: dict[str, FindingState] = {}
@@ -202,6 +210,7 @@ def advance(
             suppressed=suppression_note(rule, False) if active and rule is not None else None,
             delivered=prev.delivered if prev else {},
             failed=() if active or prev is None else prev.failed,
+            initiator=_initiator(prev, transition, (initiators or {}).get(fp)),
         )
         states[fp] = state
         if active:
@@ -228,7 +237,8 @@ def advance(
         for ch in channels:
             if _owes_resolution(gone, ch):
                 outbox[ch].append(Alert("resolved", gone.finding, gone.first_seen, resolved_at=gone.resolved_at,
-                                        notes=tuple(n for n in (extra.get(fp),) if n), retry=ch in gone.failed))
+                                        notes=tuple(n for n in (extra.get(fp),) if n), retry=ch in gone.failed,
+                                        initiator=gone.initiator))
     return Step(states, transitions, tuple(marked), {ch: tuple(sorted(a, key=alert_order)) for ch, a in outbox.items()})
 
 
@@ -255,6 +265,12 @@ def settle(step: Step, outcomes: Mapping[str, bool], now: datetime) -> dict[str,
             if s.status == OPEN or any(_owes_resolution(s, ch) for ch in channels)}
 
 
+def _initiator(prev: FindingState | None, transition: str, told: Initiator | None) -> Initiator | None:
+    """The new one for a new or changed finding (an event said who); else the one it had."""
+    kept = prev.initiator if prev is not None and transition != "new" else None
+    return told if told is not None and (kept is None or transition == "changed") else kept
+
+
 def _transition(prev: FindingState | None, f: Finding) -> str:
     if prev is None or prev.status == RESOLVED:
         return "new"
@@ -266,13 +282,14 @@ def _open_alert(state: FindingState, ch: str, now: datetime, remind_after: int, 
     told = state.delivered.get(ch)
     retry = ch in state.failed
     if told is None or told.status == RESOLVED:
-        return Alert("new", state.finding, state.first_seen, notes=notes, retry=retry)
+        return Alert("new", state.finding, state.first_seen, notes=notes, retry=retry, initiator=state.initiator)
     if told.content_hash != state.content_hash:
         previous = told.severity if told.severity != state.finding.severity else None
-        return Alert("changed", state.finding, state.first_seen, previous_severity=previous, notes=notes, retry=retry)
+        return Alert("changed", state.finding, state.first_seen, previous_severity=previous, notes=notes, retry=retry,
+                     initiator=state.initiator)
     due = remind_after > 0 and (now - parse_time(told.at)).total_seconds() >= remind_after
     if due or force:
-        return Alert("reminder", state.finding, state.first_seen, notes=notes, retry=retry)
+        return Alert("reminder", state.finding, state.first_seen, notes=notes, retry=retry, initiator=state.initiator)
     return None
 
 
@@ -333,6 +350,7 @@ def state_to_dict(s: FindingState) -> dict[str, Any]:
         "delivered": {ch: {"status": d.status, "content_hash": d.content_hash, "severity": d.severity, "at": d.at}
                       for ch, d in sorted(s.delivered.items())},
         "failed": list(s.failed),
+        "initiator": s.initiator.to_dict() if s.initiator else None,
         "finding": s.finding.to_dict(),
     }
 
@@ -352,6 +370,7 @@ def state_from_dict(d: Mapping[str, Any]) -> FindingState:
         suppressed=d.get("suppressed"),
         delivered=delivered,
         failed=tuple(str(c) for c in d.get("failed") or ()),
+        initiator=initiator_from_dict(d.get("initiator") if isinstance(d.get("initiator"), Mapping) else None),
     )
 
 

@@ -3,8 +3,9 @@
 The SDK's ``IAMAuthenticator`` posts the form ``grant_type=urn:ibm:params:oauth:grant-type:apikey&
 apikey=KEY&response_type=cloud_iam`` and needs back a JWT whose ``exp`` and ``iat`` are numbers: it
 decodes the token without checking the signature to know when to refresh it (``ibm-cloud-apis.md``
-2.1). This service issues HS256 tokens for the one API key it knows, ``fake-apikey``, and refuses any
-other key the way IAM does: HTTP 400 with ``errorCode`` ``BXNIM0415E``. Tokens are stamped and
+2.1). This service issues HS256 tokens for the two API keys it knows, ``fake-apikey`` (netwarden's own
+service ID) and ``fake-operator-apikey`` (a user, ``operator@example.com``, for tests of who made a
+change), and refuses any other key the way IAM does: HTTP 400 with ``errorCode`` ``BXNIM0415E``. Tokens are stamped and
 expire by the emulators' clock (``FakeCloud.clock``), so a test can let one expire without waiting.
 The emulated VPC API refuses every call whose token ``inspect`` finds fault with, and names the
 token's identity as the initiator of Activity Tracker events. API keys and tokens are never logged,
@@ -26,16 +27,22 @@ from urllib.parse import parse_qs
 from netwarden.fakes.wire import NoRoute, Request, Response
 
 API_KEY = "fake-apikey"
+#: A user's API key: what an operator making a change by hand authenticates with.
+OPERATOR_API_KEY = "fake-operator-apikey"
+OPERATOR_EMAIL = "operator@example.com"
 GRANT_APIKEY = "urn:ibm:params:oauth:grant-type:apikey"
 TOKEN_LIFETIME = 3600
 
 
 @dataclass(frozen=True, slots=True)
 class Identity:
-    """Who an API key belongs to: a service ID of the emulated account."""
+    """Who an API key belongs to: a service ID or a user of the emulated account."""
 
     iam_id: str
     name: str
+    #: ``sub`` of the token: the service ID's id, or the user's email (as IAM puts it).
+    sub: str
+    sub_type: str = "ServiceId"
 
 
 class IamState:
@@ -43,7 +50,11 @@ class IamState:
         self.cloud = cloud
         self._secret = os.urandom(32)
         self._service_id = f"ServiceId-{uuid.uuid4()}"
-        self._keys = {_digest(API_KEY): Identity(f"iam-{self._service_id}", "netwarden-fake")}
+        self._keys = {
+            _digest(API_KEY): Identity(f"iam-{self._service_id}", "netwarden-fake", self._service_id),
+            _digest(OPERATOR_API_KEY): Identity(f"IBMid-{uuid.uuid4().hex[:10].upper()}", "Operator",
+                                                OPERATOR_EMAIL, "user"),
+        }
         self.issued = 0
 
     def reset(self) -> None:
@@ -62,7 +73,7 @@ class IamState:
         now = int(self.cloud.now())
         claims = {
             "iam_id": identity.iam_id, "id": identity.iam_id, "realmid": "iam", "jti": str(uuid.uuid4()),
-            "identifier": self._service_id, "name": identity.name, "sub": self._service_id, "sub_type": "ServiceId",
+            "identifier": identity.sub, "name": identity.name, "sub": identity.sub, "sub_type": identity.sub_type,
             "account": {"valid": True, "bss": self.account_id(), "frozen": True},
             "iat": now, "exp": now + TOKEN_LIFETIME, "iss": issuer, "grant_type": GRANT_APIKEY,
             "scope": "ibm openid", "client_id": "default", "acr": 1, "amr": ["pwd"],

@@ -52,7 +52,8 @@ def event(*, action: str, target: Target, request: Request, claims: dict[str, An
     initiator_id = str((claims or {}).get("iam_id") or "anonymous")
     initiator = {
         "id": initiator_id, "name": str((claims or {}).get("sub") or "anonymous"),
-        "typeURI": "service/security/account/serviceid" if claims else "service/security/account/user",
+        "typeURI": ("service/security/account/user" if (claims or {}).get("sub_type") == "user"
+                    else "service/security/account/serviceid"),
         "credential": {"type": "apikey" if claims else "token"},
         "host": {"address": request.header("X-Forwarded-For", "127.0.0.1"), "addressType": "IPv4",
                  "agent": request.header("User-Agent", "")},
