@@ -74,6 +74,8 @@ class Settings:
     #: counted in a note) or ``drift`` (reported like any change).
     ibm_churn: str = "expected"
     #: Where the compiled baseline is kept (``adapters.baseline_cache``): True the default place, False none.
+    #: How long run history records are kept (``history.retention``; ``app.history``).
+    history_retention: int = 90 * 24 * 3600
     baseline_cache: Path | bool = True
     source: str = "<defaults>"
 
@@ -132,7 +134,7 @@ def secret(env_name: str | None, environ: Mapping[str, str] | None = None) -> st
 # --- parsing -------------------------------------------------------------------------------------
 
 _TOP = {"baseline", "baseline_cache", "ibmcloud", "kubernetes", "state", "notify", "remediation", "suppressions",
-        "security_groups"}
+        "security_groups", "history"}
 _IBM = {"regions", "vpcs", "resource_group", "api_key_env", "vpc_url", "iam_url", "resource_manager_url"}
 _CLUSTER = {"name", "server", "kubeconfig", "context", "token_env", "ca_file", "in_cluster", "namespaces"}
 _URLS = ("vpc_url", "iam_url", "resource_manager_url")
@@ -170,6 +172,14 @@ def parse(doc: yaml_io.YamlDoc, *, base: Path = Path(".")) -> Settings:
         settings = replace(settings, remediation=cs.remediation_section(doc, data["remediation"]))
     if data.get("suppressions") is not None:
         settings = replace(settings, suppressions=cs.suppressions_section(doc, data["suppressions"]))
+    if data.get("history") is not None:
+        cs.check_mapping(doc, ("history",), data["history"], {"retention"})
+        if "retention" in data["history"]:
+            where = doc.where(("history", "retention"))
+            retention = cv.duration(data["history"]["retention"], where)
+            if retention < 86400:
+                raise ConfigError("keep at least a day of history (1d)", location=where)
+            settings = replace(settings, history_retention=retention)
     if data.get("security_groups") is not None:
         cs.check_mapping(doc, ("security_groups",), data["security_groups"], {"ibm_churn"})
         churn = data["security_groups"].get("ibm_churn", "expected")

@@ -32,8 +32,9 @@ class Deployment:
     baseline: Snapshot
     env: dict[str, str]
 
-    def sdk(self, region: str = "us-south") -> VpcV1:
-        client = VpcV1(authenticator=IAMAuthenticator(API_KEY, url=f"{self.fake.url}/iam"))
+    def sdk(self, region: str = "us-south", api_key: str = API_KEY) -> VpcV1:
+        """A VPC client, as netwarden's service ID, or as whoever ``api_key`` belongs to."""
+        client = VpcV1(authenticator=IAMAuthenticator(api_key, url=f"{self.fake.url}/iam"))
         client.set_service_url(f"{self.fake.url}/vpc/{region}/v1")
         return client
 

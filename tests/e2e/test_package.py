@@ -146,8 +146,8 @@ def test_the_function_bundle_and_the_job_image_install_and_run_in_a_fresh_enviro
     run = subprocess.run([netwarden, "job"], cwd=d.root, env=job_env, capture_output=True, text=True, timeout=120,
                          check=False)
     assert run.returncode == 0, run.stderr
-    history = (d.root / "state" / "history.jsonl").read_text(encoding="utf-8").splitlines()
-    assert json.loads(history[-1])["status"] == "drift"
+    records = sorted((d.root / "state" / "history").glob("*.json"))
+    assert json.loads(records[-1].read_text(encoding="utf-8"))["status"] == "drift"
     demo = subprocess.run([netwarden, "demo"], cwd=tmp_path, env=job_env, capture_output=True, text=True,
                           timeout=60, check=False)
     assert demo.returncode == 1 and "Traceback" not in demo.stderr

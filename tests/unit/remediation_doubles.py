@@ -274,6 +274,9 @@ class MemoryStateStore:
     def keys(self, prefix: str = "") -> Iterator[str]:
         yield from sorted(k for k in self.data if k.startswith(prefix))
 
+    def delete(self, key: str) -> None:
+        self.data.pop(key, None)
+
     @contextmanager
     def lock(self, name: str, owner: str) -> Iterator[None]:
         if name in self.locks:

@@ -102,6 +102,9 @@ def test_named_file_must_exist(tmp_path: Path) -> None:
         ("remediation:\n  max_changes: -1\n", ":2: remediation.max_changes"),
         ("notify:\n  remind_after: soon\n", ":2: notify.remind_after"),
         ("notify:\n  pager: {}\n", ":2: notify.pager"),
+        ("history:\n  retention: 12h\n", ":2: history.retention"),
+        ("history:\n  retention: forever\n", ":2: history.retention"),
+        ("history:\n  keep: 3\n", ":2: history.keep"),
         ("suppressions:\n  - {code: x, resource: y}\n", ":2: suppressions[0].reason"),
         ("suppressions:\n  - {code: acl-rule-missing, resource: y, reason: z, expires: someday}\n",
          ":2: suppressions[0].expires"),
@@ -294,3 +297,10 @@ def test_environment_values_get_the_same_checks_and_pass_when_good(tmp_path: Pat
     assert s.ibmcloud is not None and s.ibmcloud.regions == ("eu-gb", "jp-tok")
     assert s.ibmcloud.vpcs == ("r006-4727d842", "edge")
     assert s.ibmcloud.url_for("jp-tok") == "https://jp-tok.iaas.cloud.ibm.com/v1"
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("", 90 * 86400), ("history:\n  retention: 30d\n", 30 * 86400)])
+def test_history_retention(tmp_path: Path, text: str, seconds: int) -> None:
+    path = tmp_path / "netwarden.yaml"
+    path.write_text(text)
+    assert Settings.load(path, environ={}).history_retention == seconds

@@ -132,6 +132,10 @@ class CosStateStore:
                 return
         raise StateError(f"{self._where(key)}: cannot append: the object kept changing under this run")
 
+    def delete(self, key: str) -> None:
+        with self._errors(self._where(key)):
+            self._client.delete_object(Bucket=self.bucket, Key=self._key(key))
+
     def keys(self, prefix: str = "") -> Iterator[str]:
         base = f"{self.prefix}/" if self.prefix else ""
         found: list[str] = []

@@ -94,6 +94,13 @@ class FileStateStore:
         except OSError as e:
             raise StateError(f"{path}: cannot append: {e.strerror}") from e
 
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as e:
+            raise StateError(f"{path}: cannot delete: {e.strerror}") from e
+
     def keys(self, prefix: str = "") -> Iterator[str]:
         if not self.root.is_dir():
             return

@@ -10,8 +10,9 @@ This is where netwarden gets its memory. Under the state store's ``scan`` lock, 
 3. moves the lifecycle one step (``core.lifecycle``) and sends each channel what it has not been told;
    a channel that fails keeps its alerts pending for the next run, and the run says so;
 4. writes, in this order: the finding states (with what each channel was told), the last snapshot,
-   one line of run history. A failure between two writes leaves states the next run reads: at worst a
-   history line is missing, or (before the first write) alerts go out once more.
+   the run's history record (``app.history``: one object per run, the oldest past the retention
+   removed). A failure between two writes leaves states the next run reads: at worst a history record
+   is missing, or (before the first write) alerts go out once more.
 
 ``record`` is the second half alone, for a targeted check (an Activity Tracker event, the watcher's
 re-read of a cluster): it resolves only what it looked at (``core.coverage``).
@@ -35,8 +36,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from netwarden.app import check
+from netwarden.app import check, history
 from netwarden.app.remediation_outcome import RemediationOutcome, Remediator
+from netwarden.core import history as core_history
 from netwarden.core import lifecycle, snapshot_format
 from netwarden.core.coverage import Coverage
 from netwarden.core.errors import LockHeld, NetwardenError, NotifyError, StateError
@@ -50,7 +52,6 @@ log = logging.getLogger(__name__)
 
 FINDINGS_KEY = "findings.json"
 SNAPSHOT_KEY = "snapshot.json"
-HISTORY_KEY = "history.jsonl"
 LOCK = "scan"
 
 
@@ -66,6 +67,8 @@ class ScanOptions:
     shard: str | None = None
     #: What the run reads (a shard's VPCs and clusters); None: everything in scope.
     checked: tuple[Coverage, ...] | None = None
+    #: How long run history records are kept (``history.retention``).
+    history_retention: int = history.DEFAULT_RETENTION_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +115,7 @@ class ScanResult:
         return out
 
     def history(self) -> dict[str, Any]:
-        """The run-history line (``history.jsonl``)."""
+        """The run's summary in its history record (``app.history``)."""
         return {
             "schema_version": 1, "run_id": self.run_id, "kind": self.kind, "status": self.status,
             "started_at": self.started_at, "finished_at": self.finished_at, "duration_s": self.duration_s,
@@ -234,7 +237,9 @@ def record(
             transitions={t: n for t in lifecycle.TRANSITIONS if (n := list(step.transitions.values()).count(t))},
             unreadable=tuple(unreadable), channels=results, remediation=outcome, state_reset=reset,
         )
-        persist(store, states, result, live, snapshot_key(options.shard))
+        persist(store, states, result, live, snapshot_key(options.shard),
+                events=core_history.run_record(result.history(), step.transitions, step.states),
+                retention=options.history_retention, now=finished)
     _summarise(result)
     return result
 
@@ -322,23 +327,18 @@ def snapshot_key(shard: str | None) -> str:
 
 
 def persist(store: StateStore, states: Mapping[str, FindingState], result: ScanResult, live: Snapshot | None,
-            key: str = SNAPSHOT_KEY) -> None:
-    """States first, then the snapshot, then the history line (module docstring)."""
+            key: str = SNAPSHOT_KEY, *, events: Mapping[str, Any] | None = None,
+            retention: int = history.DEFAULT_RETENTION_S, now: datetime | None = None) -> None:
+    """States first, then the snapshot, then the history record (module docstring). ``events`` is the
+    run's record with its findings' transitions (``core.history.run_record``); the summary alone if None."""
     doc = {**lifecycle.states_to_dict(states), "run_id": result.run_id, "updated_at": result.finished_at}
     store.put(FINDINGS_KEY, (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode("utf-8"))
     if live is not None:
         store.put(key, snapshot_format.dumps(live).encode("utf-8"))
-    store.append(HISTORY_KEY, json.dumps(result.history(), sort_keys=True).encode("utf-8"))
+    history.write(store, events if events is not None else result.history())
+    history.prune(store, now=now or utc_now(), retention_s=retention)
 
 
 def read_history(store: StateStore) -> list[dict[str, Any]]:
-    """The run history, oldest first; a torn or foreign line is skipped."""
-    out = []
-    for line in (store.get(HISTORY_KEY) or b"").splitlines():
-        try:
-            item = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(item, dict):
-            out.append(item)
-    return out
+    """The run history, oldest first (``app.history.read``)."""
+    return history.read(store)

@@ -97,6 +97,10 @@ class StateStore(Protocol):
 
     def keys(self, prefix: str) -> Iterator[str]: ...
 
+    def delete(self, key: str) -> None:
+        """Remove ``key``; a key that is not there is no error."""
+        ...
+
     def lock(self, name: str, owner: str) -> AbstractContextManager[None]:
         """Hold ``name`` for ``owner`` or raise ``errors.LockHeld``, in one line naming the holder, its
         host and PID, and until when (UTC) it holds the lock.

@@ -140,6 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("dir", nargs="?", help="baseline directory (default: the config's)")
     _format(q, ("text", "json"))
 
+    p = command(sub, "history", c.history)
+    p.add_argument("--since", metavar="DURATION", help="the runs of this last span: 24h, 7d, 30d (default: all kept)")
+    _format(p, ("text", "json", "html"))
+    p.add_argument("--out", metavar="FILE", help="write the history here instead of stdout")
+
     p = command(sub, "fake", _needs_subcommand)
     fsub = p.add_subparsers(dest="fake_command", metavar="SUBCOMMAND")
     q = command(fsub, "serve", fake_serve, "fake serve")

@@ -46,6 +46,8 @@ def check(args: argparse.Namespace) -> int:
         report, baseline, live = wiring.check_states(settings, Path(args.snapshot) if args.snapshot else None)
     if args.format in wiring_report.LOCATED_FORMATS:
         report = wiring_report.with_locations(report, settings.baseline)
+    if not args.snapshot:
+        report = wiring_report.with_initiators(report, settings)
     if args.format == "text" and args.out is None:
         from netwarden.core.report.text import render_text
 
@@ -246,6 +248,18 @@ def explain(args: argparse.Namespace) -> int:
             state: a if isinstance(a, str) else a.to_dict() for state, a in answers}}, indent=2), None)
     else:
         write_output(core.text(question, answers), None)
+    return EXIT_OK
+
+
+def history(args: argparse.Namespace) -> int:
+    """The run history of the state store: runs, findings opened and resolved, who changed what."""
+    from netwarden import config_values
+    from netwarden.entrypoints import wiring_history
+
+    since = config_values.duration(args.since, Location("--since")) if args.since else None
+    text, runs = wiring_history.history(settings_from(args), since_s=since, fmt=args.format,
+                                        width=terminal.width() if args.out is None else 80)
+    write_output(text, args.out, what=f"the {args.format} history ({runs} run(s))")
     return EXIT_OK
 
 

@@ -81,6 +81,14 @@ COMMANDS: dict[str, Help] = {
         "netwarden explain --from 0.0.0.0/0 --to iks-vpc-us-south-1 --port 22\n"
         "netwarden explain --from accounts/srv1-backend --to accounts/srv1-db --port 5432",
         ((0, "answered"), _ERROR)),
+    "history": Help(
+        "how drift has developed: runs, findings opened and resolved, time to resolve, who changed what",
+        "Summarize the run records in the state store (one per scan, event or watcher run, kept for "
+        "history.retention, 90d unless the config says): runs by kind and outcome, findings opened, changed "
+        "and resolved, the median and longest time to resolve, the most drifted resources, and who made each "
+        "change where an Activity Tracker event named them.",
+        "netwarden history --since 7d\nnetwarden history --since 30d -o html --out history.html",
+        ((0, "shown"), _ERROR)),
     "baseline": Help(
         "capture or lint a baseline",
         "Write the live state as baseline files, or check a baseline's schema and the recipe's rules.",

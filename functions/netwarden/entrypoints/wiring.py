@@ -124,7 +124,8 @@ def scan_options(settings: Settings) -> ScanOptions:
     from netwarden.app.scan import ScanOptions
 
     return ScanOptions(remind_after=settings.notify.remind_after_seconds, suppressions=settings.suppressions,
-                       remediation_mode=settings.remediation.mode, ibm_churn=settings.ibm_churn == "expected")
+                       remediation_mode=settings.remediation.mode, ibm_churn=settings.ibm_churn == "expected",
+                       history_retention=settings.history_retention)
 
 
 @dataclass(frozen=True, slots=True)

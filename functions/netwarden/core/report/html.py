@@ -28,7 +28,7 @@ from netwarden.core.report.html_matrix import matrix_html, matrix_id, workload_m
 from netwarden.core.report.html_parts import badge, code, esc, finding_id, href, items, severity_badge, text_items
 from netwarden.core.report.html_policy import fields_block, policy_block
 from netwarden.core.report.html_rules import Block, acl_block, flows_block, sg_block
-from netwarden.core.report.html_style import CSP, CSS
+from netwarden.core.report.html_style import document
 from netwarden.core.report.model import CheckReport, baseline_file, summary
 
 #: From this many findings on, the page starts with a table of contents.
@@ -78,15 +78,8 @@ class _Page:
             body.extend(self._finding(f, n) for n, f in enumerate(r.findings))
             body.append("</section>")
         stamp = f" at {esc(r.generated_at)}" if r.generated_at else ""
-        return ("<!DOCTYPE html>\n"
-                '<html lang="en"><head><meta charset="utf-8">'
-                f'<meta http-equiv="Content-Security-Policy" content="{esc(CSP)}">'
-                '<meta name="viewport" content="width=device-width, initial-scale=1">'
-                '<meta name="color-scheme" content="light dark">'
-                f"<title>{esc(title)}</title><style>{CSS}</style></head>"
-                f'<body><header>{body[0]}</header><main>{"".join(body[1:])}</main>'
-                f"<footer>netwarden check report, generated{stamp}. Self-contained: it loads nothing."
-                "</footer></body></html>\n")
+        return document(esc(title), body[0], "".join(body[1:]),
+                        f"netwarden check report, generated{stamp}. Self-contained: it loads nothing.")
 
     # --- the head of the page ---------------------------------------------------------------------------
 

@@ -9,6 +9,8 @@ and dark follow ``prefers-color-scheme``; every mark a colour carries is also a 
 
 from __future__ import annotations
 
+from html import escape
+
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; base-uri 'none'; form-action 'none'"
 
 CSS = """
@@ -121,3 +123,15 @@ table.matrix th.corner { font-size: 11px; color: var(--muted); font-weight: 500;
 footer { color: var(--muted); font-size: 12px; padding: 24px; }
 @media print { .scroll { overflow: visible; } section.finding { break-inside: avoid; } }
 """
+
+
+def document(title: str, header: str, main: str, footer: str) -> str:
+    """One self-contained page: the Content-Security-Policy, the inline stylesheet, ``title`` (escaped
+    by the caller), and the header, main and footer markup as given."""
+    return ("<!DOCTYPE html>\n"
+            '<html lang="en"><head><meta charset="utf-8">'
+            f'<meta http-equiv="Content-Security-Policy" content="{escape(CSP)}">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            '<meta name="color-scheme" content="light dark">'
+            f"<title>{title}</title><style>{CSS}</style></head>"
+            f"<body><header>{header}</header><main>{main}</main><footer>{footer}</footer></body></html>\n")

@@ -4,7 +4,8 @@
 (``in_sync`` | ``drift`` | ``incomplete``), the findings, the scopes that could not be read, which
 findings a suppression covers, and notes: what was not checked and why, such as a baseline VPC outside
 the configured scope (one note per scope, never one per resource, and never a finding), and where in
-the baseline each finding is (``locations``, made by ``core.report.locations``). The JSON form
+the baseline each finding is (``locations``, made by ``core.report.locations``), and who made each
+change when the finding state knows (``initiators``). The JSON form
 (DESIGN.md's report contract, validated by ``docs/report.schema.json``), the one-line summary and the
 baseline file and line of a finding live here too, because every renderer (``core.report.text``,
 ``core.report.markup``, ``core.report.sarif``) needs them; ``core.report.render`` picks the renderer.
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netwarden.core.findings import SEVERITIES, Finding, sort_key
+from netwarden.core.initiator import Initiator
 from netwarden.core.model import Unreadable
 
 SCHEMA_VERSION = 1
@@ -67,6 +69,9 @@ class CheckReport:
     suppressions: Mapping[str, SuppressionMark] = field(default_factory=dict)
     notes: tuple[Note, ...] = ()
     locations: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    #: Who made each finding's change, from the finding state of the runs that saw it through an
+    #: Activity Tracker event (``core.initiator``); None when the state was not consulted.
+    initiators: Mapping[str, Initiator] | None = None
 
     def suppression(self, finding: Finding) -> SuppressionMark | None:
         return self.suppressions.get(finding.fingerprint)
@@ -98,6 +103,9 @@ def finding_dict(report: CheckReport, finding: Finding) -> dict[str, Any]:
     mark = report.suppression(finding)
     if mark is not None:
         out["suppression_expired" if mark.expired else "suppressed"] = mark.to_dict()
+    if report.initiators is not None:
+        who = report.initiators.get(finding.fingerprint)
+        out["initiator"] = who.to_dict() if who else None
     return out
 
 

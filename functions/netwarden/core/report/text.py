@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from netwarden.core.findings import SEVERITIES, Finding
+from netwarden.core.initiator import UNKNOWN
 from netwarden.core.report.model import CheckReport, summary
 
 #: Past this many findings, the blocks are grouped under a heading per severity.
@@ -28,7 +29,7 @@ _INDENT = "    "
 def render_text(report: CheckReport, *, width: int = 80, color: bool = False) -> str:
     width = max(MIN_WIDTH, width)
     paint = _Paint(color)
-    lines = _wrap(f"netwarden check: {summary(report)}", width)
+    lines = wrap(f"netwarden check: {summary(report)}", width)
     lines[0] = lines[0].replace(report.status.replace("_", " "), paint(report.status.replace("_", " "),
                                                                          report.status), 1)
     if report.generated_at:
@@ -46,20 +47,20 @@ def render_text(report: CheckReport, *, width: int = 80, color: bool = False) ->
     if report.unreadable:
         lines += ["", "not checked (could not be read):"]
         for u in report.unreadable:
-            lines += _wrap(f"{u.scope}: {u.reason}", width, "  ", _INDENT)
+            lines += wrap(f"{u.scope}: {u.reason}", width, "  ", _INDENT)
     if report.notes:
         lines += ["", "notes:"]
         for n in report.notes:
-            lines += _wrap(n.message, width, "  ", _INDENT)
+            lines += wrap(n.message, width, "  ", _INDENT)
     return "\n".join(lines) + "\n"
 
 
 def _block(report: CheckReport, f: Finding, width: int, paint: _Paint) -> list[str]:
-    head = _wrap(f"{f.severity.upper()} {f.code} {f.resource.path}", width, "  ", _INDENT)
+    head = wrap(f"{f.severity.upper()} {f.code} {f.resource.path}", width, "  ", _INDENT)
     head[0] = head[0].replace(f.severity.upper(), paint(f.severity.upper(), f.severity), 1)
-    out = head + _wrap(f.message, width, _INDENT, _INDENT)
+    out = head + wrap(f.message, width, _INDENT, _INDENT)
     for label, text in _details(report, f):
-        out += _wrap(f"{label}: {text}", width, _INDENT, _INDENT + "  ")
+        out += wrap(f"{label}: {text}", width, _INDENT, _INDENT + "  ")
     return out
 
 
@@ -80,6 +81,9 @@ def _details(report: CheckReport, f: Finding) -> Iterable[tuple[str, str]]:
             yield f"suppression expired {mark.expires}", mark.reason
         else:
             yield f"suppressed{until}", mark.reason
+    if report.initiators is not None:
+        who = report.initiators.get(f.fingerprint)
+        yield ("changed by", who.text) if who else ("who", UNKNOWN)
 
 
 class _Paint:
@@ -93,7 +97,7 @@ class _Paint:
         return f"\x1b[{code}m{text}\x1b[0m" if self.on and code else text
 
 
-def _wrap(text: str, width: int, first: str = "", rest: str = "") -> list[str]:
+def wrap(text: str, width: int, first: str = "", rest: str = "") -> list[str]:
     """``text`` filled to ``width``: ``first`` before the first line, ``rest`` before the others. The
     pieces of a split token each start a line of their own, so nothing is inserted into it."""
     lines: list[str] = []
