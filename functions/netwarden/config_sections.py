@@ -15,7 +15,8 @@ from typing import Any
 from netwarden import config_values as cv
 from netwarden.adapters import yaml_io
 from netwarden.core.errors import ConfigError, Location
-from netwarden.core.findings import CODES
+from netwarden.core.findings import CODES, SEVERITIES
+from netwarden.core.routing import Route
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,14 +26,19 @@ class Suppression:
     reason: str
     #: The last day the suppression is active (``config_values.expiry``: a datetime counts by the day before).
     expires: date | None = None
+    #: Its line in the config, for ``baseline lint --config`` (``core.suppressions.hygiene``).
+    line: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class NotifySettings:
-    """Each channel's block as given (validated by the notifier that reads it), and the reminder period."""
+    """Each channel's block as given (validated by the notifier that reads it), its route, and the
+    reminder period."""
 
     channels: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     remind_after_seconds: int = 24 * 3600
+    #: Per channel, what it is told of (``min_severity``, ``codes``, ``resources``; taken out of its block).
+    routes: Mapping[str, Route] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +56,8 @@ class RemediationSettings:
 
 
 _NOTIFY_CHANNELS = {"slack", "email", "event_notifications", "webhook"}
+#: The keys of a channel's block that route it (``core.routing``), read here for every channel.
+_ROUTE_KEYS = ("min_severity", "codes", "resources")
 _REMEDIATION = {"mode", "auto", "max_changes", "restore_namespace_labels", "ibm_managed_groups", "allow_destructive",
                 "max_delete_percent"}
 _SUPPRESSION = {"code", "resource", "reason", "expires"}
@@ -61,13 +69,18 @@ def notify_section(doc: yaml_io.YamlDoc, raw: Any) -> NotifySettings:
     p = ("notify",)
     check_mapping(doc, p, raw, _NOTIFY_CHANNELS | {"remind_after"})
     channels: dict[str, Mapping[str, Any]] = {}
+    routes: dict[str, Route] = {}
     for name in sorted(_NOTIFY_CHANNELS & set(raw)):
         block = raw[name]
         if block is None:
             continue
         if not isinstance(block, dict):
             raise ConfigError("expected a mapping", location=doc.where((*p, name)))
-        channels[name] = block
+        if any(k in block for k in _ROUTE_KEYS):
+            routes[name] = route_of(doc, (*p, name), block)
+        if name == "slack" and block.get("mentions") is not None:
+            mentions_of(doc, (*p, name, "mentions"), block["mentions"])
+        channels[name] = {k: v for k, v in block.items() if k not in _ROUTE_KEYS}
     email = channels.get("email", {})
     if email.get("password_env") is not None and (email.get("tls") == "none" or email.get("starttls") is False):
         # Found here, at its line, for every command; the email notifier refuses it too when built.
@@ -76,7 +89,28 @@ def notify_section(doc: yaml_io.YamlDoc, raw: Any) -> NotifySettings:
     remind = NotifySettings().remind_after_seconds
     if raw.get("remind_after") is not None:
         remind = cv.duration(raw["remind_after"], doc.where((*p, "remind_after")))
-    return NotifySettings(channels=channels, remind_after_seconds=remind)
+    return NotifySettings(channels=channels, remind_after_seconds=remind, routes=routes)
+
+
+def route_of(doc: yaml_io.YamlDoc, p: yaml_io.PathKey, block: Mapping[str, Any]) -> Route:
+    """``min_severity`` (one of the severities), ``codes`` (finding codes), ``resources`` (paths, a
+    trailing ``*`` for a prefix): each refused at its line."""
+    low = block.get("min_severity")
+    if low is not None and low not in SEVERITIES:
+        raise ConfigError(f"{low!r} is not a severity (one of: {', '.join(SEVERITIES)})",
+                          location=doc.where((*p, "min_severity")))
+    codes = str_list(doc, (*p, "codes"), block["codes"], non_empty=True) if "codes" in block else ()
+    for i, code in enumerate(codes):
+        known_code(code, doc.where((*p, "codes", i)))
+    resources = str_list(doc, (*p, "resources"), block["resources"], non_empty=True) if "resources" in block else ()
+    return Route(min_severity=low, codes=codes, resources=resources)
+
+
+def mentions_of(doc: yaml_io.YamlDoc, p: yaml_io.PathKey, raw: Any) -> dict[str, str]:
+    """Slack's ``mentions``: severity -> what to put in the message (``<!here>``, ``<@U024BE7LH>``,
+    ``<!subteam^S012AB3CD>``)."""
+    check_mapping(doc, p, raw, set(SEVERITIES))
+    return {str(k): text(doc, (*p, k), v) for k, v in raw.items()}
 
 
 def remediation_section(doc: yaml_io.YamlDoc, raw: Any) -> RemediationSettings:
@@ -120,7 +154,8 @@ def suppressions_section(doc: yaml_io.YamlDoc, raw: Any) -> tuple[Suppression, .
         expires = item.get("expires")
         if expires is not None:
             expires = cv.expiry(expires, doc.where((*q, "expires")))
-        out.append(Suppression(str(item["code"]), str(item["resource"]), str(item["reason"]), expires))
+        out.append(Suppression(str(item["code"]), str(item["resource"]), str(item["reason"]), expires,
+                               line=doc.where(q).line))
     return tuple(out)
 
 

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -106,3 +107,29 @@ def test_history_counts_opened_and_resolved_and_the_time_to_resolve(recipe: Depl
 def test_bad_history_arguments_are_one_line(recipe: Deployment, args: tuple[str, ...], message: str) -> None:
     ran = netwarden(recipe, "history", *args)
     assert ran.returncode in (1, 2) and message in ran.stderr and "Traceback" not in ran.stderr
+
+
+def test_baseline_lint_with_the_config_reports_stale_suppressions_at_their_lines(fake: Any, tmp_path: Path) -> None:
+    soon = (datetime.now(UTC).date() + timedelta(days=3)).isoformat()
+    d = deploy(fake, tmp_path, config={"suppressions": [
+        {"code": "acl-rule-missing", "resource": "us-south/*", "reason": "NET-4 rollout", "expires": soon},
+        {"code": "subnet-allow-all", "resource": "us-south/*", "reason": "migration"},
+        {"code": "acl-rule-unexpected", "resource": "eu-de/*", "reason": "old", "expires": "2026-01-01"}]})
+    lines = [i for i, text in enumerate(d.config.read_text().splitlines(), 1) if text.lstrip().startswith("- code:")]
+    before = netwarden(d, "-c", str(d.config), "baseline", "lint")  # no scan yet: matching is not judged
+    assert before.returncode == 2, before.stderr
+    assert "whether each suppression matches a finding was not checked: no scan has recorded findings" in before.stdout
+
+    delete_rule(d.sdk())
+    assert netwarden(d, "scan").returncode == 0
+    ran = netwarden(d, "baseline", "lint", "--config", str(d.config))
+    assert ran.returncode == 2, ran.stderr
+    said = [line for line in ran.stdout.splitlines() if ": suppression-" in line]
+    assert said == [
+        f"{d.config}:{lines[2]}: suppression-expired: acl-rule-unexpected eu-de/*: expired on 2026-01-01, it no longer "
+        "suppresses; renew it or remove it",
+        f"{d.config}:{lines[0]}: suppression-expiring: acl-rule-missing us-south/*: expires in 3 days ({soon})",
+        f"{d.config}:{lines[1]}: suppression-matches-nothing: subnet-allow-all us-south/*: matches no current finding",
+        f"{d.config}:{lines[2]}: suppression-matches-nothing: acl-rule-unexpected eu-de/*: matches no current finding"]
+    plain = netwarden(d, "baseline", "lint")  # without --config, the baseline alone
+    assert plain.returncode == 0 and "suppression-" not in plain.stdout

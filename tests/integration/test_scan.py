@@ -22,7 +22,7 @@ from netwarden.adapters.state_cos import CosStateStore
 from netwarden.adapters.state_file import FileStateStore
 from netwarden.app import scan
 from netwarden.app.scan import RemediationOutcome, ScanOptions, ScanResult
-from netwarden.config import Suppression
+from netwarden.config import Settings, Suppression
 from netwarden.core.errors import LockHeld, StateError
 from netwarden.core.findings import ResourceRef, make
 from netwarden.core.model import ALL_PORTS, AclRule, NetworkAcl, PortRange, Snapshot, Subnet, Unreadable, Vpc
@@ -417,3 +417,62 @@ def test_the_run_summary_says_what_an_event_did_not_re_check(tmp_path: Path, cap
         scan.record([], store=store, notifiers=[], options=ScanOptions(), run_id="event-1", started=clock(),
                     status="in_sync", checked=(), kind="event")
     assert "; 1 not re-checked (still open)" in caplog.messages[-1]
+
+
+# --- routing: each channel hears what its route lets through ------------------------------------------
+
+ROUTED = """\
+notify:
+  slack:
+    webhook_url_env: SLACK_WEBHOOK_URL
+    min_severity: high
+    mentions: {critical: '<!here>', high: '<!subteam^S0NETOPS>'}
+  webhook:
+    url_env: DRIFT_WEBHOOK_URL
+"""
+
+
+def test_routing_sends_a_low_finding_to_the_webhook_and_not_to_slack(sinks: Sinks, tmp_path: Path) -> None:
+    config = tmp_path / "netwarden.yaml"
+    config.write_text(ROUTED, encoding="utf-8")
+    settings = Settings.load(config, environ={})
+    environ = {"SLACK_WEBHOOK_URL": f"{sinks.fake.url}/slack/services/T1/B1/tok3n",
+               "DRIFT_WEBHOOK_URL": f"{sinks.hook.url}/drift"}
+    notifiers = registry.build(settings.notify.channels, NotifierEnv(environ=environ, source=str(config), timeout=5))
+    store, clock = FileStateStore(tmp_path / "state"), Clock()
+    options = {"routes": settings.notify.routes}
+    rules = BASELINE.vpcs[0].acls[0].rules
+    reordered = replace(BASELINE.vpcs[0], acls=(NetworkAcl("acl-a", (rules[2], rules[0], rules[1])),
+                                                BASELINE.vpcs[0].acls[1]))
+    result = run(Snapshot(vpcs=(reordered,)), store, notifiers, clock, **options)
+    assert result.by_severity == {"low": 1}
+    assert [(a["code"], a["severity"]) for a in sinks.hook.received[-1]["body"]["alerts"]] == [
+        ("acl-rules-reordered", "low")]
+    assert sinks.slack() == []
+
+    clock.tick()
+    run(estate((SSH,)), store, notifiers, clock, **options)  # a critical one: Slack hears it, and pages
+    [message] = sinks.slack()
+    assert message["text"].startswith("<!here> netwarden: 1 new (1 critical)")
+    assert message["blocks"][1]["text"]["text"].startswith("<!here>\n*Open now:*")
+    assert "acl-rules-reordered" not in json.dumps(message)  # nor the resolution of what it was never told
+    assert [(a["kind"], a["code"]) for a in sinks.hook.received[-1]["body"]["alerts"]] == [
+        ("new", "acl-rule-unexpected"), ("resolved", "acl-rules-reordered")]
+
+
+def test_the_scan_summary_names_stale_suppressions(sinks: Sinks, tmp_path: Path,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    suppressions = (Suppression("acl-rule-unexpected", "us-south/prod-vpc/acl-a/ssh", "NET-1", date(2026, 3, 5)),
+                    Suppression("subnet-allow-all", "us-south/*", "migration", None),
+                    Suppression("acl-rule-missing", "us-south/prod-vpc/*", "old", date(2026, 2, 1)))
+    result = run(estate((SSH,)), FileStateStore(tmp_path / "state"), sinks.notifiers, Clock(),
+                 suppressions=suppressions)
+    assert result.suppressed == 1
+    assert result.suppression_hygiene == (
+        "suppression-expired: acl-rule-missing us-south/prod-vpc/*: expired on 2026-02-01, it no longer suppresses; "
+        "renew it or remove it",
+        "suppression-expiring: acl-rule-unexpected us-south/prod-vpc/acl-a/ssh: expires in 3 days (2026-03-05)",
+        "suppression-matches-nothing: subnet-allow-all us-south/*: matches no current finding",
+        "suppression-matches-nothing: acl-rule-missing us-south/prod-vpc/*: matches no current finding")
+    assert result.history()["suppression_hygiene"] == list(result.suppression_hygiene)
+    assert sum("suppression hygiene" in r.getMessage() for r in caplog.records) == 4

@@ -11,6 +11,7 @@ import pytest
 
 from netwarden.config import Settings, secret
 from netwarden.core.errors import ConfigError
+from netwarden.core.routing import Route
 
 FULL = """\
 baseline: baseline/
@@ -212,6 +213,17 @@ def suppression(expires: str) -> str:
     ("notify:\n  remind_after: \u00b2h\n", ":2: notify.remind_after", "not a duration"),
     ("notify:\n  remind_after: 367d\n", ":2: notify.remind_after", "at most 366d"),
     ("notify:\n  remind_after: 3600\n", ":2: notify.remind_after", "not a duration"),
+    # routes: each key at its line
+    ("notify:\n  webhook:\n    url_env: W\n    min_severity: urgent\n", ":4: notify.webhook.min_severity",
+     "'urgent' is not a severity"),
+    ("notify:\n  slack:\n    codes: [acl-rule-gone]\n", ":3: notify.slack.codes[0]", "not a finding code"),
+    ("notify:\n  slack:\n    codes: []\n", ":3: notify.slack.codes", "at least one entry"),
+    ("notify:\n  slack:\n    resources: us-south/*\n", ":3: notify.slack.resources", "a list of strings"),
+    ("notify:\n  slack:\n    mentions:\n      urgent: '<!here>'\n", ":4: notify.slack.mentions.urgent",
+     "unknown key"),
+    ("notify:\n  slack:\n    mentions:\n      critical: ''\n", ":4: notify.slack.mentions.critical",
+     "non-empty string"),
+    ("notify:\n  slack:\n    mentions: '<!here>'\n", ":3: notify.slack.mentions", "expected a mapping"),
     # suppression expiry: an ISO date, or an ISO datetime with a timezone
     (suppression("someday"), ":5: suppressions[0].expires", "not a date"),
     (suppression("'2027-01-31T10:00:00'"), ":5: suppressions[0].expires", "not a date"),
@@ -304,3 +316,16 @@ def test_history_retention(tmp_path: Path, text: str, seconds: int) -> None:
     path = tmp_path / "netwarden.yaml"
     path.write_text(text)
     assert Settings.load(path, environ={}).history_retention == seconds
+
+
+def test_a_channels_route_is_read_and_taken_out_of_its_block(tmp_path: Path) -> None:
+    path = tmp_path / "netwarden.yaml"
+    path.write_text("notify:\n  slack:\n    webhook_url_env: S\n    min_severity: high\n"
+                    "    mentions: {critical: '<!here>'}\n"
+                    "  webhook:\n    url_env: W\n    codes: [subnet-allow-all]\n    resources: ['us-south/*']\n"
+                    "  email: {smtp_host: h, to: [a@b.c], sender: a@b.c}\n")
+    notify = Settings.load(path, environ={}).notify
+    assert notify.routes == {"slack": Route(min_severity="high"),
+                             "webhook": Route(codes=("subnet-allow-all",), resources=("us-south/*",))}
+    assert notify.channels["slack"] == {"webhook_url_env": "S", "mentions": {"critical": "<!here>"}}
+    assert notify.channels["webhook"] == {"url_env": "W"}

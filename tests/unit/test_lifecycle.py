@@ -8,9 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from netwarden.core import lifecycle
+from netwarden.core import lifecycle, suppressions
 from netwarden.core.findings import Finding, Impact, ResourceRef, make
 from netwarden.core.lifecycle import FindingState, Step
+from netwarden.core.routing import Route
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 DAY = 24 * 3600
@@ -198,14 +199,14 @@ PATH = "us-south/prod-vpc/acl-a/rule-x"
     (Supp("acl-rule-unexpected", PATH, "yesterday", date(2026, 2, 28)), ("yesterday", True)),
 ])
 def test_match_suppression(supp: Supp, expected: tuple[str, bool] | None) -> None:
-    rule, expired = lifecycle.match_suppression(A, [supp], date(2026, 3, 1))
+    rule, expired = suppressions.match_suppression(A, [supp], date(2026, 3, 1))
     assert ((rule.reason, expired) if rule else None) == expected
 
 
 def test_active_suppression_wins_over_expired() -> None:
     old = Supp("acl-rule-unexpected", PATH, "old", date(2025, 1, 1))
     new = Supp("acl-rule-unexpected", "us-south/*", "new", date(2027, 1, 1))
-    assert lifecycle.match_suppression(A, [old, new], date(2026, 3, 1)) == (new, False)
+    assert suppressions.match_suppression(A, [old, new], date(2026, 3, 1)) == (new, False)
 
 
 def test_suppressed_finding_is_marked_and_sends_nothing() -> None:
@@ -274,3 +275,58 @@ def test_a_broken_state_document_raises(doc: dict[str, object]) -> None:
 
 def test_counts_lists_every_severity() -> None:
     assert lifecycle.counts([A, B, B]) == {"critical": 3, "high": 0, "medium": 0, "low": 0, "info": 0}
+
+
+# --- routes: which channel hears of which finding ---------------------------------------------------
+
+def fps(*findings: Finding) -> set[str]:
+    return {f.fingerprint for f in findings}
+
+
+LOW, HIGH = acl_finding("rule-low", "low"), acl_finding("rule-high", "high")
+ROUTES = [
+    # (route of slack, findings, what slack is told, what email (no route) is told); B is critical
+    (Route(min_severity="high"), [LOW, HIGH], fps(HIGH), fps(HIGH, LOW)),
+    (Route(min_severity="critical"), [LOW, HIGH, B], fps(B), fps(B, HIGH, LOW)),
+    (Route(codes=("subnet-allow-all",)), [A, B], fps(B), fps(A, B)),
+    (Route(resources=("us-south/prod-vpc/acl-a/*",)), [A, B], fps(A), fps(A, B)),
+    (Route(resources=("eu-de/*",)), [A, B], fps(), fps(A, B)),
+    (Route(min_severity="high", codes=("acl-rule-unexpected",)), [LOW, HIGH, B], fps(HIGH), fps(B, HIGH, LOW)),
+    (Route(), [LOW, HIGH], fps(HIGH, LOW), fps(HIGH, LOW)),
+]
+
+
+@pytest.mark.parametrize(("route", "findings", "slack", "email"), ROUTES)
+def test_a_route_decides_what_a_channel_is_told(route: Route, findings: list[Finding], slack: set[str],
+                                                 email: set[str]) -> None:
+    step = lifecycle.advance({}, findings, now=T0, channels=("slack", "email"), remind_after=DAY,
+                             routes={"slack": route})
+    assert {a.fingerprint for a in step.outbox["slack"]} == slack
+    assert {a.fingerprint for a in step.outbox["email"]} == email
+
+
+def test_a_channel_told_of_a_finding_hears_its_change_and_resolution_past_its_route() -> None:
+    routes = {"slack": Route(min_severity="high")}
+    first = lifecycle.advance({}, [HIGH], now=T0, channels=("slack",), remind_after=DAY, routes=routes)
+    states = lifecycle.settle(first, {"slack": True}, T0)
+    later = T0 + timedelta(hours=1)
+    lowered = lifecycle.advance(states, [acl_finding("rule-high", "low")], now=later, channels=("slack",),
+                                remind_after=DAY, routes=routes)
+    assert [(a.kind, a.previous_severity) for a in lowered.outbox["slack"]] == [("changed", "high")]
+    states = lifecycle.settle(lowered, {"slack": True}, later)
+    gone = lifecycle.advance(states, [], now=later + timedelta(hours=1), channels=("slack",), remind_after=DAY,
+                             routes=routes)
+    assert [a.kind for a in gone.outbox["slack"]] == ["resolved"]
+
+
+def test_a_finding_routed_away_before_it_reached_the_channel_is_no_longer_pending_there() -> None:
+    routes = {"slack": Route(min_severity="high")}
+    failed = lifecycle.advance({}, [A], now=T0, channels=("slack",), remind_after=DAY, routes=routes)
+    states = lifecycle.settle(failed, {"slack": False}, T0)
+    assert states[A.fingerprint].failed == ("slack",)
+    lowered = lifecycle.advance(states, [acl_finding(severity="low")], now=T0 + timedelta(hours=1),
+                                channels=("slack",), remind_after=DAY, routes=routes)
+    assert lowered.outbox["slack"] == () and lowered.states[A.fingerprint].failed == ()
+    gone = lifecycle.advance(lifecycle.settle(lowered, {}, T0), [], now=T0 + timedelta(hours=2), channels=("slack",),
+                             remind_after=DAY, routes=routes)
+    assert gone.outbox["slack"] == ()

@@ -5,6 +5,10 @@ what happened, resource, message, impact, notes), and a context line with the ru
 refuses a message of more than 50 blocks, a header over 150 characters or a section text over 3,000,
 so a long list keeps the most urgent findings in full and summarises the rest in one section.
 
+``mentions`` (severity -> ``<!here>``, ``<@U024BE7LH>``, ``<!subteam^S012AB3CD>``) puts the mentions of
+the severities of the message's open alerts (new, changed, reminders; not resolutions) at its start, so
+a critical finding pages whom it should and a low one pages nobody.
+
 The webhook URL is the secret: it is read from the variable ``notify.slack.webhook_url_env`` names,
 registered with ``delivery.protect``, and the SDK gets a logger of its own that never logs at DEBUG
 (where it prints the URL).
@@ -29,6 +33,7 @@ from netwarden.adapters.delivery import (
 )
 from netwarden.adapters.notifiers import register
 from netwarden.core.errors import NotifyError
+from netwarden.core.findings import SEVERITY_RANK
 from netwarden.core.lifecycle import Alert
 
 MAX_BLOCKS = 50
@@ -43,17 +48,19 @@ _sdk_log.setLevel(logging.INFO)
 
 @register("slack")
 def build(block: Mapping[str, Any], env: NotifierEnv) -> SlackNotifier:
-    check_block("slack", block, env, required=(), optional=("webhook_url_env",))
+    check_block("slack", block, env, required=(), optional=("webhook_url_env", "mentions"))
     url = secret_from("slack", block, env, "webhook_url_env", default_env="SLACK_WEBHOOK_URL")
     assert url is not None
-    return SlackNotifier(url, retry=env.retry, timeout=env.timeout)
+    return SlackNotifier(url, retry=env.retry, timeout=env.timeout, mentions=block.get("mentions") or {})
 
 
 class SlackNotifier:
     name = "slack"
 
-    def __init__(self, url: str, *, retry: RetryPolicy | None = None, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, *, retry: RetryPolicy | None = None, timeout: float = 10.0,
+                 mentions: Mapping[str, str] | None = None) -> None:
         self._url = url
+        self._mentions = dict(mentions or {})
         self._retry = retry or RetryPolicy()
         self._timeout = timeout
 
@@ -61,7 +68,7 @@ class SlackNotifier:
         return "SlackNotifier(webhook=***)"
 
     def send(self, alerts: Sequence[Any], context: dict[str, Any]) -> None:
-        body = payload(t.ordered(alerts), context)
+        body = payload(t.ordered(alerts), context, self._mentions)
         deliver("slack", lambda: self._post(body), self._retry)
 
     def _post(self, body: dict[str, Any]) -> None:
@@ -81,11 +88,14 @@ class SlackNotifier:
             raise NotifyError(f"slack: webhook refused the message: HTTP {status} {str(response.body)[:80]}")
 
 
-def payload(alerts: Sequence[Alert], context: Mapping[str, Any]) -> dict[str, Any]:
+def payload(alerts: Sequence[Alert], context: Mapping[str, Any],
+            mentions: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The webhook body: ``text`` (the notification fallback) and ``blocks``, within Slack's limits."""
     header = {"type": "header", "text": {"type": "plain_text", "text": t.clip(t.title(alerts, context), MAX_HEADER),
                                          "emoji": True}}
-    totals = f"*Open now:* {t.severity_counts(context.get('open') or {})}"
+    ping = mention_line(alerts, mentions or {})
+    totals = f"{ping}\n*Open now:* " if ping else "*Open now:* "
+    totals += t.severity_counts(context.get('open') or {})
     if context.get("unreadable"):
         totals += f"\n*Could not read:* {_esc(', '.join(context['unreadable']))}"
     source = f" ({_esc(str(context['source']))})" if context.get("source") else ""
@@ -97,7 +107,15 @@ def payload(alerts: Sequence[Alert], context: Mapping[str, Any]) -> dict[str, An
     else:
         sections = [_section(_finding_text(a)) for a in alerts[: room - 1]]
         sections.append(_section(_overflow_text(alerts[room - 1:])))
-    return {"text": t.title(alerts, context), "blocks": [header, _section(totals), *sections, ctx]}
+    text = f"{ping} {t.title(alerts, context)}" if ping else t.title(alerts, context)
+    return {"text": text, "blocks": [header, _section(totals), *sections, ctx]}
+
+
+def mention_line(alerts: Sequence[Alert], mentions: Mapping[str, str]) -> str:
+    """The mentions of the severities the open alerts have, most severe first, each once."""
+    present = {a.finding.severity for a in alerts if a.kind != "resolved"}
+    said = [m for sev, m in sorted(mentions.items(), key=lambda kv: SEVERITY_RANK.get(kv[0], 99)) if sev in present]
+    return " ".join(dict.fromkeys(said))
 
 
 def _finding_text(a: Alert) -> str:

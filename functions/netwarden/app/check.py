@@ -2,7 +2,7 @@
 
 The diff (``core.drift.diff``) says what differs; this use-case adds what it means and what to do with it:
 the impact of each finding (``core.drift.impact``), which findings a
-suppression from the config covers (``core.lifecycle.match_suppression``: code plus resource path,
+suppression from the config covers (``core.suppressions.match_suppression``: code plus resource path,
 a trailing ``*`` matches a prefix, active through its ``expires`` day), and the status:
 
 * ``incomplete`` when any scope of the live side could not be read (whatever else was found);
@@ -30,9 +30,9 @@ from netwarden.core import gc_pause
 from netwarden.core.drift.diff import diff
 from netwarden.core.drift.impact import annotate
 from netwarden.core.drift.scope import split, unbaselined, unmanaged
-from netwarden.core.lifecycle import SuppressionRule, match_suppression
 from netwarden.core.model import Snapshot
 from netwarden.core.report.model import CheckReport, Note, SuppressionMark, sorted_findings
+from netwarden.core.suppressions import SuppressionRule, match_suppression
 
 log = logging.getLogger(__name__)
 

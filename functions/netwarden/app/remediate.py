@@ -47,7 +47,6 @@ from netwarden.app.remediation_outcome import RemediationOutcome, Remediator, ou
 from netwarden.core import snapshot_format
 from netwarden.core.errors import PlanRefused
 from netwarden.core.findings import Finding
-from netwarden.core.lifecycle import SuppressionRule
 from netwarden.core.lint import LintFinding
 from netwarden.core.model import Snapshot
 from netwarden.core.plan import build as planner
@@ -56,6 +55,7 @@ from netwarden.core.plan.guards import GuardOptions
 from netwarden.core.plan.steps import KubeOperation, RemediationPlan
 from netwarden.core.ports import StateStore
 from netwarden.core.report.model import CheckReport
+from netwarden.core.suppressions import SuppressionRule
 
 log = logging.getLogger(__name__)
 

@@ -32,21 +32,23 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from netwarden.app import check, history
 from netwarden.app.remediation_outcome import RemediationOutcome, Remediator
 from netwarden.core import history as core_history
-from netwarden.core import lifecycle, snapshot_format
+from netwarden.core import lifecycle, snapshot_format, suppressions
 from netwarden.core.coverage import Coverage
 from netwarden.core.errors import LockHeld, NetwardenError, NotifyError, StateError
 from netwarden.core.findings import Finding
 from netwarden.core.initiator import Initiator
-from netwarden.core.lifecycle import FindingState, SuppressionRule
+from netwarden.core.lifecycle import FindingState
 from netwarden.core.model import Snapshot
 from netwarden.core.ports import Notifier, StateStore
+from netwarden.core.routing import Route
+from netwarden.core.suppressions import SuppressionRule
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,8 @@ class ScanOptions:
     checked: tuple[Coverage, ...] | None = None
     #: How long run history records are kept (``history.retention``).
     history_retention: int = history.DEFAULT_RETENTION_S
+    #: Per channel, which findings it is told of (``core.routing``); a channel without one hears all.
+    routes: Mapping[str, Route] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +105,8 @@ class ScanResult:
     channels: tuple[ChannelResult, ...]
     remediation: RemediationOutcome | None = None
     state_reset: bool = False
+    #: Stale suppressions (``core.suppressions.hygiene``): expired, expiring within a week, matching nothing.
+    suppression_hygiene: tuple[str, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -128,6 +134,7 @@ class ScanResult:
                 "status": self.remediation.status, "summary": self.remediation.summary,
                 "failed": self.remediation.failed, **dict(self.remediation.detail)},
             "state_reset": self.state_reset,
+            "suppression_hygiene": list(self.suppression_hygiene),
         }
 
 
@@ -213,7 +220,7 @@ def record(
         step = lifecycle.advance(previous, findings, now=started, channels=channels,
                                  remind_after=options.remind_after, suppressions=options.suppressions,
                                  unreadable=[*unreadable, *out_of_scope], notes=outcome.notes if outcome else None,
-                                 checked=checked, initiators=initiators)
+                                 checked=checked, initiators=initiators, routes=options.routes)
         open_now = [m.finding for m in step.marked if not m.suppressed]
         # what this run could not see (an event's other resources, an unreadable scope) stays open too
         carried = [s.finding for fp, s in step.states.items()
@@ -236,6 +243,7 @@ def record(
             expired_suppressions=sum(1 for m in step.marked if m.expired),
             transitions={t: n for t in lifecycle.TRANSITIONS if (n := list(step.transitions.values()).count(t))},
             unreadable=tuple(unreadable), channels=results, remediation=outcome, state_reset=reset,
+            suppression_hygiene=_hygiene(options, kind, started, findings, whole=checked is None and not unreadable),
         )
         persist(store, states, result, live, snapshot_key(options.shard),
                 events=core_history.run_record(result.history(), step.transitions, step.states),
@@ -273,11 +281,22 @@ def _kinds(alerts: Sequence[lifecycle.Alert]) -> str:
 _SAID = {"unknown": "not re-checked (still open)"}
 
 
+def _hygiene(options: ScanOptions, kind: str, started: datetime, findings: Sequence[Finding], *,
+             whole: bool) -> tuple[str, ...]:
+    """A scan's word on stale suppressions; whether one matches nothing only when it read everything."""
+    if kind != "scan" or not options.suppressions:
+        return ()
+    notes = suppressions.hygiene(options.suppressions, started.date(), findings if whole else None)
+    return tuple(f"{n.kind}: {n.message}" for n in notes)
+
+
 def _summarise(r: ScanResult) -> None:
     changes = ", ".join(f"{n} {_SAID.get(t, t)}" for t, n in r.transitions.items() if t != "ongoing") or "no changes"
     log.info("scan %s: %s, %d finding(s) (%s), %d suppressed; %s", r.run_id, r.status, r.findings,
              ", ".join(f"{n} {s}" for s, n in r.by_severity.items()) or "none open", r.suppressed, changes,
              extra={"run_id": r.run_id, "status": r.status, "duration_s": r.duration_s})
+    for note in r.suppression_hygiene:
+        log.warning("suppression hygiene: %s", note, extra={"run_id": r.run_id})
 
 
 @contextmanager

@@ -12,10 +12,14 @@ after ``remind_after`` seconds of silence. So an alert never goes twice for one 
 failed to reach a channel is simply decided again, for that channel, on the next run (it is
 "pending"; the alert says it is a retry).
 
-Suppressions (from config) match by code and resource path, with an optional trailing ``*``; a
-suppression is active through its ``expires`` day. A suppressed finding is tracked and reported,
+Suppressions (``core.suppressions``) match by code and resource path, with an optional trailing ``*``;
+a suppression is active through its ``expires`` day. A suppressed finding is tracked and reported,
 marked, but sends nothing. An expired suppression no longer suppresses; its finding alerts with a
 note that says so.
+
+A channel's route (``core.routing``: a minimum severity, codes, resource patterns) decides which
+findings it hears of first. Once a channel was told a finding is open, it hears the rest of its story
+(changed, reminders, resolved) whatever the route says, so nothing it was told stays open there.
 
 Pure: time comes in as an argument, channels by name; the caller sends and reports back.
 """
@@ -24,13 +28,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any
 
 from netwarden.core.coverage import Coverage, covered, in_scopes
 from netwarden.core.findings import SEVERITY_RANK, Finding, Impact, ResourceRef
 from netwarden.core.initiator import Initiator
 from netwarden.core.initiator import from_dict as initiator_from_dict
+from netwarden.core.routing import Route
+from netwarden.core.suppressions import SuppressionRule, match_suppression, suppression_note
 
 OPEN, RESOLVED = "open", "resolved"
 #: Alert kinds, in the order an alert message lists them.
@@ -38,52 +44,6 @@ KINDS = ("new", "changed", "reminder", "resolved")
 #: Transitions of one run, per fingerprint (``unknown``: not re-checked: unreadable, or outside what it read).
 TRANSITIONS = ("new", "changed", "ongoing", "resolved", "unknown")
 SCHEMA_VERSION = 1
-
-
-class SuppressionRule(Protocol):
-    """What lifecycle needs of a suppression (``config.Suppression`` is one)."""
-
-    @property
-    def code(self) -> str: ...
-
-    @property
-    def resource(self) -> str: ...
-
-    @property
-    def reason(self) -> str: ...
-
-    @property
-    def expires(self) -> date | None: ...
-
-
-def match_suppression(
-    finding: Finding, suppressions: Iterable[SuppressionRule], today: date
-) -> tuple[SuppressionRule | None, bool]:
-    """The suppression that applies to ``finding`` and whether it has expired.
-
-    An active match wins over an expired one; of expired ones, the latest to expire. ``(None, False)``
-    when none matches. A suppression is active through its ``expires`` day.
-    """
-    matching = [s for s in suppressions if s.code == finding.code and resource_matches(s.resource, finding)]
-    for s in matching:
-        if s.expires is None or today <= s.expires:
-            return s, False
-    if matching:
-        return max(matching, key=lambda s: s.expires or date.min), True
-    return None, False
-
-
-def resource_matches(pattern: str, finding: Finding) -> bool:
-    """``us-south/prod-vpc/acl-a/rule-x`` matches exactly; ``us-south/prod-vpc/*`` matches the prefix."""
-    path = finding.resource.path
-    if pattern.endswith("*"):
-        return path.startswith(pattern[:-1])
-    return path == pattern.rstrip("/")
-
-
-def suppression_note(rule: SuppressionRule, expired: bool) -> str:
-    until = f" on {rule.expires.isoformat()}" if rule.expires else ""
-    return f"suppression expired{until}: {rule.reason}" if expired else f"suppressed: {rule.reason}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +130,7 @@ def advance(
     notes: Mapping[str, str] | None = None,
     checked: Sequence[Coverage] | None = None,
     initiators: Mapping[str, Initiator] | None = None,
+    routes: Mapping[str, Route] | None = None,
 ) -> Step:
     """Move every fingerprint one run on and decide, per channel, what to send.
 
@@ -180,7 +141,8 @@ def advance(
     check, the watcher's re-read of one cluster) passes what it read as ``checked``: an open finding
     outside it stays as it was, for the run that reads its part to resolve. ``initiators`` (by
     fingerprint) name who made the change an event reported: a finding keeps the first it was given
-    while it stays open, and takes a new one when its content changes.
+    while it stays open, and takes a new one when its content changes. ``routes`` (by channel) decide
+    which findings a channel is first told of (``core.routing``).
     """
     stamp = rfc3339(now)
     states: dict[str, FindingState] = {}
@@ -218,6 +180,11 @@ def advance(
         lines = tuple(n for n in (suppression_note(rule, True) if rule is not None else None, extra.get(fp)) if n)
         was_suppressed = prev is not None and prev.suppressed is not None and prev.status == OPEN
         for ch in channels:
+            route = (routes or {}).get(ch)
+            if route is not None and not route.accepts(f) and not _told_open(state, ch):
+                if ch in state.failed:  # what failed to reach it is no longer its to hear
+                    state = states[fp] = replace(state, failed=tuple(c for c in state.failed if c != ch))
+                continue
             alert = _open_alert(state, ch, now, remind_after, force=was_suppressed, notes=lines)
             if alert is not None:
                 outbox[ch].append(alert)
@@ -291,6 +258,11 @@ def _open_alert(state: FindingState, ch: str, now: datetime, remind_after: int, 
     if due or force:
         return Alert("reminder", state.finding, state.first_seen, notes=notes, retry=retry, initiator=state.initiator)
     return None
+
+
+def _told_open(state: FindingState, ch: str) -> bool:
+    told = state.delivered.get(ch)
+    return told is not None and told.status == OPEN
 
 
 def _owes_resolution(state: FindingState, ch: str) -> bool:

@@ -207,13 +207,23 @@ def baseline_lint(args: argparse.Namespace) -> int:
             for e in errors:
                 print(f"netwarden: error: {e}", file=sys.stderr)
         return EXIT_ERROR
+    not_judged = None
+    if getattr(args, "config", None):  # the config's suppressions too: expired, expiring, matching nothing
+        from netwarden.entrypoints.wiring_lint import config_hygiene
+
+        hygiene = config_hygiene(settings_from(args))
+        findings, not_judged = [*findings, *hygiene.findings], hygiene.not_judged
     if args.format == "json":
         data = {"baseline": directory.as_posix(), "status": "findings" if findings else "clean",
                 "findings": [{"file": f.file, "line": f.line, "rule": f.rule, "message": f.message,
                               "resource": f.resource} for f in findings]}
+        if not_judged:
+            data["suppressions_not_matched"] = not_judged
         write_output(json.dumps(data, indent=2), None)
     else:
         lines = [str(f) for f in findings]
+        if not_judged:
+            lines.append(f"whether each suppression matches a finding was not checked: {not_judged}")
         lines.append(f"{len(findings)} finding(s) in {directory}" if findings else f"{directory}: no findings")
         write_output("\n".join(lines), None)
     return EXIT_DRIFT if findings else EXIT_OK

@@ -104,8 +104,10 @@ COMMANDS: dict[str, Help] = {
     "baseline lint": Help(
         "schema and recipe checks of a baseline directory",
         "Check every file's schema and the recipe's rules (deny-all last, one gateway subnet, IBM's private "
-        "ranges, secure-by-default security groups...), each finding as file:line: rule: why.",
-        "netwarden baseline lint baseline/ -o json",
+        "ranges, secure-by-default security groups...), each finding as file:line: rule: why. With -c/--config, "
+        "the config's suppressions too: expired, expiring within a week, matching no finding the last scans left "
+        "open.",
+        "netwarden -c netwarden.yaml baseline lint -o json",
         ((0, "clean"), (2, "findings"), (1, "a file cannot be read: the first problem of each"))),
     "fake": Help(
         "run the embedded IBM Cloud and Kubernetes emulators",

@@ -125,7 +125,7 @@ def scan_options(settings: Settings) -> ScanOptions:
 
     return ScanOptions(remind_after=settings.notify.remind_after_seconds, suppressions=settings.suppressions,
                        remediation_mode=settings.remediation.mode, ibm_churn=settings.ibm_churn == "expected",
-                       history_retention=settings.history_retention)
+                       history_retention=settings.history_retention, routes=settings.notify.routes)
 
 
 @dataclass(frozen=True, slots=True)
