@@ -195,6 +195,6 @@ def str_list(doc: yaml_io.YamlDoc, path: yaml_io.PathKey, value: Any, *, non_emp
 
 
 def mode_value(value: Any, where: Location) -> str:
-    if value not in ("alert", "auto"):
-        raise ConfigError(f"{value!r} is not 'alert' or 'auto'", location=where)
+    if value not in ("alert", "auto", "approve"):
+        raise ConfigError(f"{value!r} is not 'alert', 'auto' or 'approve'", location=where)
     return str(value)

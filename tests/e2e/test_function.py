@@ -1,7 +1,9 @@
 """The remediation function, called as Code Engine calls it: ``main(params)`` with ``__ce_*`` params.
 
-The HTTP contract (auth, methods, bodies, sizes, no secrets in answers) is checked on ``handle`` with a
-recording runner; plan and remediate go through ``main`` against the emulators.
+The HTTP contract (auth, methods, bodies, sizes, no secrets in answers, who may plan and who may apply) is
+checked on ``handle`` with a recording runner; plan, apply and remediate go through ``main`` against the
+emulators: a plan request stores the plan and changes nothing, an apply request naming its id applies it
+(once; with the approver token when one is configured).
 """
 
 from __future__ import annotations
@@ -78,7 +80,13 @@ class Runner:
     (params(raw="{not json"), 400, "the request body is not JSON"),
     (params(raw="{}", content_type="text/plain"), 400, "action must be one of plan, remediate"),
     (params(["plan"]), 400, "must be a JSON object"),
-    (params({"action": "destroy"}), 400, 'action must be one of plan, remediate, not "destroy"'),
+    (params({"action": "destroy"}), 400, 'action must be one of plan, remediate, apply, not "destroy"'),
+    (params({"action": "apply"}), 400, "an apply request needs plan_id"),
+    (params({"action": "apply", "plan_id": "../../findings"}), 400, "an apply request needs plan_id"),
+    (params({"action": "apply", "plan_id": 12345678}), 400, "an apply request needs plan_id"),
+    (params({"action": "apply", "plan_id": "0123456789abcdef", "only": ["acl-missing"]}), 400,
+     "only is for plan and remediate"),
+    (params({"action": "plan", "plan_id": "0123456789abcdef"}), 400, "plan_id is for an apply request only"),
     (params({"action": "plan", "only": "acl-missing"}), 400, "only must be a list of finding codes"),
     (params({"action": "plan", "only": ["no-such-code"]}), 400, "unknown finding code 'no-such-code'"),
     (params({"action": "plan", "force": True}), 400, "unknown field 'force'"),
@@ -256,3 +264,110 @@ def test_a_failed_run_answers_502_without_the_secrets_its_api_error_repeated() -
     assert answer["statusCode"] == 502 and answer["body"]["error"] == "step 1 failed: key=***"
     assert answer["body"]["failed"]["error"] == "POST /network_acls: key=***"
     assert "the-api-key-value" not in json.dumps(answer)
+
+
+# --- approval: plan, then apply by id -------------------------------------------------------------------
+
+APPROVER = "approver-token-fedcba9876543210fedcba98"
+APPROVING = {**ENV, "NETWARDEN_APPROVER_TOKEN": APPROVER}
+PLAN_ID = "0123456789abcdef"
+
+
+@pytest.mark.parametrize(("env", "body", "token", "status", "error"), [
+    # no approver token configured: the function token does all, as before
+    (ENV, {"action": "apply", "plan_id": PLAN_ID}, TOKEN, 200, None),
+    (ENV, {"action": "remediate"}, TOKEN, 200, None),
+    (ENV, {"action": "apply", "plan_id": PLAN_ID}, APPROVER, 401, "missing or wrong bearer token"),
+    # an approver token configured: the function token plans, the approver token applies, nobody remediates
+    (APPROVING, {"action": "plan"}, TOKEN, 200, None),
+    (APPROVING, {"action": "apply", "plan_id": PLAN_ID}, APPROVER, 200, None),
+    (APPROVING, {"action": "apply", "plan_id": PLAN_ID}, TOKEN, 403, "applying a plan needs the approver token"),
+    (APPROVING, {"action": "plan"}, APPROVER, 403, "plans are made with the function token"),
+    (APPROVING, {"action": "remediate"}, TOKEN, 403, "plans are applied only once approved"),
+    (APPROVING, {"action": "remediate"}, APPROVER, 403, "plans are applied only once approved"),
+    (APPROVING, {"action": "apply", "plan_id": PLAN_ID}, APPROVER + "x", 401, "missing or wrong bearer token"),
+    (APPROVING, {"action": "apply", "plan_id": PLAN_ID}, "", 401, "missing or wrong bearer token"),
+    ({**ENV, "NETWARDEN_APPROVER_TOKEN": TOKEN}, {"action": "plan"}, TOKEN, 500,
+     "an approver needs a token of their own"),
+], ids=["apply-without-approver", "remediate-without-approver", "approver-unconfigured", "plan", "apply",
+        "planner-applies", "approver-plans", "planner-remediates", "approver-remediates", "wrong-approver", "no-token",
+        "same-tokens"])
+def test_who_may_plan_and_who_may_apply(env: dict[str, str], body: dict[str, Any], token: str, status: int,
+                                        error: str | None) -> None:
+    runner = Runner()
+    answer = function.handle(params(body, token=token), env, runner)
+    assert answer["statusCode"] == status, answer
+    text = json.dumps(answer)
+    assert TOKEN not in text and APPROVER not in text
+    if error is not None:
+        assert error in answer["body"]["error"] and runner.requests == []
+    else:
+        [request] = runner.requests
+        assert request.approver == (token == APPROVER)
+        assert request.plan_id == body.get("plan_id")
+
+
+@pytest.fixture
+def approving(deployment: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("NETWARDEN_APPROVER_TOKEN", APPROVER)
+    return deployment
+
+
+def stored_plans(d: Any) -> list[str]:
+    plans = d.root / "state" / "plans"
+    return sorted(p.name for p in plans.glob("*.json")) if plans.is_dir() else []
+
+
+def test_a_plan_request_stores_the_plan_and_only_the_apply_request_applies_it(approving: Any) -> None:
+    from ce_deployment import delete_rule, rule_names
+
+    sdk = approving.sdk()
+    expected = rule_names(sdk, "iks-cluster-us-south-1-acl")
+    delete_rule(sdk)
+    drifted = rule_names(sdk, "iks-cluster-us-south-1-acl")
+    planned = function.main(params({"action": "plan"}))
+    assert planned["statusCode"] == 200, planned
+    plan_id = planned["body"]["plan_id"]
+    assert planned["body"]["status"] == "planned" and len(planned["body"]["plan"]["steps"]) == 1
+    assert stored_plans(approving) == [f"{plan_id}.json"]
+    assert rule_names(sdk, "iks-cluster-us-south-1-acl") == drifted, "a plan request applies nothing"
+    again = function.main(params({"action": "plan"}))
+    assert again["body"]["plan_id"] == plan_id, "the same drift, the same pending plan"
+
+    by_planner = function.main(params({"action": "apply", "plan_id": plan_id}))
+    assert by_planner["statusCode"] == 403, by_planner
+    wrong = function.main(params({"action": "apply", "plan_id": plan_id}, token="not-the-approver"))
+    assert wrong["statusCode"] == 401
+    unknown = function.main(params({"action": "apply", "plan_id": "fedcba9876543210"}, token=APPROVER))
+    assert unknown["statusCode"] == 404 and "no remediation plan fedcba9876543210" in unknown["body"]["error"]
+    assert rule_names(sdk, "iks-cluster-us-south-1-acl") == drifted
+
+    applied = function.main(params({"action": "apply", "plan_id": plan_id}, token=APPROVER))
+    assert applied["statusCode"] == 200, applied
+    body = applied["body"]
+    assert (body["status"], body["applied"], body["plan_id"]) == ("in_sync", [1], plan_id)
+    assert rule_names(sdk, "iks-cluster-us-south-1-acl") == expected
+    audit = json.loads((approving.root / "state" / body["audit"]).read_text())
+    assert audit["plan_id"] == plan_id and audit["initiator"] == "function"
+    status = json.loads((approving.root / "state" / "plans" / f"{plan_id}.status.json").read_text())
+    assert (status["status"], status["approved_by"]) == ("applied", "approver token")
+
+    twice = function.main(params({"action": "apply", "plan_id": plan_id}, token=APPROVER))
+    assert twice["statusCode"] == 409 and f"plan {plan_id} was applied already" in twice["body"]["error"]
+    assert APPROVER not in json.dumps([planned, applied, twice]) and TOKEN not in json.dumps([planned, applied])
+
+
+def test_an_apply_request_after_another_change_is_refused_and_the_plan_stays_pending(deployment: Any) -> None:
+    from ce_deployment import delete_rule, rule_names
+
+    sdk = deployment.sdk()
+    delete_rule(sdk)
+    plan_id = function.main(params({"action": "plan"}))["body"]["plan_id"]
+    delete_rule(sdk, "iks-cluster-us-south-2-acl", "deny-all-inbound")  # another change, through the SDK
+    before = rule_names(sdk, "iks-cluster-us-south-1-acl")
+    answer = function.main(params({"action": "apply", "plan_id": plan_id}))
+    assert answer["statusCode"] == 422, answer
+    assert answer["body"]["status"] == "refused"
+    assert answer["body"]["error"].startswith("the live state has moved since the plan was made: us-south/iks-vpc")
+    assert rule_names(sdk, "iks-cluster-us-south-1-acl") == before
+    assert f"{plan_id}.status.json" not in stored_plans(deployment)

@@ -77,6 +77,17 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
     assert s.baseline == Path("/srv/baseline") and s.state == "cos://bucket/prefix"
 
 
+@pytest.mark.parametrize(("text", "env", "mode"), [
+    ("remediation:\n  mode: approve\n", {}, "approve"),
+    ("remediation:\n  mode: auto\n", {"NETWARDEN_REMEDIATION_MODE": "approve"}, "approve"),
+    ("remediation:\n  mode: approve\n", {"NETWARDEN_REMEDIATION_MODE": "alert"}, "alert"),
+])
+def test_approve_is_a_remediation_mode(tmp_path: Path, text: str, env: dict[str, str], mode: str) -> None:
+    path = tmp_path / "netwarden.yaml"
+    path.write_text(text)
+    assert Settings.load(path, environ=env).remediation.mode == mode
+
+
 def test_no_file_gives_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     s = Settings.load(environ={})

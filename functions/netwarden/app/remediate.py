@@ -125,6 +125,8 @@ class Context:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     sleep: Callable[[float], None] = time.sleep
     observer: Observer | None = None
+    #: The reviewed plan this run applies (``app.plans``), named in the audit record.
+    plan_id: str | None = None
 
 
 def remediate(plan: RemediationPlan, writers: Writers, *, dry_run: bool = True, max_changes: int = 10,
@@ -250,7 +252,7 @@ class _Audit:
                 "initiator": self.ctx.initiator, "started_at": self.started_at, "status": status,
                 "scopes": list(self.plan.scopes), "pre_snapshot": self.snapshot_key,
                 "findings": [f.to_dict() for f in self.plan.findings if f.fingerprint in self.plan.fixes],
-                "plan": self.plan.to_dict(), **extra}
+                "plan": self.plan.to_dict(), **({"plan_id": self.ctx.plan_id} if self.ctx.plan_id else {}), **extra}
 
     def start(self, snapshot: Snapshot) -> None:
         self.ctx.state.put(self.snapshot_key, snapshot_format.dumps(snapshot).encode("utf-8"))

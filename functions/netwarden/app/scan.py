@@ -169,11 +169,11 @@ def run(
                        generated_at=lifecycle.rfc3339(started), ibm_churn=options.ibm_churn)
 
     def remediate() -> RemediationOutcome | None:
-        if options.remediation_mode != "auto":
+        if options.remediation_mode not in ("auto", "approve"):
             return None
         if remediator is None:
-            log.warning("remediation.mode is auto, but no remediator is available: alerting only",
-                        extra={"run_id": run_id})
+            log.warning("remediation.mode is %s, but no remediator is available: alerting only",
+                        options.remediation_mode, extra={"run_id": run_id})
             return RemediationOutcome("unavailable", "no remediator is available in this build")
         try:
             outcome = remediator(live, report, run_id)

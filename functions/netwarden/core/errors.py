@@ -23,6 +23,9 @@ Our exception hierarchy::
         - PlanRefused              bigger than max_changes, incomplete snapshot, unsafe protocol
         - TemporaryRemediationError   worth retrying (throttled, 5xx, conflict)
         - PermanentRemediationError   not worth retrying (forbidden, invalid, gone)
+        - PlanFormatError          a saved plan is malformed, or was changed after it was made (exit 1)
+        - PlanNotFound             no stored plan has that id
+        - PlanConsumed             the stored plan was applied already
       x NotifyError              a notifier could not deliver
       x EventFormatError         an Activity Tracker event or a function request is malformed  (exit 1)
 
@@ -183,6 +186,18 @@ class TemporaryRemediationError(RemediationError):
 
 class PermanentRemediationError(RemediationError):
     """A write failed in a way retries will not fix."""
+
+
+class PlanFormatError(RemediationError):
+    """A saved plan (``remediate --out``, ``plans/<id>.json``) is malformed or was changed after it was made."""
+
+
+class PlanNotFound(RemediationError):
+    """No plan of that id is stored."""
+
+
+class PlanConsumed(RemediationError):
+    """The stored plan was applied already (or its run failed part way): a plan runs once."""
 
 
 class NotifyError(NetwardenError):

@@ -91,7 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command(sub, "remediate", c.remediate)
     _baseline(p)
-    p.add_argument("--apply", action="store_true", help="execute the plan (default: dry run)")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--apply", action="store_true", help="execute the plan (default: dry run)")
+    how.add_argument("--out", metavar="FILE", help="dry run: save the plan here, with the live state it was made "
+                     "from, for review and --apply-plan")
+    how.add_argument("--apply-plan", metavar="FILE", help="apply the plan saved in FILE as it is, unless the live "
+                     "state has moved since it was made")
+    how.add_argument("--approve", metavar="ID", help="apply the stored plan ID (remediation.mode: approve, the "
+                     "function's plan request) as it is, once")
     p.add_argument("--max-changes", type=int, metavar="N", help="refuse a plan of more than N steps")
     p.add_argument("--only", nargs="+", metavar="CODE", help="remediate only these finding codes")
     p.add_argument("--allow-destructive", action="store_true",

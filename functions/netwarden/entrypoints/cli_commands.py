@@ -77,10 +77,48 @@ def remediate(args: argparse.Namespace) -> int:
     max_changes = settings.remediation.max_changes if args.max_changes is None else args.max_changes
     if max_changes < 0:
         raise ConfigError("--max-changes: expected a whole number >= 0")
+    if args.out or args.apply_plan or args.approve:
+        return reviewed_plan(args, settings, max_changes)
     with terminal.progress("planning" if not args.apply else "remediating"):
         result = wiring.remediate(settings, codes=args.only, apply=args.apply, initiator="cli",
                                   max_changes=max_changes, allow_destructive=args.allow_destructive)
     write_output(render(result, args.format), None)
+    if result.status in ("refused", "failed"):
+        print(f"netwarden: error: remediation {result.status}: {result.reason}", file=sys.stderr)
+    return exits.of_remediation(result)
+
+
+def reviewed_plan(args: argparse.Namespace, settings: Settings, max_changes: int) -> int:
+    """``remediate --out FILE``: a dry run, its plan saved for review; ``--apply-plan FILE`` and ``--approve
+    ID``: a saved or stored plan applied as it is, while the live state is what it was made from."""
+    import sys
+
+    from netwarden.app.remediate_report import render
+    from netwarden.entrypoints import wiring_plans
+
+    if (args.apply_plan or args.approve) and args.only:
+        raise ConfigError("--only: a saved plan is applied as it is (choose the codes when making it)")
+    allow = args.allow_destructive
+    if args.out:
+        with terminal.progress("planning"):
+            result, doc = wiring_plans.make(settings, codes=args.only, initiator="cli", max_changes=max_changes,
+                                            allow_destructive=allow)
+        write_output(render(result, args.format), None)
+        if doc is not None:
+            write_output(doc.dumps(), args.out, what=f"plan {doc.id} ({len(doc.steps)} step(s))")
+            print(f"netwarden: review it, then apply it with: netwarden remediate --apply-plan {args.out}",
+                  file=sys.stderr)
+        else:
+            print(f"netwarden: no plan to save ({result.status}): nothing was written to {args.out}", file=sys.stderr)
+    else:
+        with terminal.progress("remediating"):
+            if args.apply_plan:
+                result = wiring_plans.apply_file(settings, Path(args.apply_plan), initiator="cli",
+                                                 max_changes=max_changes, allow_destructive=allow)
+            else:
+                result = wiring_plans.approve(settings, args.approve, initiator="cli", approved_by="cli",
+                                              max_changes=max_changes, allow_destructive=allow, source="--approve")
+        write_output(render(result, args.format), None)
     if result.status in ("refused", "failed"):
         print(f"netwarden: error: remediation {result.status}: {result.reason}", file=sys.stderr)
     return exits.of_remediation(result)

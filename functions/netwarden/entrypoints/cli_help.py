@@ -44,8 +44,12 @@ COMMANDS: dict[str, Help] = {
         "plan (and with --apply, execute and verify) the way back to the baseline",
         "Plan the writes that bring the live state back to the baseline, ordered so that no step opens more "
         "than before, and refuse plans the safeguards do not allow. Nothing is written without --apply; with "
-        "it, every step is applied, the state re-read and the result verified.",
-        "netwarden remediate --only acl-rule-missing\nnetwarden remediate --apply --max-changes 10",
+        "it, every step is applied, the state re-read and the result verified. --out FILE saves the plan of a "
+        "dry run with the live state it was made from; --apply-plan FILE applies exactly that plan, and refuses "
+        "it once the live state has moved; --approve ID does the same for a plan stored for approval "
+        "(remediation.mode: approve, the function's plan request).",
+        "netwarden remediate --only acl-rule-missing\nnetwarden remediate --apply --max-changes 10\n"
+        "netwarden remediate --out plan.json\nnetwarden remediate --apply-plan plan.json",
         ((0, "in sync afterwards"), (2, "drift remains, or a plan only (no --apply)"),
          (3, "incomplete: nothing was changed"), _ERROR)),
     "scan": Help(

@@ -5,7 +5,10 @@ canonical header names, ``__ce_body`` Base64-encoded for JSON, ``__ce_query``, a
 top-level keys merged in) and turns the returned ``{"statusCode", "headers", "body"}`` into the
 response (codeengine docs, fun-exchanging-data-with-functions.md).
 
-    POST {"action": "plan"}                          -> 200, the plan as JSON (nothing is changed)
+    POST {"action": "plan"}                          -> 200, the plan as JSON, stored for approval: its
+                                                        plan_id (nothing is changed)
+    POST {"action": "apply", "plan_id": ID}          -> 200, that stored plan applied as it was made (once,
+                                                        and only while the live state is what it was made from)
     POST {"action": "remediate", "only": [CODE...]}  -> 200, the plan applied, re-read and verified
 
 Every request needs ``Authorization: Bearer <token>``, the token being ``$NETWARDEN_FUNCTION_TOKEN``
@@ -17,6 +20,11 @@ wrong token, 405 to anything but POST, 400 to a body that is not the JSON above 
 a repeated key: ``payload.loads``), 413 to a body over 64 KiB, 409 while another run holds the
 remediation lock, 422 when a safeguard refuses the plan, 502/503 when an API fails. No response ever carries a
 secret or a traceback: errors are one line, with the values of the secrets it knows redacted.
+
+Approval by a second caller: with ``$NETWARDEN_APPROVER_TOKEN`` set (another secret), the function token
+may only plan, and only the approver token may apply (and only by an ``apply`` request: ``remediate``,
+which plans and applies in one, is refused): 403 otherwise. An ``apply`` of an id no plan has is a 404,
+of a plan applied already a 409 (``app.approval``).
 """
 
 from __future__ import annotations
@@ -30,13 +38,16 @@ import os
 import re
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from netwarden.core.errors import (
     EventFormatError,
     LockHeld,
     NetwardenError,
+    PlanConsumed,
+    PlanFormatError,
+    PlanNotFound,
     PlanRefused,
     ProviderError,
     ProviderThrottled,
@@ -48,10 +59,13 @@ from netwarden.entrypoints import payload
 log = logging.getLogger(__name__)
 
 TOKEN_ENV = "NETWARDEN_FUNCTION_TOKEN"
+APPROVER_ENV = "NETWARDEN_APPROVER_TOKEN"
 MAX_BODY_BYTES = payload.MAX_BYTES
-ACTIONS = ("plan", "remediate")
+ACTIONS = ("plan", "remediate", "apply")
 CRON_TYPE = "dev.knative.sources.ping"
-_ALLOWED_KEYS = {"action", "only", "source"}
+_ALLOWED_KEYS = {"action", "only", "source", "plan_id"}
+#: The shape of a plan id (``core.plan.document.ID``, which this translator does not import).
+_PLAN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{7,63}")
 #: A remediation outcome that is no success, as an HTTP status: a safeguard refused the plan (too large,
 #: an incomplete snapshot, the state changed under the lock), or a write failed at the API.
 RESULT_STATUS = {"refused": 422, "incomplete": 422, "failed": 502}
@@ -68,6 +82,10 @@ class Request:
     only: tuple[str, ...] | None
     cron: bool
     request_id: str
+    #: The stored plan an ``apply`` request names.
+    plan_id: str | None = None
+    #: Whether the request carried the approver token (``$NETWARDEN_APPROVER_TOKEN``).
+    approver: bool = False
 
 
 class HttpError(Exception):
@@ -124,23 +142,45 @@ def handle(params: Mapping[str, Any], environ: Mapping[str, str], runner: Runner
 def parse_request(params: Mapping[str, Any], environ: Mapping[str, str], request_id: str) -> Request:
     headers = {str(k).lower(): str(v) for k, v in (params.get("__ce_headers") or {}).items()}
     cron = headers.get("ce-type") == CRON_TYPE
-    authenticate(headers, environ.get(TOKEN_ENV, ""), cron=cron)
+    approver_token = environ.get(APPROVER_ENV, "")
+    approver = authenticate(headers, environ.get(TOKEN_ENV, ""), cron=cron, approver=approver_token)
     method = str(params.get("__ce_method") or "POST").upper()
     if method != "POST":
         raise HttpError(405, f"{method} is not allowed: POST a JSON body {{\"action\": \"plan\" | \"remediate\"}}")
     data = decode_body(params, headers)
-    return validate(data, cron=cron, request_id=request_id)
+    request = validate(data, cron=cron, request_id=request_id)
+    authorize(request.action, approver=approver, approval_required=bool(approver_token))
+    return replace(request, approver=approver)
 
 
-def authenticate(headers: Mapping[str, str], expected: str, *, cron: bool) -> None:
-    """Raise 401 unless the bearer token matches; 500 when the function has no token configured."""
+def authenticate(headers: Mapping[str, str], expected: str, *, cron: bool, approver: str = "") -> bool:
+    """Raise 401 unless the bearer token is the function's (False) or the approver's (True); 500 when the
+    function has no token configured, or an approver token that is the function's."""
     if not expected:
         raise HttpError(500, f"the function has no token configured (${TOKEN_ENV})")
+    if approver and hmac.compare_digest(approver.encode("utf-8"), expected.encode("utf-8")):
+        raise HttpError(500, f"${APPROVER_ENV} is ${TOKEN_ENV}: an approver needs a token of their own")
     value = headers.get("authorization") or (headers.get("ce-authorization") if cron else None) or ""
     scheme, _, token = value.strip().partition(" ")
-    given = token.strip() if scheme.lower() == "bearer" else ""
-    if not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")) or not given:
+    given = (token.strip() if scheme.lower() == "bearer" else "").encode("utf-8")
+    is_function = hmac.compare_digest(given, expected.encode("utf-8"))
+    is_approver = bool(approver) and hmac.compare_digest(given, approver.encode("utf-8"))
+    if not given or not (is_function or is_approver):
         raise HttpError(401, "missing or wrong bearer token")
+    return is_approver
+
+
+def authorize(action: str, *, approver: bool, approval_required: bool) -> None:
+    """With an approver token configured, the function token plans and only the approver token applies."""
+    if not approval_required:
+        return
+    if action == "apply" and not approver:
+        raise HttpError(403, f"applying a plan needs the approver token (${APPROVER_ENV}), not the function's")
+    if action == "plan" and approver:
+        raise HttpError(403, "the approver token applies plans; plans are made with the function token")
+    if action == "remediate":
+        raise HttpError(403, "plans are applied only once approved: plan, then apply the plan_id with the approver "
+                             f"token (${APPROVER_ENV} is set)")
 
 
 def decode_body(params: Mapping[str, Any], headers: Mapping[str, str]) -> Any:
@@ -182,10 +222,18 @@ def validate(data: Any, *, cron: bool, request_id: str) -> Request:
         raise HttpError(400, "the request body must be a JSON object")
     unknown = sorted(set(data) - _ALLOWED_KEYS)
     if unknown:
-        raise HttpError(400, f"unknown field {unknown[0]!r} (expected: action, only)")
+        raise HttpError(400, f"unknown field {unknown[0]!r} (expected: action, only, plan_id)")
     action = data.get("action")
     if action not in ACTIONS:
         raise HttpError(400, f"action must be one of {', '.join(ACTIONS)}, not {json.dumps(action)}")
+    plan_id = data.get("plan_id")
+    if action == "apply":
+        if not isinstance(plan_id, str) or not _PLAN_ID.fullmatch(plan_id):
+            raise HttpError(400, "an apply request needs plan_id: the id a plan request answered")
+        if data.get("only") is not None:
+            raise HttpError(400, "only is for plan and remediate: an apply request applies the stored plan as it is")
+    elif plan_id is not None:
+        raise HttpError(400, "plan_id is for an apply request only")
     only = data.get("only")
     if only is not None:
         if not isinstance(only, list) or not all(isinstance(c, str) for c in only):
@@ -193,13 +241,16 @@ def validate(data: Any, *, cron: bool, request_id: str) -> Request:
         bad = [c for c in only if c not in CODES]
         if bad:
             raise HttpError(400, f"unknown finding code {bad[0]!r} in only")
-    return Request(action=str(action), only=tuple(only) if only else None, cron=cron, request_id=request_id)
+    return Request(action=str(action), only=tuple(only) if only else None, cron=cron, request_id=request_id,
+                   plan_id=plan_id if action == "apply" else None)
 
 
 def status_for(error: NetwardenError) -> int:
-    if isinstance(error, LockHeld):
+    if isinstance(error, PlanNotFound):
+        return 404
+    if isinstance(error, LockHeld | PlanConsumed):
         return 409
-    if isinstance(error, PlanRefused | EventFormatError):
+    if isinstance(error, PlanRefused | PlanFormatError | EventFormatError):
         return 422
     if isinstance(error, ProviderThrottled | ProviderUnavailable):
         return 503
@@ -232,10 +283,20 @@ def redact_data(data: dict[str, Any], secrets: list[str]) -> dict[str, Any]:
 
 
 def run(request: Request) -> dict[str, Any]:
-    """Plan or remediate with the deployment's Settings (config file + environment)."""
+    """Plan (and store the plan), apply a stored plan, or remediate, with the deployment's Settings (config
+    file + environment)."""
     from netwarden.config import Settings
-    from netwarden.entrypoints import wiring
+    from netwarden.entrypoints import wiring, wiring_plans
 
-    result = wiring.remediate(Settings.load(), codes=request.only, apply=request.action == "remediate",
-                              initiator="function")
+    settings = Settings.load()
+    if request.action == "plan":
+        planned, plan_id = wiring_plans.store(settings, codes=request.only, initiator="function")
+        return {**planned.to_dict(), "plan_id": plan_id}
+    if request.action == "apply":
+        if request.plan_id is None:  # validate() answers 400 first; never fall through to remediate
+            raise HttpError(400, "an apply request needs plan_id: the id a plan request answered")
+        applied = wiring_plans.approve(settings, request.plan_id, initiator="function",
+                                       approved_by="approver token" if request.approver else "function token")
+        return {**applied.to_dict(), "plan_id": request.plan_id}
+    result = wiring.remediate(settings, codes=request.only, apply=True, initiator="function")
     return dict(result.to_dict())

@@ -73,15 +73,15 @@ def scan(settings: Settings, baseline: Snapshot | None = None, options: ScanOpti
     """One scan of ``settings``' scope against ``baseline`` (default: the config's; a shard passes its
     part of it, and ``options`` saying which shard it is and what it reads), with ``remediation.mode:
     auto`` remediating the codes ``remediation.auto`` lists."""
-    from netwarden.app import remediate as remediate_app
+    from netwarden.app import approval
     from netwarden.app import scan as scan_app
 
     baseline = load_baseline(settings.baseline, settings) if baseline is None else baseline
     store = state_store(settings)
     alerts = notifiers(settings)
     remediator = None
-    if settings.remediation.mode == "auto":
-        remediator = remediate_app.auto_remediator(
+    if settings.remediation.mode in approval.REMEDIATORS:  # auto: remediate; approve: store a plan, alert its id
+        remediator = approval.REMEDIATORS[settings.remediation.mode](
             baseline, lambda: live_snapshot(settings),
             lambda: remediation(settings, codes=settings.remediation.auto, dry_run=False, initiator="scan"),
             state=store, clock=now_rfc3339)

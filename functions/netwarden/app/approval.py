@@ -1,0 +1,145 @@
+"""Plans that wait for approval: stored in the state store, applied once, by whoever approves them.
+
+The function's ``plan`` request and ``remediation.mode: approve`` (a scan plans for the codes
+``remediation.auto`` lists, and alerts with the plan's id instead of applying) store a plan here; an
+``apply`` request naming its id, or ``netwarden remediate --approve ID``, applies it through
+``app.plans.apply`` (its precondition, every safeguard). The state store holds, per plan:
+
+* ``plans/<id>.json``: the plan document (``core.plan.document``), as it was made;
+* ``plans/<id>.status.json``: written once a run applied it (``applied``) or stopped part way
+  (``failed``): a plan runs once, so a second approval is refused (``PlanConsumed``);
+* ``plans/index/<identity>.json``: the id of the pending plan that makes these writes from this state,
+  so a scan every 15 minutes over the same drift alerts one plan, not a new one each run.
+
+Approving takes the lock ``plan/<id>`` first: of two approvals at once, one applies, the other waits
+its turn in vain (``LockHeld``) or finds the plan applied.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from netwarden.app import plans
+from netwarden.app.remediate import RemediationResult, Request, Writers, auto_remediator, run
+from netwarden.app.remediation_outcome import RemediationOutcome, Remediator, outcome_of
+from netwarden.core.errors import EventFormatError, Location, PlanConsumed, PlanFormatError, PlanNotFound
+from netwarden.core.model import Snapshot
+from netwarden.core.plan import document
+from netwarden.core.plan.document import PlanDocument
+from netwarden.core.ports import StateStore
+from netwarden.core.report.model import CheckReport
+
+log = logging.getLogger(__name__)
+
+PREFIX = "plans/"
+
+
+def plan_key(plan_id: str) -> str:
+    return f"{PREFIX}{plan_id}.json"
+
+
+def status_key(plan_id: str) -> str:
+    return f"{PREFIX}{plan_id}.status.json"
+
+
+def checked_id(plan_id: str, source: str = "plan_id") -> str:
+    """``plan_id`` if it has a plan id's shape (it becomes part of a state key); one clear error if not."""
+    if not document.ID.fullmatch(plan_id):
+        raise EventFormatError("not a plan id (letters, digits, - and _, 8 to 64 of them)", source=source)
+    return plan_id
+
+
+def store(state: StateStore, doc: PlanDocument) -> str:
+    """Store ``doc``, unless a pending plan with its identity is stored already: then that plan's id."""
+    index = f"{PREFIX}index/{doc.identity.removeprefix('sha256:')}.json"
+    known = _json(state.get(index))
+    pending = known.get("id") if isinstance(known, dict) else None
+    if isinstance(pending, str) and document.ID.fullmatch(pending) and state.get(plan_key(pending)) is not None \
+            and state.get(status_key(pending)) is None:
+        log.info("plan %s is pending for this state already: not stored again", pending)
+        return pending
+    state.put(plan_key(doc.id), doc.dumps().encode("utf-8"))
+    state.put(index, _bytes({"id": doc.id, "created_at": doc.created_at}))
+    log.info("plan %s stored (%d step(s)) for approval", doc.id, len(doc.steps))
+    return doc.id
+
+
+def load(state: StateStore, plan_id: str) -> PlanDocument:
+    data = state.get(plan_key(checked_id(plan_id)))
+    if data is None:
+        raise PlanNotFound(f"no remediation plan {plan_id} in the state store")
+    doc = document.loads(data, plan_key(plan_id))
+    if doc.id != plan_id:
+        raise PlanFormatError(f"holds plan {doc.id}, not {plan_id}", location=Location(plan_key(plan_id), field="id"))
+    return doc
+
+
+def approve(state: StateStore, plan_id: str, baseline: Snapshot, read_live: Callable[[], Snapshot], *,
+            writers: Writers, request: Request, run_id: str, clock: Callable[[], str],
+            approved_by: str) -> RemediationResult:
+    """Apply the stored plan ``plan_id`` once (``app.plans.apply``), and record that it ran."""
+    with state.lock(f"plan/{checked_id(plan_id)}", run_id):
+        spent = state.get(status_key(plan_id))
+        if spent is not None:
+            done = _json(spent)
+            said = (f"{done.get('status')} already (run {done.get('run_id')}, {done.get('at')})"
+                    if isinstance(done, dict) else "applied already")
+            raise PlanConsumed(f"plan {plan_id} was {said}: a plan runs once; make a new one")
+        doc = load(state, plan_id)
+        result = plans.apply(doc, baseline, read_live, writers, request, state=state, run_id=run_id, clock=clock)
+        if result.audit_key is not None:  # writes were made, or tried: this plan is spent
+            state.put(status_key(plan_id), _bytes({
+                "id": plan_id, "status": "failed" if result.status == "failed" else "applied", "run_id": run_id,
+                "at": clock(), "approved_by": approved_by, "result": result.status, "audit": result.audit_key}))
+        return result
+
+
+def how_to_approve(plan_id: str) -> str:
+    return f"netwarden remediate --approve {plan_id} (or the function's apply request with plan_id {plan_id})"
+
+
+def approve_remediator(baseline: Snapshot, read_live: Callable[[], Snapshot],
+                       prepare: Callable[[], tuple[Request, Writers]], *, state: StateStore,
+                       clock: Callable[[], str]) -> Remediator:
+    """``remediation.mode: approve`` for a scan: plan what ``prepare`` asks for (the codes ``remediation.auto``
+    lists) from the scan's snapshot and report, store the plan, and tell each finding's alert its id."""
+
+    def remediator(live: Snapshot, report: CheckReport, run_id: str) -> RemediationOutcome:
+        request, writers = prepare()
+        result = run(baseline, read_live, writers, replace(request, dry_run=True), state=None, run_id=run_id,
+                     clock=clock, live=live, report=report)
+        doc = plans.make(result, baseline, live, created_at=clock(), created_by=request.initiator)
+        if doc is None:
+            outcome = outcome_of(result)
+            notes = {fp: f"no remediation plan was stored for approval: {result.status}: {result.reason}"
+                     for fp in result.plan.fixes} if result.status != "nothing-to-do" else {}
+            return replace(outcome, notes=notes)
+        plan_id = store(state, doc)
+        note = f"remediation plan {plan_id} awaits approval: {how_to_approve(plan_id)}"
+        return RemediationOutcome("awaiting-approval", f"plan {plan_id}: {len(doc.steps)} step(s) for "
+                                  f"{len(doc.fixes)} finding(s) await approval: {how_to_approve(plan_id)}",
+                                  dict.fromkeys(sorted(doc.fixes), note),
+                                  detail={"plan_id": plan_id, "steps": len(doc.steps), "findings": len(doc.fixes)})
+
+    return remediator
+
+
+#: The remediator each ``remediation.mode`` plugs into a scan (``alert`` plugs in none).
+REMEDIATORS = {"auto": auto_remediator, "approve": approve_remediator}
+
+
+def _json(data: bytes | None) -> Any:
+    if data is None:
+        return None
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None
+
+
+def _bytes(data: dict[str, Any]) -> bytes:
+    return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8")
