@@ -143,6 +143,15 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--out", metavar="DIR", help="baseline directory to write (default: the config's)")
     q.add_argument("--force", action="store_true",
                    help="overwrite a baseline that differs from the live state (default: list the changes, exit 1)")
+    q = command(bsub, "accept", c.baseline_accept, "baseline accept")
+    _baseline(q)
+    q.add_argument("fingerprints", nargs="*", metavar="FINGERPRINT",
+                   help="findings to accept (check -o json lists them)")
+    q.add_argument("--code", action="append", default=[], metavar="CODE", help="accept the findings of this code")
+    q.add_argument("--resource", action="append", default=[], metavar="PATTERN",
+                   help="accept the findings of this resource path (a trailing * for a prefix)")
+    q.add_argument("--all", dest="everything", action="store_true", help="accept every finding no suppression covers")
+    _format(q, ("text", "json"))
     q = command(bsub, "lint", c.baseline_lint, "baseline lint")
     q.add_argument("dir", nargs="?", help="baseline directory (default: the config's)")
     _format(q, ("text", "json"))

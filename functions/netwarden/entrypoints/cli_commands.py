@@ -222,6 +222,42 @@ def baseline_capture(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def baseline_accept(args: argparse.Namespace) -> int:
+    """The live form of the chosen findings' resources into the baseline files (``entrypoints.wiring_accept``):
+    0 written, 1 nothing written (nothing chosen, a finding named by fingerprint refused, an error)."""
+    import json
+    import sys
+
+    from netwarden.core import accept as core_accept
+    from netwarden.entrypoints import wiring_accept
+
+    selection = core_accept.Selection(tuple(args.fingerprints), tuple(args.code), tuple(args.resource),
+                                      args.everything)
+    with terminal.progress("reading the live state"):
+        outcome = wiring_accept.accept(settings_from(args), selection)
+    for u in outcome.unreadable:
+        print(f"netwarden: unreadable: {u.scope}: {u.reason}", file=sys.stderr)
+    written = outcome.written
+    if args.format == "json":
+        data = {"baseline": outcome.baseline.as_posix(), "status": "written" if written else "refused",
+                **core_accept.to_dict(outcome.acceptance), "blocked": outcome.blocked,
+                "files": written.lines() if written else [], "rewritten": list(written.rewritten) if written else []}
+        write_output(json.dumps(data, indent=2), None)
+    else:
+        lines = [f"accepted {a.finding.code} {a.finding.resource.path} into {outcome.file(a)}"
+                 + (f" ({a.note})" if a.note else "") for a in outcome.acceptance.accepted if written]
+        lines += [f"refused {r.finding.code} {r.finding.resource.path}: {r.reason}" for r in outcome.acceptance.refused]
+        if written:
+            lines += [*written.lines(), *(f"  {rel}: written whole (its own text could not take the change line by "
+                                          "line)" for rel in written.rewritten)]
+            lines.append(f"{len(written.lines())} file(s) changed in {outcome.baseline}; review with git diff and "
+                         "commit")
+        else:
+            lines.append(f"nothing was written: {outcome.blocked}")
+        write_output("\n".join(lines), None)
+    return EXIT_OK if written else EXIT_ERROR
+
+
 def baseline_lint(args: argparse.Namespace) -> int:
     """Schema and recipe checks: 0 clean, 2 findings (``file:line: rule: why``), 1 unreadable baseline, with
     the first problem of every file that has one (``file:line: field: why``, or JSON with ``--format json``)."""

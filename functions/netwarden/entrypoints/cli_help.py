@@ -105,6 +105,14 @@ COMMANDS: dict[str, Help] = {
         "netwarden baseline capture --out baseline/",
         ((0, "written, or nothing to do"), (1, "error, or the baseline differs and nothing was written"),
          (3, "incomplete: nothing was written"))),
+    "baseline accept": Help(
+        "take the live state of chosen findings' resources into the baseline",
+        "Write the live form of exactly the resources the chosen findings are about (a rule, a subnet's "
+        "attachment, a policy, a namespace's labels) into the baseline files, as the smallest diff a pull request "
+        "can review, and say what changed. Choose by fingerprint, --code, --resource or --all; a finding that "
+        "cannot take a live form is refused with the reason. Review with git diff, then commit.",
+        "netwarden baseline accept 3f2a9c1e0b7d4a65 && git diff baseline/",
+        ((0, "accepted and written"), (1, "nothing written: nothing selected, a named finding refused, an error"))),
     "baseline lint": Help(
         "schema and recipe checks of a baseline directory",
         "Check every file's schema and the recipe's rules (deny-all last, one gateway subnet, IBM's private "
