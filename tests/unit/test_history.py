@@ -119,6 +119,20 @@ def test_one_object_per_run_read_by_span_and_pruned_by_age(store: FileStateStore
     assert removed == 2 and [r["run_id"] for r in store_history.read(store)] == ["old", RUNS[2]["run_id"]]
 
 
+def test_runs_started_in_the_same_second_read_in_the_order_they_started(store: FileStateStore) -> None:
+    # run ids end in a random suffix, so only the start's milliseconds can order them
+    started = T0.replace(microsecond=100_000)
+    runs = [({"run_id": "20261101T100000Z-ffffff", "started_at": lifecycle.rfc3339(started)}, started),
+            ({"run_id": "20261101T100000Z-000000", "started_at": lifecycle.rfc3339(started)},
+             started + timedelta(milliseconds=400))]
+    for record, moment in runs:
+        store_history.write(store, record, moment)
+    store.put("history/20261101T095959Z-earlier.json", json.dumps({"run_id": "earlier",
+              "started_at": lifecycle.rfc3339(T0 - timedelta(seconds=1))}).encode())  # a one-second key
+    assert [r["run_id"] for r in store_history.read(store)] == ["earlier", *(r["run_id"] for r, _ in runs)]
+    assert store_history.prune(store, now=started + timedelta(days=30), retention_s=30 * 86400) == 1
+
+
 @pytest.mark.parametrize(("key", "data", "message"), [
     ("history/20261101T100000Z-x.json", b"{torn", "not a history record"),
     ("history/20261101T100000Z-x.json", b"[1]", "not a JSON object"),

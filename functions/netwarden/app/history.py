@@ -1,7 +1,8 @@
 """Use-case: the run history in the state store: one object per run, read by span, trimmed by age.
 
 A run's record (``core.history.run_record``) is written as ``history/<UTC start>-<run id>.json``
-(``history/20261203T101500Z-event-20261203T101500Z-ab12cd.json``), so the keys sort by time and a span
+(``history/20261203T101500.123Z-event-20261203T101500Z-ab12cd.json``; the milliseconds order two runs
+started in the same second, and keys of one-second stamps are still read), so the keys sort by time and a span
 is read by listing keys, never by reading what lies outside it; a run writes one new object and rewrites
 none (on COS an append would be a read and a rewrite of the whole file). Runs of netwarden before
 this kept one line per run in ``history.jsonl``; those lines are still read, and are trimmed by
@@ -30,19 +31,23 @@ LEGACY_KEY = "history.jsonl"
 DEFAULT_RETENTION_S = 90 * 24 * 3600
 
 
-def key_for(record: Mapping[str, Any]) -> str:
-    started = datetime.fromisoformat(str(record["started_at"]).replace("Z", "+00:00"))
-    return f"{PREFIX}{_key_stamp(started)}-{record['run_id']}.json"
+def key_for(record: Mapping[str, Any], started: datetime | None = None) -> str:
+    """The record's key; ``started`` is the run's start to the microsecond (the record's own
+    ``started_at`` has whole seconds)."""
+    moment = started or datetime.fromisoformat(str(record["started_at"]).replace("Z", "+00:00"))
+    stamp = moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%f")[:-3] + "Z"
+    return f"{PREFIX}{stamp}-{record['run_id']}.json"
 
 
-def write(store: StateStore, record: Mapping[str, Any]) -> None:
-    store.put(key_for(record), (json.dumps(record, sort_keys=True) + "\n").encode("utf-8"))
+def write(store: StateStore, record: Mapping[str, Any], started: datetime | None = None) -> None:
+    store.put(key_for(record, started), (json.dumps(record, sort_keys=True) + "\n").encode("utf-8"))
 
 
 def read(store: StateStore, *, since: datetime | None = None) -> list[dict[str, Any]]:
     """The records of runs started at or after ``since`` (all when None), oldest first; a record that
     is not JSON is an error naming its key, never skipped."""
-    out = [item for item in _legacy(store) if since is None or str(item.get("started_at", "")) >= _stamp(since)]
+    legacy = [item for item in _legacy(store) if since is None or str(item.get("started_at", "")) >= _stamp(since)]
+    out = [((str(item.get("started_at", "")), ""), item) for item in legacy]
     for key in _keys(store, since):
         data = store.get(key)
         if data is None:
@@ -53,8 +58,8 @@ def read(store: StateStore, *, since: datetime | None = None) -> list[dict[str, 
             raise StateError(f"{key}: not a history record ({e})") from e
         if not isinstance(item, dict):
             raise StateError(f"{key}: not a history record (not a JSON object)")
-        out.append(item)
-    return sorted(out, key=lambda r: str(r.get("started_at", "")))
+        out.append(((str(item.get("started_at", "")), key), item))
+    return [item for _, item in sorted(out, key=lambda pair: pair[0])]
 
 
 def prune(store: StateStore, *, now: datetime, retention_s: int) -> int:
@@ -95,10 +100,13 @@ def _legacy(store: StateStore) -> list[dict[str, Any]]:
 
 
 def _run_stamp(key: str) -> str | None:
-    """``20261203T101500Z`` from ``history/20261203T101500Z-<run id>.json``."""
+    """``20261203T101500Z`` (whole seconds) from ``history/20261203T101500.123Z-<run id>.json`` or
+    ``history/20261203T101500Z-<run id>.json``."""
     name = key[len(PREFIX):]
     stamp = name.split("-", 1)[0]
-    return stamp if len(stamp) == 16 and stamp[8] == "T" and stamp.endswith("Z") and name.endswith(".json") else None
+    if not (name.endswith(".json") and stamp.endswith("Z") and len(stamp) in (16, 20) and stamp[8] == "T"):
+        return None
+    return stamp[:15] + "Z"
 
 
 def _key_stamp(moment: datetime) -> str:

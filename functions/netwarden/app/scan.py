@@ -247,7 +247,7 @@ def record(
         )
         persist(store, states, result, live, snapshot_key(options.shard),
                 events=core_history.run_record(result.history(), step.transitions, step.states),
-                retention=options.history_retention, now=finished)
+                retention=options.history_retention, now=finished, started=started)
     _summarise(result)
     return result
 
@@ -347,14 +347,15 @@ def snapshot_key(shard: str | None) -> str:
 
 def persist(store: StateStore, states: Mapping[str, FindingState], result: ScanResult, live: Snapshot | None,
             key: str = SNAPSHOT_KEY, *, events: Mapping[str, Any] | None = None,
-            retention: int = history.DEFAULT_RETENTION_S, now: datetime | None = None) -> None:
+            retention: int = history.DEFAULT_RETENTION_S, now: datetime | None = None,
+            started: datetime | None = None) -> None:
     """States first, then the snapshot, then the history record (module docstring). ``events`` is the
     run's record with its findings' transitions (``core.history.run_record``); the summary alone if None."""
     doc = {**lifecycle.states_to_dict(states), "run_id": result.run_id, "updated_at": result.finished_at}
     store.put(FINDINGS_KEY, (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode("utf-8"))
     if live is not None:
         store.put(key, snapshot_format.dumps(live).encode("utf-8"))
-    history.write(store, events if events is not None else result.history())
+    history.write(store, events if events is not None else result.history(), started)
     history.prune(store, now=now or utc_now(), retention_s=retention)
 
 
