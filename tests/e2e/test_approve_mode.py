@@ -91,3 +91,29 @@ def test_a_plan_of_a_state_that_moved_is_refused_on_approval(approve_mode: Deplo
     assert rule_names(sdk, ACL) == before
     assert scan(d, monkeypatch) == 0
     assert len(plan_files(d)) == 2, "the state moved: the next scan stores a new plan"
+
+
+def test_an_event_stores_a_plan_to_approve_and_the_next_scan_keeps_it(approve_mode: Deployment,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from test_job import kafka_env
+
+    d, sdk = approve_mode, approve_mode.sdk()
+    expected = rule_names(sdk, ACL)
+    seen = len(d.events())
+    delete_rule(sdk)
+    drifted = rule_names(sdk, ACL)
+    [event] = d.events(seen)
+    for key, value in {**d.env, **kafka_env(event)}.items():
+        monkeypatch.setenv(key, value)
+    assert job.main() == 0
+    [plan_id] = {m.group(1) for m in NOTE.finditer(json.dumps(d.slack()))}
+    assert plan_files(d) == [f"{plan_id}.json"] and rule_names(sdk, ACL) == drifted
+
+    sent = len(d.slack())
+    assert scan(d, monkeypatch) == 0
+    assert plan_files(d) == [f"{plan_id}.json"], "the scan of the same drift finds the event's plan pending"
+    assert len(d.slack()) == sent
+
+    approved = netwarden(d, "remediate", "--approve", plan_id)
+    assert approved.returncode == 0, approved.stderr
+    assert rule_names(sdk, ACL) == expected

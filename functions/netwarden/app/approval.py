@@ -110,22 +110,33 @@ def approve_remediator(baseline: Snapshot, read_live: Callable[[], Snapshot],
 
     def remediator(live: Snapshot, report: CheckReport, run_id: str) -> RemediationOutcome:
         request, writers = prepare()
-        result = run(baseline, read_live, writers, replace(request, dry_run=True), state=None, run_id=run_id,
-                     clock=clock, live=live, report=report)
-        doc = plans.make(result, baseline, live, created_at=clock(), created_by=request.initiator)
-        if doc is None:
-            outcome = outcome_of(result)
-            notes = {fp: f"no remediation plan was stored for approval: {result.status}: {result.reason}"
-                     for fp in result.plan.fixes} if result.status != "nothing-to-do" else {}
-            return replace(outcome, notes=notes)
-        plan_id = store(state, doc)
-        note = f"remediation plan {plan_id} awaits approval: {how_to_approve(plan_id)}"
-        return RemediationOutcome("awaiting-approval", f"plan {plan_id}: {len(doc.steps)} step(s) for "
-                                  f"{len(doc.fixes)} finding(s) await approval: {how_to_approve(plan_id)}",
-                                  dict.fromkeys(sorted(doc.fixes), note),
-                                  detail={"plan_id": plan_id, "steps": len(doc.steps), "findings": len(doc.fixes)})
+        return plan_for_approval(baseline, read_live, writers, request, state=state, run_id=run_id, clock=clock,
+                                 live=live, report=report)
 
     return remediator
+
+
+def plan_for_approval(baseline: Snapshot, read_live: Callable[[], Snapshot], writers: Writers, request: Request, *,
+                      state: StateStore, run_id: str, clock: Callable[[], str], live: Snapshot | None = None,
+                      report: CheckReport | None = None) -> RemediationOutcome:
+    """Plan ``request`` as a dry run (from ``live`` and ``report`` when given, as a scan has them; read and
+    checked otherwise, as for an event), store the plan (or find the pending one for the same state), and
+    say its id in each finding's note."""
+    live = live if live is not None else read_live()
+    result = run(baseline, read_live, writers, replace(request, dry_run=True), state=None, run_id=run_id,
+                 clock=clock, live=live, report=report)
+    doc = plans.make(result, baseline, live, created_at=clock(), created_by=request.initiator)
+    if doc is None:
+        outcome = outcome_of(result)
+        notes = {fp: f"no remediation plan was stored for approval: {result.status}: {result.reason}"
+                 for fp in result.plan.fixes} if result.status != "nothing-to-do" else {}
+        return replace(outcome, notes=notes)
+    plan_id = store(state, doc)
+    note = f"remediation plan {plan_id} awaits approval: {how_to_approve(plan_id)}"
+    return RemediationOutcome("awaiting-approval", f"plan {plan_id}: {len(doc.steps)} step(s) for "
+                              f"{len(doc.fixes)} finding(s) await approval: {how_to_approve(plan_id)}",
+                              dict.fromkeys(sorted(doc.fixes), note),
+                              detail={"plan_id": plan_id, "steps": len(doc.steps), "findings": len(doc.fixes)})
 
 
 #: The remediator each ``remediation.mode`` plugs into a scan (``alert`` plugs in none).

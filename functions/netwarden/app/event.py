@@ -151,9 +151,9 @@ def handle(data: Any, services: EventServices, *, source: str = "event") -> scan
     wanted = frozenset(f.code for f in outcome.findings) & services.auto_codes
     store = services.store()
     remediator = None
-    if services.options.remediation_mode == "auto" and wanted:
+    if services.options.remediation_mode in ("auto", "approve") and wanted:
         remediator = functools.partial(_remediate_vpc, outcome, baseline, services, store, codes=wanted,
-                                       run_id=run_id)
+                                       run_id=run_id, approve=services.options.remediation_mode == "approve")
     return scan.record(outcome.findings, store=store, notifiers=services.notifiers(), options=services.options,
                        run_id=run_id, started=now, status="drift" if outcome.findings else "in_sync",
                        checked=outcome.checked, kind="event", remediate=remediator,
@@ -161,14 +161,20 @@ def handle(data: Any, services: EventServices, *, source: str = "event") -> scan
 
 
 def _remediate_vpc(outcome: EventOutcome, baseline: Snapshot, services: EventServices, store: StateStore, *,
-                   codes: frozenset[str], run_id: str) -> remediation_outcome.RemediationOutcome:
-    """``remediation.mode: auto`` for an event: the codes ``remediation.auto`` lists, in the event's VPC."""
-    from netwarden.app import remediate
+                   codes: frozenset[str], run_id: str, approve: bool) -> remediation_outcome.RemediationOutcome:
+    """``remediation.mode`` for an event: the codes ``remediation.auto`` lists, in the event's VPC, remediated
+    (``auto``) or planned and stored for approval (``approve``: the alert says the plan's id)."""
+    from netwarden.app import approval, remediate
 
     assert outcome.vpc is not None and outcome.scope is not None  # a checked outcome names both
     region = outcome.scope.split("/", 1)[0]
     vpc_baseline = restrict(baseline, ShardScope(regions=(region,), vpcs=(outcome.vpc,), clusters=()))
     read_live, writers, request = services.vpc_remediation(region, outcome.vpc, codes)
+    if approve:
+        planned = approval.plan_for_approval(vpc_baseline, read_live, writers, request, state=store, run_id=run_id,
+                                             clock=services.clock)
+        log.info("event remediation %s: %s", planned.status, planned.summary)
+        return planned
     result = remediate.run(vpc_baseline, read_live, writers, request, state=store, run_id=run_id,
                            clock=services.clock)
     log.info("event remediation %s: %s", result.status, result.reason or f"{len(result.applied)} step(s)")
