@@ -53,13 +53,17 @@ class RemediationSettings:
     allow_destructive: bool = False
     #: The largest share (percent) of one kind of resource a plan may delete before it is refused whole.
     max_delete_percent: int = 50
+    #: How long a plan stored for approval can be approved, in seconds (``app.approval``): a week.
+    plan_expiry: int = 7 * 86400
 
 
 _NOTIFY_CHANNELS = {"slack", "email", "event_notifications", "webhook"}
 #: The keys of a channel's block that route it (``core.routing``), read here for every channel.
 _ROUTE_KEYS = ("min_severity", "codes", "resources")
 _REMEDIATION = {"mode", "auto", "max_changes", "restore_namespace_labels", "ibm_managed_groups", "allow_destructive",
-                "max_delete_percent"}
+                "max_delete_percent", "plan_expiry"}
+#: The shortest ``remediation.plan_expiry``: time for a second person to read the plan.
+MIN_PLAN_EXPIRY_S = 300
 _SUPPRESSION = {"code", "resource", "reason", "expires"}
 #: The largest ``remediation.max_changes``: a plan past it is a mistake, not a remediation.
 MAX_CHANGES = 100_000
@@ -136,6 +140,13 @@ def remediation_section(doc: yaml_io.YamlDoc, raw: Any) -> RemediationSettings:
                                                       raw["restore_namespace_labels"]))
     if "ibm_managed_groups" in raw:
         r = replace(r, ibm_managed_groups=flag(doc, (*p, "ibm_managed_groups"), raw["ibm_managed_groups"]))
+    if "plan_expiry" in raw:
+        where = doc.where((*p, "plan_expiry"))
+        expiry = cv.duration(raw["plan_expiry"], where)
+        if expiry < MIN_PLAN_EXPIRY_S:
+            raise ConfigError(f"{expiry}s is too short for a second person to approve a plan (at least 5m)",
+                              location=where)
+        r = replace(r, plan_expiry=expiry)
     return r
 
 

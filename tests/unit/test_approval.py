@@ -8,13 +8,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from remediation_doubles import MemoryEstate, MemoryStateStore
 
 import snapshot_factory as f
 from netwarden.app import approval, check, plans
-from netwarden.app.remediate import RemediationResult, Request, Writers, run
+from netwarden.app.remediate import PLAN_EXPIRY_S, RemediationResult, Request, Writers, run
+from netwarden.core import lifecycle
 from netwarden.core.errors import EventFormatError, PlanConsumed, PlanNotFound
 from netwarden.core.model import Snapshot, Unreadable
 from netwarden.core.plan.build import PlanOptions
@@ -38,12 +40,12 @@ class World:
     def writers(self) -> Writers:
         return Writers(self.estate, self.estate)
 
-    def saved(self) -> PlanDocument:
+    def saved(self, created_at: str = NOW) -> PlanDocument:
         """``remediate --out``: a dry run, and its document."""
         live = self.estate.read()
         result = run(BASE, self.estate.read, self.writers(), Request(), state=None, run_id="run-plan",
-                     clock=lambda: NOW, live=live)
-        doc = plans.make(result, BASE, live, created_at=NOW, created_by="cli")
+                     clock=lambda: created_at, live=live)
+        doc = plans.make(result, BASE, live, created_at=created_at, created_by="cli")
         assert doc is not None and len(doc.steps) == 2
         return doc
 
@@ -123,9 +125,10 @@ def test_the_safeguards_still_hold_for_a_saved_plan() -> None:
     assert w.estate.writes == []
 
 
-def approve(w: World, plan_id: str) -> RemediationResult:
-    return approval.approve(w.state, plan_id, BASE, w.estate.read, writers=w.writers(), request=Request(dry_run=False),
-                            run_id="run-approve", clock=lambda: NOW, approved_by="test")
+def approve(w: World, plan_id: str, at: str = NOW, expiry_s: int = PLAN_EXPIRY_S) -> RemediationResult:
+    return approval.approve(w.state, plan_id, BASE, w.estate.read, writers=w.writers(),
+                            request=Request(dry_run=False, plan_expiry_s=expiry_s), run_id="run-approve",
+                            clock=lambda: at, approved_by="test")
 
 
 def test_a_stored_plan_runs_once() -> None:
@@ -169,6 +172,38 @@ def test_the_same_plan_of_the_same_state_is_stored_once() -> None:
     assert approval.store(w.state, w.saved()) != first, "the first one is spent: a new plan"
 
 
+@pytest.mark.parametrize(("age", "expiry_s", "status"), [
+    (timedelta(days=7) - timedelta(seconds=1), PLAN_EXPIRY_S, "in_sync"),
+    (timedelta(days=7), PLAN_EXPIRY_S, "refused"),
+    (timedelta(hours=2), 3600, "refused"),
+    (timedelta(minutes=59), 3600, "in_sync"),
+])
+def test_a_plan_is_approved_within_its_expiry_or_not_at_all(age: timedelta, expiry_s: int, status: str) -> None:
+    w = World()
+    plan_id = approval.store(w.state, w.saved())
+    result = approve(w, plan_id, at=_later(age), expiry_s=expiry_s)
+    assert result.status == status, result.reason
+    if status == "refused":
+        assert result.reason is not None and result.reason.startswith(
+            f"plan {plan_id} expired unapproved: made {NOW}, it could be approved for ")
+        assert w.estate.writes == [] and approval.status_key(plan_id) not in w.state.data
+
+
+@pytest.mark.parametrize(("age", "same"), [(timedelta(days=6), True), (timedelta(days=7), False)])
+def test_an_expired_pending_plan_is_replaced_by_a_new_one(age: timedelta, same: bool) -> None:
+    w = World()
+    first = approval.store(w.state, w.saved())
+    again = approval.store(w.state, w.saved(created_at=_later(age)))
+    assert (again == first) is same
+    if not same:
+        assert approve(w, first, at=_later(age)).status == "refused"
+        assert approve(w, again, at=_later(age)).status == "in_sync"
+
+
+def _later(age: timedelta) -> str:
+    return lifecycle.rfc3339(lifecycle.parse_time(NOW) + age)
+
+
 def test_approve_mode_stores_a_plan_and_notes_its_id_without_writing() -> None:
     w = World()
     live = w.estate.read()
@@ -186,7 +221,9 @@ def test_approve_mode_stores_a_plan_and_notes_its_id_without_writing() -> None:
     [fingerprint] = [x.fingerprint for x in report.findings if x.code == "subnet-allow-all"]
     assert outcome.notes == {fingerprint: f"remediation plan {plan_id} awaits approval: netwarden remediate --approve "
                                           f"{plan_id} (or the function's apply request with plan_id {plan_id})"}
-    assert remediator(live, report, "run-scan-2").detail["plan_id"] == plan_id, "the next scan: the same plan"
+    assert outcome.news == {fingerprint}, "a new plan: alerted even where the finding is known"
+    again = remediator(live, report, "run-scan-2")
+    assert again.detail["plan_id"] == plan_id and again.news == frozenset(), "the next scan: the same plan, not news"
     assert approve(w, plan_id).status == "drift", "applied: the unexpected rule was not in the plan"
     assert check.run(BASE, w.estate.read()).findings[0].code == "acl-rule-unexpected"
 

@@ -88,6 +88,17 @@ def test_approve_is_a_remediation_mode(tmp_path: Path, text: str, env: dict[str,
     assert Settings.load(path, environ=env).remediation.mode == mode
 
 
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("remediation:\n  mode: approve\n", 7 * 86400),
+    ("remediation:\n  plan_expiry: 2d\n", 2 * 86400),
+    ("remediation:\n  plan_expiry: 5m\n", 300),
+])
+def test_plan_expiry(tmp_path: Path, text: str, seconds: int) -> None:
+    path = tmp_path / "netwarden.yaml"
+    path.write_text(text)
+    assert Settings.load(path, environ={}).remediation.plan_expiry == seconds
+
+
 def test_no_file_gives_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     s = Settings.load(environ={})
@@ -218,6 +229,8 @@ def suppression(expires: str) -> str:
     ("remediation:\n  max_delete_percent: 101\n", ":2: remediation.max_delete_percent", "from 0 to 100"),
     ("remediation:\n  max_delete_percent: -1\n", ":2: remediation.max_delete_percent", "from 0 to 100"),
     ("remediation:\n  ibm_managed_groups: 'yes'\n", ":2: remediation.ibm_managed_groups", "true or false"),
+    ("remediation:\n  plan_expiry: 4m\n", ":2: remediation.plan_expiry", "too short for a second person"),
+    ("remediation:\n  plan_expiry: 7\n", ":2: remediation.plan_expiry", "not a duration"),
     ("security_groups:\n  ibm_churn: ignore\n", ":2: security_groups.ibm_churn", "is not 'expected' or 'drift'"),
     ("security_groups:\n  churn: drift\n", ":2: security_groups.churn", ""),
     ("notify:\n  remind_after: \u0661\u0662h\n", ":2: notify.remind_after", "not a duration"),

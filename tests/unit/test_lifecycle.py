@@ -250,6 +250,23 @@ def test_notes_reach_the_alert() -> None:
     assert step.outbox["slack"][0].notes == ("remediated automatically",)
 
 
+@pytest.mark.parametrize(("news", "expected"), [
+    ((), []),  # the same pending plan: told already
+    (("A",), [("reminder", "acl-rule-unexpected")]),  # a new plan to approve: told again, with its note
+    (("B",), []),  # news of a finding with no note is no alert
+])
+def test_news_in_a_note_alerts_an_unchanged_finding_again(news: tuple[str, ...],
+                                                          expected: list[tuple[str, str]]) -> None:
+    _, states = run({}, [A])
+    fps = {"A": A.fingerprint, "B": B.fingerprint}
+    step = lifecycle.advance(states, [A, B], now=T0 + timedelta(hours=1), channels=["slack", "email"],
+                             remind_after=DAY, notes={A.fingerprint: "remediation plan 2 awaits approval"},
+                             news=[fps[n] for n in news])
+    told = [a for a in step.outbox["slack"] if a.finding.fingerprint == A.fingerprint]
+    assert [(a.kind, a.finding.code) for a in told] == expected
+    assert all(a.notes == ("remediation plan 2 awaits approval",) for a in told)
+
+
 def test_states_round_trip_through_json() -> None:
     _, states = run({}, [A, B, pod_finding()], ok={"slack": False, "email": True})
     doc = json.loads(json.dumps(lifecycle.states_to_dict(states)))

@@ -11,6 +11,12 @@ The function's ``plan`` request and ``remediation.mode: approve`` (a scan plans 
 * ``plans/index/<identity>.json``: the id of the pending plan that makes these writes from this state,
   so a scan every 15 minutes over the same drift alerts one plan, not a new one each run.
 
+A plan is approved within ``remediation.plan_expiry`` of being made (default 7 days), or not at all: an
+approval after that is refused and writes nothing (a reviewer should not approve last month's plan
+because the state happens to be the same), and the next scan of the same drift stores a new plan in
+place of the expired one, with a new id. Expired plans stay in the store, as the record of what was
+proposed.
+
 Approving takes the lock ``plan/<id>`` first: of two approvals at once, one applies, the other waits
 its turn in vain (``LockHeld``) or finds the plan applied.
 """
@@ -21,10 +27,11 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from netwarden.app import plans
-from netwarden.app.remediate import RemediationResult, Request, Writers, auto_remediator, run
+from netwarden.app.remediate import PLAN_EXPIRY_S, RemediationResult, Request, Writers, auto_remediator, run
 from netwarden.app.remediation_outcome import RemediationOutcome, Remediator, outcome_of
 from netwarden.core.errors import EventFormatError, Location, PlanConsumed, PlanFormatError, PlanNotFound
 from netwarden.core.model import Snapshot
@@ -53,15 +60,18 @@ def checked_id(plan_id: str, source: str = "plan_id") -> str:
     return plan_id
 
 
-def store(state: StateStore, doc: PlanDocument) -> str:
-    """Store ``doc``, unless a pending plan with its identity is stored already: then that plan's id."""
+def store(state: StateStore, doc: PlanDocument, *, expiry_s: int = PLAN_EXPIRY_S) -> str:
+    """Store ``doc``, unless a pending plan with its identity, not expired at ``doc.created_at``, is stored
+    already: then that plan's id."""
     index = f"{PREFIX}index/{doc.identity.removeprefix('sha256:')}.json"
     known = _json(state.get(index))
     pending = known.get("id") if isinstance(known, dict) else None
     if isinstance(pending, str) and document.ID.fullmatch(pending) and state.get(plan_key(pending)) is not None \
             and state.get(status_key(pending)) is None:
-        log.info("plan %s is pending for this state already: not stored again", pending)
-        return pending
+        if expires_at(str(known.get("created_at", "")), expiry_s) > _when(doc.created_at):
+            log.info("plan %s is pending for this state already: not stored again", pending)
+            return pending
+        log.info("plan %s for this state has expired unapproved: a new plan replaces it", pending)
     state.put(plan_key(doc.id), doc.dumps().encode("utf-8"))
     state.put(index, _bytes({"id": doc.id, "created_at": doc.created_at}))
     log.info("plan %s stored (%d step(s)) for approval", doc.id, len(doc.steps))
@@ -81,7 +91,8 @@ def load(state: StateStore, plan_id: str) -> PlanDocument:
 def approve(state: StateStore, plan_id: str, baseline: Snapshot, read_live: Callable[[], Snapshot], *,
             writers: Writers, request: Request, run_id: str, clock: Callable[[], str],
             approved_by: str) -> RemediationResult:
-    """Apply the stored plan ``plan_id`` once (``app.plans.apply``), and record that it ran."""
+    """Apply the stored plan ``plan_id`` once (``app.plans.apply``), and record that it ran; refused, and
+    nothing written, once ``request.plan_expiry_s`` have passed since it was made."""
     with state.lock(f"plan/{checked_id(plan_id)}", run_id):
         spent = state.get(status_key(plan_id))
         if spent is not None:
@@ -90,12 +101,40 @@ def approve(state: StateStore, plan_id: str, baseline: Snapshot, read_live: Call
                     if isinstance(done, dict) else "applied already")
             raise PlanConsumed(f"plan {plan_id} was {said}: a plan runs once; make a new one")
         doc = load(state, plan_id)
+        if expires_at(doc.created_at, request.plan_expiry_s) <= _when(clock()):
+            log.warning("plan %s refused: it expired unapproved", plan_id)
+            return RemediationResult(
+                "refused", doc.plan(), False, run_id, max_changes=request.max_changes,
+                reason=f"plan {plan_id} expired unapproved: made {doc.created_at}, it could be approved for "
+                       f"{_span(request.plan_expiry_s)} (remediation.plan_expiry): nothing was changed "
+                       "(make a new plan)")
         result = plans.apply(doc, baseline, read_live, writers, request, state=state, run_id=run_id, clock=clock)
         if result.audit_key is not None:  # writes were made, or tried: this plan is spent
             state.put(status_key(plan_id), _bytes({
                 "id": plan_id, "status": "failed" if result.status == "failed" else "applied", "run_id": run_id,
                 "at": clock(), "approved_by": approved_by, "result": result.status, "audit": result.audit_key}))
         return result
+
+
+def expires_at(created_at: str, expiry_s: int) -> datetime:
+    """When a plan made at ``created_at`` expires; a time that cannot be read counts as long past."""
+    try:
+        return _when(created_at) + timedelta(seconds=expiry_s)
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
+
+
+def _when(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _span(seconds: int) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return f"{seconds} seconds"
 
 
 def how_to_approve(plan_id: str) -> str:
@@ -121,7 +160,7 @@ def plan_for_approval(baseline: Snapshot, read_live: Callable[[], Snapshot], wri
                       report: CheckReport | None = None) -> RemediationOutcome:
     """Plan ``request`` as a dry run (from ``live`` and ``report`` when given, as a scan has them; read and
     checked otherwise, as for an event), store the plan (or find the pending one for the same state), and
-    say its id in each finding's note."""
+    say its id in each finding's note: news, alerted again, when the plan is new."""
     live = live if live is not None else read_live()
     result = run(baseline, read_live, writers, replace(request, dry_run=True), state=None, run_id=run_id,
                  clock=clock, live=live, report=report)
@@ -131,12 +170,15 @@ def plan_for_approval(baseline: Snapshot, read_live: Callable[[], Snapshot], wri
         notes = {fp: f"no remediation plan was stored for approval: {result.status}: {result.reason}"
                  for fp in result.plan.fixes} if result.status != "nothing-to-do" else {}
         return replace(outcome, notes=notes)
-    plan_id = store(state, doc)
+    plan_id = store(state, doc, expiry_s=request.plan_expiry_s)
     note = f"remediation plan {plan_id} awaits approval: {how_to_approve(plan_id)}"
     return RemediationOutcome("awaiting-approval", f"plan {plan_id}: {len(doc.steps)} step(s) for "
                               f"{len(doc.fixes)} finding(s) await approval: {how_to_approve(plan_id)}",
                               dict.fromkeys(sorted(doc.fixes), note),
-                              detail={"plan_id": plan_id, "steps": len(doc.steps), "findings": len(doc.fixes)})
+                              detail={"plan_id": plan_id, "steps": len(doc.steps), "findings": len(doc.fixes)},
+                              # a new plan (the first, or one in place of an expired one) is told even to
+                              # channels that already know the finding; a pending one is not told again
+                              news=frozenset(doc.fixes) if plan_id == doc.id else frozenset())
 
 
 #: The remediator each ``remediation.mode`` plugs into a scan (``alert`` plugs in none).

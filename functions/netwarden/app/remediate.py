@@ -277,6 +277,10 @@ def _json(data: dict[str, Any]) -> bytes:
 # --- wiring for the CLI and scan -----------------------------------------------------------------------
 
 
+#: The default of ``remediation.plan_expiry``: a week.
+PLAN_EXPIRY_S = 7 * 86400
+
+
 @dataclass(frozen=True, slots=True)
 class Request:
     """One remediation run as the CLI or scan asks for it."""
@@ -291,6 +295,8 @@ class Request:
     baseline_lint: tuple[LintFinding, ...] = ()
     #: ``security_groups.ibm_churn: expected``: IBM's own changes to its groups are no finding to undo.
     ibm_churn: bool = True
+    #: How long a plan stored for approval can be approved (``remediation.plan_expiry``; ``app.approval``).
+    plan_expiry_s: int = PLAN_EXPIRY_S
 
 
 def plan_from(report: CheckReport, baseline: Snapshot, live: Snapshot, options: planner.PlanOptions) -> RemediationPlan:

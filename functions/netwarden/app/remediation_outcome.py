@@ -20,13 +20,15 @@ from netwarden.core.report.model import CheckReport
 @dataclass(frozen=True, slots=True)
 class RemediationOutcome:
     """What automatic remediation did: a status, one line for people, a note per finding it touched
-    (by fingerprint), whether it failed, and details for the run history."""
+    (by fingerprint), whether it failed, and details for the run history. ``news``: the fingerprints
+    whose note is news enough to alert again a finding that did not change (a new plan to approve)."""
 
     status: str
     summary: str
     notes: Mapping[str, str] = field(default_factory=dict)
     failed: bool = False
     detail: Mapping[str, Any] = field(default_factory=dict)
+    news: frozenset[str] = frozenset()
 
 
 #: The seam ``remediation.mode: auto`` plugs into: (live snapshot, its check report, run id) -> outcome.

@@ -220,6 +220,7 @@ def record(
         step = lifecycle.advance(previous, findings, now=started, channels=channels,
                                  remind_after=options.remind_after, suppressions=options.suppressions,
                                  unreadable=[*unreadable, *out_of_scope], notes=outcome.notes if outcome else None,
+                                 news=outcome.news if outcome else (),
                                  checked=checked, initiators=initiators, routes=options.routes)
         open_now = [m.finding for m in step.marked if not m.suppressed]
         # what this run could not see (an event's other resources, an unreadable scope) stays open too

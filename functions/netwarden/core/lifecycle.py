@@ -128,6 +128,7 @@ def advance(
     suppressions: Sequence[SuppressionRule] = (),
     unreadable: Sequence[str] = (),
     notes: Mapping[str, str] | None = None,
+    news: Iterable[str] = (),
     checked: Sequence[Coverage] | None = None,
     initiators: Mapping[str, Initiator] | None = None,
     routes: Mapping[str, Route] | None = None,
@@ -137,12 +138,13 @@ def advance(
     ``unreadable`` lists scopes (``us-south``, ``us-south/prod-vpc``, ``k8s/prod-cluster``,
     ``k8s/prod-cluster/accounts``) that could not be read or that the config leaves out: open findings
     there were not re-checked and stay open; ``notes`` adds a line (for example a remediation outcome)
-    to a fingerprint's alerts. A run that saw only part of the estate (a shard, an event's targeted
-    check, the watcher's re-read of one cluster) passes what it read as ``checked``: an open finding
-    outside it stays as it was, for the run that reads its part to resolve. ``initiators`` (by
-    fingerprint) name who made the change an event reported: a finding keeps the first it was given
-    while it stays open, and takes a new one when its content changes. ``routes`` (by channel) decide
-    which findings a channel is first told of (``core.routing``).
+    to a fingerprint's alerts, and a fingerprint in ``news`` is alerted again with it even when nothing
+    changed (a reminder: a new remediation plan awaits approval). A run that saw only part of the
+    estate (a shard, an event's targeted check, the watcher's re-read of one cluster) passes what it
+    read as ``checked``: an open finding outside it stays as it was, for the run that reads its part to
+    resolve. ``initiators`` (by fingerprint) name who made the change an event reported: a finding keeps
+    the first it was given while it stays open, and takes a new one when its content changes. ``routes``
+    (by channel) decide which findings a channel is first told of (``core.routing``).
     """
     stamp = rfc3339(now)
     states: dict[str, FindingState] = {}
@@ -150,6 +152,7 @@ def advance(
     marked: list[Marked] = []
     outbox: dict[str, list[Alert]] = {ch: [] for ch in channels}
     extra = notes or {}
+    fresh = frozenset(news)
     seen: set[str] = set()
     for f in findings:
         fp = f.fingerprint
@@ -179,13 +182,14 @@ def advance(
             continue
         lines = tuple(n for n in (suppression_note(rule, True) if rule is not None else None, extra.get(fp)) if n)
         was_suppressed = prev is not None and prev.suppressed is not None and prev.status == OPEN
+        force = was_suppressed or (fp in fresh and fp in extra)
         for ch in channels:
             route = (routes or {}).get(ch)
             if route is not None and not route.accepts(f) and not _told_open(state, ch):
                 if ch in state.failed:  # what failed to reach it is no longer its to hear
                     state = states[fp] = replace(state, failed=tuple(c for c in state.failed if c != ch))
                 continue
-            alert = _open_alert(state, ch, now, remind_after, force=was_suppressed, notes=lines)
+            alert = _open_alert(state, ch, now, remind_after, force=force, notes=lines)
             if alert is not None:
                 outbox[ch].append(alert)
     for fp, old in previous.items():

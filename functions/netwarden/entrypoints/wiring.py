@@ -327,7 +327,8 @@ def remediation(settings: Settings, *, codes: Iterable[str] | None, dry_run: boo
                       max_changes=settings.remediation.max_changes if max_changes is None else max_changes,
                       guard=GuardOptions(allow_destructive=settings.remediation.allow_destructive or allow_destructive,
                                          max_delete_percent=settings.remediation.max_delete_percent),
-                      baseline_lint=tuple(baseline_lint(settings.baseline)), ibm_churn=settings.ibm_churn == "expected")
+                      baseline_lint=tuple(baseline_lint(settings.baseline)), ibm_churn=settings.ibm_churn == "expected",
+                      plan_expiry_s=settings.remediation.plan_expiry)
     return request, Writers(vpc=vpc_writer(settings), kube=kube_writer(settings))
 
 

@@ -44,7 +44,9 @@ def store(settings: Settings, *, codes: Iterable[str] | None, initiator: str) ->
     from netwarden.app import approval
 
     result, doc = make(settings, codes=codes, initiator=initiator)
-    return result, approval.store(wiring.state_store(settings), doc) if doc is not None else None
+    if doc is None:
+        return result, None
+    return result, approval.store(wiring.state_store(settings), doc, expiry_s=settings.remediation.plan_expiry)
 
 
 def apply_file(settings: Settings, path: Path, *, initiator: str, max_changes: int | None = None,
