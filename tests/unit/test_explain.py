@@ -13,7 +13,7 @@ import pytest
 from netwarden.adapters.baseline_fs import read_baseline
 from netwarden.core import sg_rules
 from netwarden.core.model import AclRule, PortRange, SgRule, Vpc
-from netwarden.core.reach.explain import Answer, Question, explain
+from netwarden.core.reach.explain import Answer, Question, explain, text
 
 BASELINE = Path(__file__).resolve().parents[2] / "baseline"
 WORKERS = "kube-cq2f9ha20m7cn4qhs0vg"
@@ -144,3 +144,19 @@ def test_the_flows_of_the_cross_layer_cases_each_with_the_deciding_rule_of_each_
         assert group_deciding == group[1]
     else:
         assert group_deciding[0] == f"{WORKERS}: rule outbound icmp_tcp_udp to 166.8.0.0/14"
+
+
+@pytest.mark.parametrize("width", [80, 60])
+def test_the_text_is_readable_at_the_terminal_width_with_every_word_whole(vpc: Vpc, width: int) -> None:
+    question = Question("tcp", "0.0.0.0/0", "10.240.0.0/24", 22)
+    answers: list[tuple[str, Answer | str]] = [("baseline", ask(vpc, question, "inbound")),
+                                              ("live", "not read (--baseline-only)")]
+    wide = text(question, answers)
+    assert max(len(line) for line in wide.splitlines()) > width, "the case needs lines to fill"
+    narrow = text(question, answers, width=width)
+    assert max(len(line) for line in narrow.splitlines()) <= width
+    assert narrow.split() == wide.split(), "the same words, none broken"
+    # each line starts at its own indent (state, layer, rule), and what continues it 4 columns further in
+    starts = {line[:len(line) - len(line.lstrip())] + line.split()[0] for line in wide.splitlines()}
+    assert starts <= {line[:len(line) - len(line.lstrip())] + line.split()[0] for line in narrow.splitlines()}
+    assert {len(line) - len(line.lstrip()) for line in narrow.splitlines()} <= {0, 2, 4, 6, 8}

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from netwarden.core.report import text
+from netwarden.core.wrap import wrap
 from netwarden.entrypoints import terminal
 
 
@@ -51,7 +51,7 @@ def test_a_slow_read_shows_progress_on_a_terminal_and_erases_it(monkeypatch: pyt
     ("nothing-to-split-in-this-very-long-token-at-all-whatsoever-none-at-all short", 40),
 ])
 def test_wrapping_keeps_words_whole_and_lines_within_the_width(said: str, width: int) -> None:
-    lines = text.wrap(said, width, "  ", "    ")
+    lines = wrap(said, width, "  ", "    ")
     for line in lines:
         assert len(line) <= width or " " not in line.strip(), line
     joined = "".join(line.strip() + ("" if line.endswith("/") else " ") for line in lines).strip()

@@ -331,7 +331,7 @@ def explain(args: argparse.Namespace) -> int:
         write_output(json.dumps({"question": question.text(), "answers": {
             state: a if isinstance(a, str) else a.to_dict() for state, a in answers}}, indent=2), None)
     else:
-        write_output(core.text(question, answers), None)
+        write_output(core.text(question, answers, width=terminal.width()), None)
     return EXIT_OK
 
 

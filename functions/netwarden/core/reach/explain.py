@@ -28,6 +28,7 @@ from netwarden.core.flows.algebra import FlowSet, Interval, box_tree, cidr_inter
 from netwarden.core.model import Subnet, Vpc
 from netwarden.core.reach.sg_flows import connections, members, workers_groups
 from netwarden.core.reach.verdict import public
+from netwarden.core.wrap import wrap
 
 PROTOCOLS = ("tcp", "udp", "icmp", "any")
 
@@ -170,21 +171,24 @@ def check_flow(protocol: str, port: int | None) -> None:
         raise ConfigError("--port: a port from 1 to 65535, with --protocol tcp or udp")
 
 
-def text(question: Question, answers: list[tuple[str, Answer | str]]) -> str:
+def text(question: Question, answers: list[tuple[str, Answer | str]], *, width: int | None = None) -> str:
     """The answers as a person reads them: per state (``baseline``, ``live``), the verdict, what gets
-    through, then each layer's verdict and the rules that decide it (or why that state has no answer)."""
-    lines = [f"netwarden explain: {question.text()}"]
+    through, then each layer's verdict and the rules that decide it (or why that state has no answer);
+    each line filled to ``width`` with a hanging indent, when given."""
+    lines: list[tuple[str, str]] = [("", f"netwarden explain: {question.text()}")]
     for state, answer in answers:
         if isinstance(answer, str):
-            lines.append(f"{state}: {answer}")
+            lines.append(("", f"{state}: {answer}"))
             continue
         through = f" (gets through: {'; '.join(answer.passes)})" if answer.passes and answer.verdict == "partly" else ""
-        lines.append(f"{state}: {answer.verdict.upper()} at {answer.at} {answer.subnet} of {answer.scope}, "
-                     f"{answer.direction}{through}")
+        lines.append(("", f"{state}: {answer.verdict.upper()} at {answer.at} {answer.subnet} of {answer.scope}, "
+                          f"{answer.direction}{through}"))
         for layer in answer.layers:
-            lines.append(f"  {layer.name}: {layer.verdict}")
-            lines.extend(f"    {why}" for why in layer.deciding)
-    return "\n".join(lines) + "\n"
+            lines.append(("  ", f"{layer.name}: {layer.verdict}"))
+            lines.extend(("    ", why) for why in layer.deciding)
+    if width is None:
+        return "".join(f"{indent}{line}\n" for indent, line in lines)
+    return "".join(f"{out}\n" for indent, line in lines for out in wrap(line, width, indent, indent + "    "))
 
 
 def deciding_of(vpc: Vpc, exposure: acl_eval.Exposure, held: FlowSet, layer_after: FlowSet) -> str | None:

@@ -15,7 +15,7 @@ from netwarden.core.history import Summary
 from netwarden.core.initiator import UNKNOWN
 from netwarden.core.report.html_parts import esc, table
 from netwarden.core.report.html_style import document
-from netwarden.core.report.text import wrap
+from netwarden.core.wrap import wrap
 
 #: How many of the latest changes the text and the page list (the JSON has them all).
 RECENT = 20

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from netwarden.core.findings import SEVERITIES, Finding
 from netwarden.core.initiator import UNKNOWN
 from netwarden.core.report.model import CheckReport, summary
+from netwarden.core.wrap import wrap
 
 #: Past this many findings, the blocks are grouped under a heading per severity.
 GROUP_AFTER = 5
@@ -95,35 +96,3 @@ class _Paint:
     def __call__(self, text: str, key: str) -> str:
         code = _COLORS.get(key)
         return f"\x1b[{code}m{text}\x1b[0m" if self.on and code else text
-
-
-def wrap(text: str, width: int, first: str = "", rest: str = "") -> list[str]:
-    """``text`` filled to ``width``: ``first`` before the first line, ``rest`` before the others. The
-    pieces of a split token each start a line of their own, so nothing is inserted into it."""
-    lines: list[str] = []
-    line, indent = first, first
-    for word, glued in _words(text, width - len(rest)):
-        if line != indent and (glued or len(line) + 1 + len(word) > width):
-            lines.append(line)
-            line = indent = rest
-        line += ("" if line == indent else " ") + word
-    lines.append(line)
-    return [x.rstrip() for x in lines]
-
-
-def _words(text: str, room: int) -> list[tuple[str, bool]]:
-    """The words of ``text``, each with whether it continues the one before it: a word longer than
-    ``room`` is split after its ``/``, ``,`` or ``;`` where it must be (and left whole if it has none)."""
-    out: list[tuple[str, bool]] = []
-    for token in text.split():
-        word, glued = token, False
-        while len(word) > room and (cut := _cut(word, room)) > 0:
-            out.append((word[:cut], glued))
-            word, glued = word[cut:], True
-        out.append((word, glued))
-    return out
-
-
-def _cut(word: str, room: int) -> int:
-    """Where to split an over-long token: after the last separator that leaves a piece within ``room``."""
-    return max((i + 1 for i, ch in enumerate(word[:room]) if ch in "/,;"), default=0)
