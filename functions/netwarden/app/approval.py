@@ -34,10 +34,12 @@ from netwarden.app import plans
 from netwarden.app.remediate import PLAN_EXPIRY_S, RemediationResult, Request, Writers, auto_remediator, run
 from netwarden.app.remediation_outcome import RemediationOutcome, Remediator, outcome_of
 from netwarden.core.errors import EventFormatError, Location, PlanConsumed, PlanFormatError, PlanNotFound
+from netwarden.core.lifecycle import parse_time
 from netwarden.core.model import Snapshot
 from netwarden.core.plan import document
 from netwarden.core.plan.document import PlanDocument
 from netwarden.core.ports import StateStore
+from netwarden.core.report.history import duration
 from netwarden.core.report.model import CheckReport
 
 log = logging.getLogger(__name__)
@@ -68,7 +70,7 @@ def store(state: StateStore, doc: PlanDocument, *, expiry_s: int = PLAN_EXPIRY_S
     pending = known.get("id") if isinstance(known, dict) else None
     if isinstance(pending, str) and document.ID.fullmatch(pending) and state.get(plan_key(pending)) is not None \
             and state.get(status_key(pending)) is None:
-        if expires_at(str(known.get("created_at", "")), expiry_s) > _when(doc.created_at):
+        if expires_at(str(known.get("created_at", "")), expiry_s) > parse_time(doc.created_at):
             log.info("plan %s is pending for this state already: not stored again", pending)
             return pending
         log.info("plan %s for this state has expired unapproved: a new plan replaces it", pending)
@@ -101,12 +103,12 @@ def approve(state: StateStore, plan_id: str, baseline: Snapshot, read_live: Call
                     if isinstance(done, dict) else "applied already")
             raise PlanConsumed(f"plan {plan_id} was {said}: a plan runs once; make a new one")
         doc = load(state, plan_id)
-        if expires_at(doc.created_at, request.plan_expiry_s) <= _when(clock()):
+        if expires_at(doc.created_at, request.plan_expiry_s) <= parse_time(clock()):
             log.warning("plan %s refused: it expired unapproved", plan_id)
             return RemediationResult(
                 "refused", doc.plan(), False, run_id, max_changes=request.max_changes,
                 reason=f"plan {plan_id} expired unapproved: made {doc.created_at}, it could be approved for "
-                       f"{_span(request.plan_expiry_s)} (remediation.plan_expiry): nothing was changed "
+                       f"{duration(request.plan_expiry_s)} (remediation.plan_expiry): nothing was changed "
                        "(make a new plan)")
         result = plans.apply(doc, baseline, read_live, writers, request, state=state, run_id=run_id, clock=clock)
         if result.audit_key is not None:  # writes were made, or tried: this plan is spent
@@ -119,22 +121,10 @@ def approve(state: StateStore, plan_id: str, baseline: Snapshot, read_live: Call
 def expires_at(created_at: str, expiry_s: int) -> datetime:
     """When a plan made at ``created_at`` expires; a time that cannot be read counts as long past."""
     try:
-        return _when(created_at) + timedelta(seconds=expiry_s)
+        made = parse_time(created_at)
     except ValueError:
         return datetime.min.replace(tzinfo=UTC)
-
-
-def _when(text: str) -> datetime:
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _span(seconds: int) -> str:
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size and seconds % size == 0:
-            n = seconds // size
-            return f"{n} {unit}{'s' if n != 1 else ''}"
-    return f"{seconds} seconds"
+    return made + timedelta(seconds=expiry_s) if made.tzinfo is not None else datetime.min.replace(tzinfo=UTC)
 
 
 def how_to_approve(plan_id: str) -> str:
